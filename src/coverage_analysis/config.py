@@ -1,0 +1,102 @@
+"""Every default path of the project, in one place.
+
+Paths resolve in this order: an explicit argument (the CLI's ``--raw``,
+``--processed``, ``--out`` options), then an environment variable, then a
+folder under the project root.
+
+=========================  ==============================  ==================
+what                       environment variable            default
+=========================  ==============================  ==================
+project root               ``COVERAGE_ANALYSIS_ROOT``      nearest folder above the
+                                                           working directory holding
+                                                           ``pyproject.toml`` (else cwd)
+raw spreadsheets           ``COVERAGE_ANALYSIS_RAW``       ``<root>/data/raw``
+cleaned tables, panel      ``COVERAGE_ANALYSIS_PROCESSED`` ``<root>/data/processed``
+reports                    ``COVERAGE_ANALYSIS_REPORTS``   ``<root>/reports``
+figures                    ``COVERAGE_ANALYSIS_FIGURES``   ``<root>/figures``
+notebooks                  ``COVERAGE_ANALYSIS_NOTEBOOKS`` ``<root>/notebooks``
+=========================  ==============================  ==================
+
+Importing this module has no side effects: nothing is created or read.
+
+>>> from pathlib import Path
+>>> resolve_dir("raw", "/tmp/x") == Path("/tmp/x")
+True
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Environment variables that override the default folders.
+ENV_VARS: dict[str, str] = {
+    "root": "COVERAGE_ANALYSIS_ROOT",
+    "raw": "COVERAGE_ANALYSIS_RAW",
+    "processed": "COVERAGE_ANALYSIS_PROCESSED",
+    "reports": "COVERAGE_ANALYSIS_REPORTS",
+    "figures": "COVERAGE_ANALYSIS_FIGURES",
+    "notebooks": "COVERAGE_ANALYSIS_NOTEBOOKS",
+}
+
+#: Default folder of each kind, relative to the project root.
+DEFAULT_SUBDIRS: dict[str, str] = {
+    "raw": "data/raw",
+    "processed": "data/processed",
+    "reports": "reports",
+    "figures": "figures",
+    "notebooks": "notebooks",
+}
+
+
+def project_root() -> Path:
+    """The project root: ``$COVERAGE_ANALYSIS_ROOT``, else the nearest folder
+    above the working directory that holds ``pyproject.toml``, else the
+    working directory."""
+    env = os.environ.get(ENV_VARS["root"])
+    if env:
+        return Path(env).expanduser().resolve()
+    cwd = Path.cwd().resolve()
+    for folder in (cwd, *cwd.parents):
+        if (folder / "pyproject.toml").is_file() and (folder / "src" / "coverage_analysis").is_dir():
+            return folder
+    return cwd
+
+
+def resolve_dir(kind: str, explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The folder of ``kind`` (``raw``, ``processed``, ``reports``, ``figures``,
+    ``notebooks``): the explicit value if given, else its environment
+    variable, else the default under the project root."""
+    if kind not in DEFAULT_SUBDIRS:
+        raise KeyError(f"unknown folder kind {kind!r}; known: {sorted(DEFAULT_SUBDIRS)}")
+    if explicit is not None and str(explicit) != "":
+        return Path(explicit).expanduser()
+    env = os.environ.get(ENV_VARS[kind])
+    if env:
+        return Path(env).expanduser()
+    return project_root() / DEFAULT_SUBDIRS[kind]
+
+
+def raw_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """Folder of raw spreadsheets (never edited by the package)."""
+    return resolve_dir("raw", explicit)
+
+
+def processed_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """Folder of cleaned tables, the panel and the model summary."""
+    return resolve_dir("processed", explicit)
+
+
+def reports_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """Folder of HTML/PDF reports, executed notebooks and the manifest."""
+    return resolve_dir("reports", explicit)
+
+
+def figures_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """Folder where figures are saved as PNG and SVG."""
+    return resolve_dir("figures", explicit)
+
+
+def notebooks_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """Folder of the papermill notebook templates."""
+    return resolve_dir("notebooks", explicit)

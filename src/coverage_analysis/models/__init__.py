@@ -1,0 +1,1 @@
+"""Statistical models of coverage against applications and amounts."""
