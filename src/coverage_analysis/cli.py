@@ -34,9 +34,13 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 def _cmd_clean(args: argparse.Namespace) -> int:
     from coverage_analysis.clean import clean_folder
 
-    result = clean_folder(config.raw_dir(args.raw), config.processed_dir(args.processed))
+    raw = config.raw_dir(args.raw)
+    result = clean_folder(raw, config.processed_dir(args.processed))
     print(result.summary_text())
-    return 0 if result.anything_read else EXIT_FAILURE
+    if not result.anything_read:
+        print(f"coverage-analysis clean: nothing could be read in {raw}", file=sys.stderr)
+        return EXIT_FAILURE
+    return 0
 
 
 def _cmd_panel(args: argparse.Namespace) -> int:
