@@ -1,0 +1,468 @@
+"""The district × month panel: coverage, plans and outcomes side by side.
+
+One row per district of the reference (never ``region``) and month of the
+period (by default the whole campaign, Sep 2014 - Dec 2016: 19 × 28 = 532
+rows), sorted by district in reference order, then month.
+
+Missing is not zero
+-------------------
+``is_reported`` says whether some publication registry covered the
+district-month (``registry_coverage.parquet``, see
+``docs/cleaning-conventions.md``). A district-month that also holds a clean
+publication counts as reported too (a material found is evidence that
+somebody reported). Where ``is_reported`` is false every ``materials*``
+column and ``reach`` is NA, never 0.
+
+When ``registry_coverage.parquet`` is absent the coverage is inferred from
+the publications themselves with the same convention minus the titles: each
+registry sheet (``source_file`` × ``source_sheet``) covers the months from
+its earliest to its latest material, for every district that appears in it
+(so the district "has a publication that month or is in a registry covering
+it"). Without publications nothing is reported.
+
+Other columns are NA where their table is absent or holds no row for the
+district-month (``applications``, ``amount_kzt`` with ``has_legalization``;
+``planned``, ``actual_reported``; ``social_posts``, ``social_users_reached``).
+
+Region-level material (``district_id == "region"``) is kept out of the
+district rows; :func:`region_materials` counts it by month and channel.
+
+>>> from coverage_analysis.tables import CleanTables
+>>> p = build_panel(CleanTables(publications=pd.DataFrame({
+...     "district_id": ["ayagoz"], "month": [pd.Timestamp("2015-03-01")],
+...     "channel": ["print"], "reach": [1500], "source_file": ["a.xlsx"],
+...     "source_sheet": ["Лист1"]})))
+>>> len(p)
+532
+>>> p.loc[(p.district_id == "ayagoz") & (p.month == "2015-03-01"), ["materials", "reach"]].values.tolist()
+[[1, 1500]]
+>>> bool(p.loc[p.district_id == "semey", "is_reported"].any())
+False
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from coverage_analysis import domain
+from coverage_analysis.errors import ParameterError
+from coverage_analysis.reference import load_districts
+from coverage_analysis.tables import CleanTables, as_tables
+
+log = logging.getLogger(__name__)
+
+#: File name of the panel in the processed folder (outputs.md).
+PANEL_FILE = "panel.parquet"
+#: Materials columns, one per canonical channel, in display order.
+MATERIAL_COLUMNS: tuple[str, ...] = tuple(f"materials_{c}" for c in domain.CHANNELS)
+#: Formats and languages also counted per district-month (used by the metrics).
+FORMAT_COLUMNS: tuple[str, ...] = tuple(f"materials_format_{f}" for f in domain.FORMATS)
+LANGUAGE_COLUMNS: tuple[str, ...] = tuple(f"materials_lang_{lang}" for lang in domain.LANGUAGES)
+#: Columns that are NA where the district-month is not reported.
+REPORTED_ONLY_COLUMNS: tuple[str, ...] = (
+    "materials",
+    *MATERIAL_COLUMNS,
+    *FORMAT_COLUMNS,
+    *LANGUAGE_COLUMNS,
+    "reach",
+    "reach_known_materials",
+    "materials_per_10k",
+)
+
+
+def parse_month(value: str | pd.Timestamp | None, name: str = "month") -> pd.Timestamp | None:
+    """Month start of ``value`` (``"YYYY-MM"``, a date or a timestamp); ``None`` stays ``None``.
+
+    >>> parse_month("2016-02")
+    Timestamp('2016-02-01 00:00:00')
+    >>> parse_month("февраль")
+    Traceback (most recent call last):
+    ...
+    coverage_analysis.errors.ParameterError: month 'февраль' is not a month; give YYYY-MM, e.g. '2016-02'
+    """
+    if value is None or (isinstance(value, str) and value.strip() == ""):
+        return None
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise ParameterError(
+            f"{name} {value!r} is not a month; give YYYY-MM, e.g. '2016-02'"
+        ) from None
+    if pd.isna(stamp):
+        raise ParameterError(f"{name} {value!r} is not a month; give YYYY-MM, e.g. '2016-02'")
+    return stamp.to_period("M").to_timestamp()
+
+
+def period_months(
+    start_month: str | pd.Timestamp | None = None, end_month: str | pd.Timestamp | None = None
+) -> pd.DatetimeIndex:
+    """Campaign months from ``start_month`` to ``end_month`` (inclusive; defaults: the
+    campaign's first and last month). Raises :class:`ParameterError` for a month outside
+    the campaign or a period with no months.
+
+    >>> len(period_months(None, "2016-02"))
+    18
+    >>> period_months("2016-03", "2016-02")
+    Traceback (most recent call last):
+    ...
+    coverage_analysis.errors.ParameterError: the period 2016-03 .. 2016-02 holds no months (start after end)
+    """
+    valid = domain.campaign_months()
+    first, last = valid[0].strftime("%Y-%m"), valid[-1].strftime("%Y-%m")
+    lo = parse_month(start_month, "start_month") or valid[0]
+    hi = parse_month(end_month, "end_month") or valid[-1]
+    for name, stamp in (("start_month", lo), ("end_month", hi)):
+        if stamp not in valid:
+            raise ParameterError(
+                f"{name} {stamp.strftime('%Y-%m')} is outside the campaign; valid months are {first} .. {last}"
+            )
+    if lo > hi:
+        raise ParameterError(
+            f"the period {lo.strftime('%Y-%m')} .. {hi.strftime('%Y-%m')} holds no months (start after end)"
+        )
+    return domain.campaign_months(lo, hi)
+
+
+def check_district(district_id: str, districts: pd.DataFrame | None = None) -> str:
+    """``district_id`` if it is in the reference, else :class:`ParameterError` listing the
+    valid ids.
+
+    >>> check_district("ayagoz")
+    'ayagoz'
+    >>> try:
+    ...     check_district("ajagoz")
+    ... except ParameterError as exc:
+    ...     "ayagoz" in str(exc)
+    True
+    """
+    ids = (load_districts() if districts is None else districts)["district_id"].tolist()
+    if district_id not in ids:
+        raise ParameterError(
+            f"district_id {district_id!r} is not in the reference; valid ids: {', '.join(ids)}"
+        )
+    return district_id
+
+
+def infer_registry_coverage(publications: pd.DataFrame) -> pd.DataFrame:
+    """District × months covered by each registry sheet, inferred from its materials: the
+    months from its earliest to its latest material, for every district in it (``region``
+    excluded). Used when ``registry_coverage.parquet`` is absent.
+
+    >>> pubs = pd.DataFrame({"district_id": ["ayagoz", "semey", "ayagoz"],
+    ...     "month": pd.to_datetime(["2015-01-01", "2015-03-01", "2015-03-01"]),
+    ...     "channel": ["tv"] * 3, "source_file": ["a.xlsx"] * 3, "source_sheet": ["1"] * 3})
+    >>> cov = infer_registry_coverage(pubs)
+    >>> len(cov), sorted(cov.district_id.unique())
+    (6, ['ayagoz', 'semey'])
+    """
+    pubs = publications.loc[publications["district_id"] != domain.REGION_ID]
+    pubs = pubs.dropna(subset=["district_id", "month"])
+    keys = [c for c in ("source_file", "source_sheet") if c in pubs.columns]
+    if pubs.empty:
+        return pd.DataFrame(
+            {"district_id": pd.Series(dtype=object), "month": pd.Series(dtype="datetime64[ns]")}
+        )
+    if not keys:
+        # No provenance: each district covers only the months it has material in.
+        return pubs[["district_id", "month"]].drop_duplicates().reset_index(drop=True)
+    grouped = pubs.assign(**{k: pubs[k].fillna("") for k in keys})
+    spans = grouped.groupby(keys, sort=False, dropna=False)["month"].agg(["min", "max"])
+    dists = grouped[[*keys, "district_id"]].drop_duplicates()
+    parts = []
+    for key, row in spans.iterrows():
+        key_tuple = key if isinstance(key, tuple) else (key,)
+        months = pd.date_range(row["min"], row["max"], freq="MS")
+        mask = np.logical_and.reduce(
+            [dists[k].to_numpy() == v for k, v in zip(keys, key_tuple, strict=True)]
+        )
+        sheet_districts = dists.loc[mask, "district_id"].unique()
+        parts.append(
+            pd.DataFrame(
+                {
+                    "district_id": np.repeat(sheet_districts, len(months)),
+                    "month": np.tile(months.to_numpy(), len(sheet_districts)),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True).drop_duplicates().reset_index(drop=True)
+
+
+def population_by_month(
+    districts: pd.DataFrame, months: pd.DatetimeIndex, population: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Population of each district and month: the population table's figure for the
+    month's year (else the nearest earlier year, else the nearest later one), else the
+    reference ``population_2016``.
+
+    >>> d = pd.DataFrame({"district_id": ["a", "b"], "population_2016": [100, 200]})
+    >>> pop = pd.DataFrame({"district_id": ["a"], "year": [2015], "population": [90]})
+    >>> population_by_month(d, pd.date_range("2014-12-01", "2016-01-01", freq="12MS"), pop)[
+    ...     "population"].tolist()
+    [90.0, 90.0, 200.0, 200.0]
+    """
+    grid = pd.MultiIndex.from_product(
+        [districts["district_id"], months], names=["district_id", "month"]
+    )
+    frame = grid.to_frame(index=False)
+    reference = districts.set_index("district_id")["population_2016"].astype(float)
+    frame["population"] = frame["district_id"].map(reference)
+    if population is None or population.empty:
+        return frame
+    years = sorted(set(months.year) | set(population["year"].dropna().astype(int)))
+    table = (
+        population.dropna(subset=["year", "population"])
+        .assign(
+            year=lambda f: f["year"].astype(int), population=lambda f: f["population"].astype(float)
+        )
+        .groupby(["district_id", "year"])["population"]
+        .last()
+        .unstack("year")
+        .reindex(columns=years)
+    )
+    table = table.ffill(axis=1).bfill(axis=1)
+    stacked = table.stack().rename("pop_file")
+    merged = frame.assign(year=frame["month"].dt.year).merge(
+        stacked.reset_index(), on=["district_id", "year"], how="left"
+    )
+    frame["population"] = merged["pop_file"].fillna(merged["population"]).to_numpy()
+    return frame
+
+
+def _count_by(
+    pubs: pd.DataFrame, column: str, values: tuple[str, ...], prefix: str
+) -> pd.DataFrame:
+    """Counts of ``pubs`` per district-month and value of ``column``, one column per value."""
+    if column not in pubs.columns:
+        return pd.DataFrame(columns=[f"{prefix}{v}" for v in values])
+    counts = pubs.groupby(["district_id", "month", column], observed=True, sort=False).size()
+    wide = counts.unstack(column).reindex(columns=list(values)).fillna(0)
+    wide.columns = [f"{prefix}{v}" for v in values]
+    return wide
+
+
+def _publication_counts(pubs: pd.DataFrame) -> pd.DataFrame:
+    """Per district-month: materials by channel, format and language, and reach."""
+    pubs = pubs.assign(
+        channel=pd.Categorical(pubs["channel"], categories=list(domain.CHANNELS)),
+    )
+    if "format" in pubs.columns:
+        pubs["format"] = pd.Categorical(
+            pubs["format"].fillna("news"), categories=list(domain.FORMATS)
+        )
+    if "language" in pubs.columns:
+        pubs["language"] = pd.Categorical(pubs["language"], categories=list(domain.LANGUAGES))
+    parts = [
+        _count_by(pubs, "channel", domain.CHANNELS, "materials_"),
+        _count_by(pubs, "format", domain.FORMATS, "materials_format_"),
+        _count_by(pubs, "language", domain.LANGUAGES, "materials_lang_"),
+    ]
+    grouped = pubs.groupby(["district_id", "month"], sort=False)
+    totals = pd.DataFrame({"materials": grouped.size()})
+    if "reach" in pubs.columns:
+        reach = pd.to_numeric(pubs["reach"], errors="coerce").astype("float64")
+        by = [pubs["district_id"], pubs["month"]]
+        totals["reach"] = reach.groupby(by, sort=False).sum(min_count=1)
+        totals["reach_known_materials"] = reach.notna().groupby(by, sort=False).sum()
+    return totals.join(parts, how="left")
+
+
+def build_panel(
+    processed_dir_or_tables: CleanTables | str | os.PathLike[str],
+    start_month: str | pd.Timestamp | None = None,
+    end_month: str | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """The district × month panel (see the module docstring for every rule).
+
+    Columns: ``district_id``, ``month``, ``population``, ``is_reported``, ``materials``,
+    ``materials_<channel>`` for every channel of :data:`domain.CHANNELS`,
+    ``materials_format_<format>``, ``materials_lang_<language>``, ``reach`` (sum of
+    known reach; NA when none known), ``reach_known_materials``, ``materials_per_10k``,
+    ``social_posts``, ``social_users_reached``, ``planned``, ``actual_reported``,
+    ``has_plan``, ``applications``, ``amount_kzt``, ``has_legalization``.
+    Publications of districts not in the reference are ignored (logged).
+
+    >>> from coverage_analysis.tables import CleanTables
+    >>> leg = pd.DataFrame({"district_id": ["semey"], "month": [pd.Timestamp("2016-12-01")],
+    ...                     "applications": [40], "amount_kzt": [1.5e9]})
+    >>> p = build_panel(CleanTables(legalization=leg), "2016-11", "2016-12")
+    >>> p.loc[p.district_id == "semey", ["applications", "has_legalization"]].values.tolist()
+    [[<NA>, False], [40, True]]
+    """
+    tables = as_tables(processed_dir_or_tables)
+    months = period_months(start_month, end_month)
+    districts = load_districts()
+    ids = districts["district_id"].tolist()
+    panel = population_by_month(districts, months, tables.population)
+    index = pd.MultiIndex.from_frame(panel[["district_id", "month"]])
+    lo, hi = months[0], months[-1]
+
+    def in_grid(frame: pd.DataFrame) -> pd.DataFrame:
+        """Rows of ``frame`` for reference districts and months of the period."""
+        return frame.loc[frame["district_id"].isin(ids) & frame["month"].between(lo, hi)]
+
+    # --- publications and reporting coverage -------------------------------------------
+    pubs = tables.publications
+    if pubs is not None:
+        unknown = set(pubs["district_id"].dropna().unique()) - {*ids, domain.REGION_ID}
+        if unknown:
+            log.warning(
+                "publications of districts not in the reference ignored: %s", sorted(unknown)
+            )
+        bad_channels = set(pubs["channel"].dropna().unique()) - set(domain.CHANNELS)
+        if bad_channels:
+            log.warning(
+                "publications with unknown channels counted in no channel column: %s",
+                sorted(bad_channels),
+            )
+    if tables.registry_coverage is not None:
+        coverage = tables.registry_coverage
+    elif pubs is not None:
+        log.info("no registry_coverage table: coverage inferred from the publications' registries")
+        coverage = infer_registry_coverage(pubs)
+    else:
+        coverage = None
+    covered = pd.Series(False, index=index)
+    if coverage is not None and not coverage.empty:
+        cov_keys = pd.MultiIndex.from_frame(
+            in_grid(coverage)[["district_id", "month"]].drop_duplicates()
+        )
+        covered.loc[cov_keys] = True
+    counts = None
+    if pubs is not None:
+        district_pubs = in_grid(pubs)
+        if not district_pubs.empty:
+            counts = _publication_counts(district_pubs)
+            covered.loc[counts.index] = True
+    counts = (counts if counts is not None else pd.DataFrame()).reindex(
+        index=index, columns=[c for c in REPORTED_ONLY_COLUMNS if c != "materials_per_10k"]
+    )
+    reported = covered.to_numpy()
+    for col in counts.columns:
+        values = counts[col].astype("float64").reset_index(drop=True)
+        if col != "reach":  # unknown reach stays NA even in reported months
+            values = values.fillna(0)
+        panel[col] = values.where(reported).round().astype("Int64")
+    panel.insert(3, "is_reported", reported)
+    panel["materials_per_10k"] = (
+        panel["materials"].astype("Float64") / panel["population"] * domain.PER_RESIDENTS
+    )
+
+    # --- social reach ----------------------------------------------------------------------
+    social = tables.social_reach
+    if social is not None and not social.empty:
+        s = in_grid(social).groupby(["district_id", "month"])
+        posts = s["posts"].sum(min_count=1) if "posts" in social.columns else None
+        users = s["users_reached"].sum(min_count=1) if "users_reached" in social.columns else None
+    else:
+        posts = users = None
+    panel["social_posts"] = _aligned(posts, index, "Int64")
+    panel["social_users_reached"] = _aligned(users, index, "Float64")
+
+    # --- media plan ------------------------------------------------------------------------
+    plan = tables.media_plan
+    planned = actual = None
+    if plan is not None and not plan.empty:
+        g = in_grid(plan).groupby(["district_id", "month"])
+        planned = g["planned"].sum(min_count=1)
+        if "actual_reported" in plan.columns:
+            actual = g["actual_reported"].sum(min_count=1)
+    panel["planned"] = _aligned(planned, index, "Float64")
+    panel["actual_reported"] = _aligned(actual, index, "Float64")
+    panel["has_plan"] = panel["planned"].notna().to_numpy(dtype=bool)
+
+    # --- outcomes --------------------------------------------------------------------------
+    leg = tables.legalization
+    apps = amount = has_leg = None
+    if leg is not None and not leg.empty:
+        g = in_grid(leg).groupby(["district_id", "month"])
+        apps = g["applications"].sum(min_count=1) if "applications" in leg.columns else None
+        amount = g["amount_kzt"].sum(min_count=1) if "amount_kzt" in leg.columns else None
+        has_leg = g.size()
+    panel["applications"] = _aligned(apps, index, "Int64")
+    panel["amount_kzt"] = _aligned(amount, index, "Float64")
+    panel["has_legalization"] = _aligned(has_leg, index, "Int64").notna().to_numpy(dtype=bool)
+
+    panel["district_id"] = pd.Categorical(panel["district_id"], categories=ids, ordered=True)
+    panel = panel.sort_values(["district_id", "month"], kind="stable").reset_index(drop=True)
+    panel["district_id"] = panel["district_id"].astype(object)
+    log.info("panel: %d rows, %d reported", len(panel), int(panel["is_reported"].sum()))
+    return panel
+
+
+def _aligned(values: pd.Series | None, index: pd.MultiIndex, dtype: str) -> pd.Series:
+    """``values`` (indexed by district, month) aligned on ``index`` as a plain-indexed
+    series of ``dtype``; all NA when ``None``."""
+    if values is None:
+        return pd.Series(pd.array([pd.NA] * len(index), dtype=dtype))
+    aligned = pd.to_numeric(values.reindex(index), errors="coerce").astype("float64")
+    if dtype == "Int64":
+        aligned = aligned.round()
+    return aligned.astype(dtype).reset_index(drop=True)
+
+
+def region_materials(
+    processed_dir_or_tables: CleanTables | str | os.PathLike[str],
+    start_month: str | pd.Timestamp | None = None,
+    end_month: str | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Region-level material (``district_id == "region"``) per month: ``month``,
+    ``materials`` and ``materials_<channel>`` counts (0 where none), every month of the
+    period.
+
+    >>> from coverage_analysis.tables import CleanTables
+    >>> pubs = pd.DataFrame({"district_id": ["region", "region", "semey"],
+    ...     "month": pd.to_datetime(["2016-12-01"] * 3), "channel": ["tv", "social", "tv"]})
+    >>> r = region_materials(CleanTables(publications=pubs), "2016-11", "2016-12")
+    >>> r[["materials", "materials_tv", "materials_social"]].values.tolist()
+    [[0, 0, 0], [2, 1, 1]]
+    """
+    tables = as_tables(processed_dir_or_tables)
+    months = period_months(start_month, end_month)
+    out = pd.DataFrame({"month": months})
+    pubs = tables.publications
+    if pubs is None:
+        pubs = pd.DataFrame(
+            {"district_id": [], "month": pd.Series(dtype="datetime64[ns]"), "channel": []}
+        )
+    region = pubs.loc[(pubs["district_id"] == domain.REGION_ID) & pubs["month"].isin(months)]
+    channel = pd.Categorical(region["channel"], categories=list(domain.CHANNELS))
+    wide = (
+        region.assign(channel=channel)
+        .groupby(["month", "channel"], observed=False)
+        .size()
+        .unstack("channel")
+        .reindex(index=months, columns=list(domain.CHANNELS))
+        .fillna(0)
+        .astype("int64")
+    )
+    out["materials"] = (
+        region.groupby("month").size().reindex(months).fillna(0).astype("int64").to_numpy()
+    )
+    for c in domain.CHANNELS:
+        out[f"materials_{c}"] = wide[c].to_numpy()
+    return out
+
+
+def write_panel(processed_dir: str | os.PathLike[str]) -> Path:
+    """Build the panel of ``processed_dir`` over the whole campaign and write it there as
+    ``panel.parquet`` atomically (a temporary file, then ``os.replace``). Returns the path.
+    """
+    folder = Path(processed_dir)
+    panel = build_panel(folder)
+    target = folder / PANEL_FILE
+    fd, tmp = tempfile.mkstemp(prefix=".panel-", suffix=".parquet", dir=folder)
+    os.close(fd)
+    try:
+        panel.to_parquet(tmp, index=False)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    log.info("panel written: %s (%d rows)", target, len(panel))
+    return target

@@ -1,0 +1,186 @@
+"""Load the cleaned tables written by ``coverage-analysis clean``.
+
+``load_tables(processed_dir)`` reads every cleaned table that exists in the
+folder into a :class:`CleanTables` (``None`` for a kind that is absent) and
+normalises what later steps rely on: ``month`` is a ``datetime64`` month
+start, ``district_id`` and ``channel`` are strings, counts are nullable
+integers. Nothing is written; the returned frames are fresh copies.
+
+>>> t = CleanTables()
+>>> t.available()
+[]
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from coverage_analysis.errors import DataNotFoundError, InputFileError
+
+log = logging.getLogger(__name__)
+
+#: File name of each cleaned table kind in the processed folder (outputs.md).
+TABLE_FILES: dict[str, str] = {
+    "publications": "publications.parquet",
+    "legalization": "legalization.parquet",
+    "media_plan": "media_plan.parquet",
+    "social_reach": "social_reach.parquet",
+    "population": "population.parquet",
+    "registry_coverage": "registry_coverage.parquet",
+}
+#: Ledger of rejected rows and cells (read when present, never required).
+REJECTS_FILE = "rejects.csv"
+#: Per-sheet row accounting of the cleaning run (read when present).
+CLEANING_REPORT_FILE = "cleaning_report.json"
+
+#: Columns each table must have for the panel and the metrics to use it.
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "publications": ("district_id", "month", "channel"),
+    "legalization": ("district_id", "month"),
+    "media_plan": ("district_id", "month", "channel", "planned"),
+    "social_reach": ("district_id", "month"),
+    "population": ("district_id", "year", "population"),
+    "registry_coverage": ("district_id", "month"),
+}
+
+
+@dataclass(frozen=True)
+class CleanTables:
+    """The cleaned tables of one processed folder; ``None`` where a kind is absent.
+
+    >>> CleanTables(legalization=pd.DataFrame({"district_id": ["ayagoz"]})).available()
+    ['legalization']
+    """
+
+    publications: pd.DataFrame | None = None
+    legalization: pd.DataFrame | None = None
+    media_plan: pd.DataFrame | None = None
+    social_reach: pd.DataFrame | None = None
+    population: pd.DataFrame | None = None
+    registry_coverage: pd.DataFrame | None = None
+    rejects: pd.DataFrame | None = None
+    cleaning_report: dict | None = None
+    source_dir: Path | None = None
+
+    def available(self) -> list[str]:
+        """Names of the table kinds that are present, in :data:`TABLE_FILES` order."""
+        return [name for name in TABLE_FILES if getattr(self, name) is not None]
+
+    def __repr__(self) -> str:
+        parts = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, pd.DataFrame):
+                parts.append(f"{f.name}=<{len(value)} rows>")
+            elif value is not None:
+                parts.append(f"{f.name}={value!r}" if f.name == "source_dir" else f"{f.name}=<...>")
+        return f"CleanTables({', '.join(parts)})"
+
+
+def to_month(values: pd.Series) -> pd.Series:
+    """Month starts (``datetime64``) of dates, timestamps or ``YYYY-MM`` strings.
+
+    >>> to_month(pd.Series(["2016-02-15", "2015-12"])).dt.strftime("%Y-%m").tolist()
+    ['2016-02', '2015-12']
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        stamps = values
+    else:
+        stamps = pd.to_datetime(values, errors="coerce", format="mixed")
+    return stamps.dt.to_period("M").dt.to_timestamp()
+
+
+def normalise_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of cleaned table ``name`` with the column types later steps rely on.
+
+    >>> f = normalise_table("legalization", pd.DataFrame(
+    ...     {"district_id": ["ayagoz"], "month": ["2016-02-01"], "applications": [3]}))
+    >>> str(f["month"].dtype), str(f["applications"].dtype)
+    ('datetime64[ns]', 'Int64')
+    """
+    missing = [c for c in REQUIRED_COLUMNS.get(name, ()) if c not in frame.columns]
+    if missing:
+        raise InputFileError(TABLE_FILES.get(name, name), f"table lacks columns {missing}")
+    out = frame.copy()
+    for col in ("district_id", "channel"):
+        if col in out.columns and out[col].dtype != object:
+            out[col] = out[col].astype("string").astype(object)
+    if "month" in out.columns and not (
+        out["month"].dtype == "datetime64[ns]" and (out["month"].dt.day == 1).all()
+    ):
+        out["month"] = to_month(out["month"]).astype("datetime64[ns]")
+    for col in ("applications", "posts", "reach", "population"):
+        if col in out.columns:
+            out[col] = pd.to_numeric(out[col], errors="coerce").round().astype("Int64")
+    for col in ("amount_kzt", "planned", "actual_reported", "users_reached"):
+        if col in out.columns:
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype("Float64")
+    if "year" in out.columns:
+        out["year"] = pd.to_numeric(out["year"], errors="coerce").astype("Int64")
+    return out
+
+
+def load_tables(processed_dir: str | os.PathLike[str]) -> CleanTables:
+    """Read the cleaned tables of ``processed_dir``.
+
+    Absent kinds are ``None``. Raises :class:`DataNotFoundError` naming the
+    folder when it does not exist or holds none of the cleaned tables.
+
+    >>> import tempfile
+    >>> try:
+    ...     load_tables(tempfile.mkdtemp())
+    ... except DataNotFoundError as exc:
+    ...     "no cleaned tables" in str(exc)
+    True
+    """
+    folder = Path(processed_dir)
+    if not folder.is_dir():
+        raise DataNotFoundError(
+            f"processed folder {folder} does not exist; run `coverage-analysis clean` first"
+        )
+    loaded: dict[str, object] = {}
+    for name, file_name in TABLE_FILES.items():
+        path = folder / file_name
+        if not path.is_file():
+            log.info("%s: no %s (kind absent)", folder, file_name)
+            continue
+        try:
+            # Dates as datetime64, not Python ``date`` objects: much faster downstream.
+            frame = pq.read_table(path).to_pandas(date_as_object=False)
+        except (OSError, ValueError) as exc:
+            raise InputFileError(str(path), f"cannot read cleaned table: {exc}") from None
+        loaded[name] = normalise_table(name, frame)
+    if not loaded:
+        raise DataNotFoundError(
+            f"processed folder {folder} holds no cleaned tables (expected any of "
+            f"{', '.join(TABLE_FILES.values())}); run `coverage-analysis clean` first"
+        )
+    rejects_path = folder / REJECTS_FILE
+    if rejects_path.is_file():
+        loaded["rejects"] = pd.read_csv(rejects_path, dtype=str, keep_default_na=False)
+    report_path = folder / CLEANING_REPORT_FILE
+    if report_path.is_file():
+        try:
+            loaded["cleaning_report"] = json.loads(report_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            log.warning("%s: cannot read cleaning report: %s", report_path, exc)
+    return CleanTables(**loaded, source_dir=folder)  # type: ignore[arg-type]
+
+
+def as_tables(tables_or_dir: CleanTables | str | os.PathLike[str]) -> CleanTables:
+    """``tables_or_dir`` itself when it is a :class:`CleanTables`, else the tables loaded
+    from that folder.
+
+    >>> as_tables(CleanTables()).available()
+    []
+    """
+    if isinstance(tables_or_dir, CleanTables):
+        return tables_or_dir
+    return load_tables(tables_or_dir)
