@@ -1,0 +1,153 @@
+"""Export of executed notebooks: HTML without code, PDF from that HTML.
+
+The HTML is nbconvert's ``basic`` template (cell outputs only: inputs and
+prompts excluded) wrapped in the package's page template and stylesheet
+(``report/templates``), so the same lean document opens in a browser and
+feeds WeasyPrint. The PDF is A4 in DejaVu Sans; figures are embedded base64
+PNG images. WeasyPrint fetches nothing from the network: only ``data:``
+URLs are allowed.
+
+>>> neutralise_cell("=HYPERLINK(1)")
+"'=HYPERLINK(1)"
+>>> neutralise_cell("Аягоз")
+'Аягоз'
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+from jinja2 import Environment, select_autoescape
+from markupsafe import Markup
+
+log = logging.getLogger(__name__)
+
+#: Characters that make a spreadsheet program read a cell as a formula.
+FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@")
+#: Package folder of the HTML/CSS templates.
+TEMPLATES_PACKAGE = "coverage_analysis.report"
+
+
+def neutralise_cell(value: object) -> object:
+    """Prefix a text cell starting with a formula character with a single quote
+    (CSV/Excel injection); other values unchanged.
+
+    >>> neutralise_cell("-5"), neutralise_cell(-5)
+    ("'-5", -5)
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` safe to open in a spreadsheet program (text cells and
+    column names neutralised).
+
+    >>> neutralise_frame(pd.DataFrame({"t": ["@x", "ok"]}))["t"].tolist()
+    ["'@x", 'ok']
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutralise_cell)
+    out.columns = [neutralise_cell(c) for c in out.columns]
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write ``frame`` as UTF-8 CSV (with BOM, for Excel) after :func:`neutralise_frame`."""
+    path = Path(path)
+    neutralise_frame(frame).to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
+def template_text(name: str) -> str:
+    """Text of a file in ``report/templates``."""
+    return resources.files(TEMPLATES_PACKAGE).joinpath("templates", name).read_text("utf-8")
+
+
+@lru_cache(maxsize=1)
+def jinja_env() -> Environment:
+    """Jinja environment of the report templates, autoescaping everything."""
+    from jinja2 import FunctionLoader
+
+    return Environment(
+        loader=FunctionLoader(template_text),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+    )
+
+
+@lru_cache(maxsize=1)
+def report_css() -> str:
+    """The stylesheet of reports and the index."""
+    return template_text("report.css")
+
+
+@lru_cache(maxsize=1)
+def _html_exporter():
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(
+        template_name="basic",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+
+
+def notebook_html(nb: nbformat.NotebookNode, title: str, lang: str = "en") -> str:
+    """A standalone HTML document of ``nb``'s outputs (no code cells, no prompts).
+
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("secret_code()")])
+    >>> html = notebook_html(nb, "<script>")
+    >>> "secret_code" in html, "&lt;script&gt;" in html
+    (False, True)
+    """
+    body, _ = _html_exporter().from_notebook_node(nb)
+    page = jinja_env().get_template("page.html.j2")
+    return page.render(title=title, lang=lang, css=Markup(report_css()), body=Markup(body))
+
+
+def _data_only_fetcher(url: str, *args: object, **kwargs: object) -> dict:
+    """WeasyPrint URL fetcher that serves only ``data:`` URLs (nothing from the network)."""
+    if url.startswith("data:"):
+        from weasyprint import default_url_fetcher
+
+        return default_url_fetcher(url, *args, **kwargs)
+    raise ValueError(f"report PDF export does not fetch external resources: {url[:80]}")
+
+
+def html_to_pdf(html: str, path: str | os.PathLike[str]) -> Path:
+    """Render ``html`` to an A4 PDF at ``path`` with WeasyPrint."""
+    import weasyprint
+
+    path = Path(path)
+    weasyprint.HTML(string=html, url_fetcher=_data_only_fetcher).write_pdf(path)
+    return path
+
+
+def export_notebook(
+    notebook_path: str | os.PathLike[str],
+    html_path: str | os.PathLike[str] | None,
+    pdf_path: str | os.PathLike[str] | None,
+    title: str,
+    lang: str = "en",
+) -> list[Path]:
+    """Export an executed notebook to HTML and/or PDF; returns the written paths."""
+    nb = nbformat.read(str(notebook_path), as_version=4)
+    html = notebook_html(nb, title, lang)
+    written: list[Path] = []
+    if html_path is not None:
+        Path(html_path).write_text(html, encoding="utf-8")
+        written.append(Path(html_path))
+    if pdf_path is not None:
+        written.append(html_to_pdf(html, pdf_path))
+    log.info("exported %s to %s", notebook_path, [str(p) for p in written])
+    return written

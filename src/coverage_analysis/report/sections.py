@@ -1,0 +1,1284 @@
+"""The content of the reports: one function per section, called by the notebooks.
+
+A notebook loads a :class:`ReportContext` once (``load_context``) and then
+displays sections: each section function returns a :class:`Section`, whose
+HTML (``_repr_html_``) holds escaped text, tables and embedded PNG figures.
+Any section whose inputs are missing (no model, no media plan...) says what
+is not available and why instead of failing, so a report always finishes.
+
+Everything derived from data is escaped (``html.escape``, ``to_html(escape=True)``).
+
+>>> s = Section("T<1>", ["<p>x</p>"])
+>>> s._repr_html_().startswith("<section")
+True
+>>> "T&lt;1&gt;" in s._repr_html_()
+True
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import html
+import io
+import json
+import logging
+import math
+import os
+import pickle
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from coverage_analysis import domain, figures
+from coverage_analysis.reference import load_districts
+
+log = logging.getLogger(__name__)
+
+#: Environment variable naming a folder where loaded contexts are cached on disk
+#: (the batch runner sets it to a folder inside the reports folder).
+CACHE_ENV = "COVERAGE_ANALYSIS_REPORT_CACHE"
+#: Name of the model summary written by ``coverage-analysis model``.
+MODEL_SUMMARY_FILE = "model_summary.json"
+#: Significance level of the verdicts written in words.
+ALPHA = 0.05
+#: Contexts kept in memory per process (a worker kernel serves many notebooks).
+MEMORY_CACHE_SIZE = 4
+#: Rejected rows listed in full in a district's data-quality section.
+MAX_REJECT_ROWS = 15
+#: Figures embedded at this resolution (dots per inch).
+EMBED_DPI = 96
+
+#: Report sentences in English and Russian. ``{}`` fields are filled with escaped values.
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "region_title": "Coverage of the legalization campaign: East Kazakhstan region",
+        "district_title": "Briefing: coverage of the legalization campaign, {name}",
+        "diagnostics_title": "Coverage model diagnostics",
+        "synthetic": "Synthetic sample data: every number and figure in this report comes from "
+        "the package's generated sample, not from real registries.",
+        "period": "Period: {start} to {end}. Data folder: {folder}.",
+        "not_available": "Not available: {reason}",
+        "headline": "Headline numbers",
+        "materials": "Materials",
+        "per_10k": "Materials per 10,000 residents",
+        "applications": "Applications",
+        "amount": "Amount legalized, million tenge",
+        "plan_fulfilment": "Plan fulfilment",
+        "rank": "Rank",
+        "gaps": "Gaps in plain words",
+        "no_gaps": "No gaps found by the checks.",
+        "plan": "Plan and actual",
+        "plan_text": "Planned {planned} materials, {actual} found in the registries ({pct}).",
+        "ranking": "Rating among districts",
+        "rank_text": "{name} ranks {rank} of {n} districts on coverage per 10,000 residents.",
+        "sensitivity": "Rank under other weightings of the rating: {ranks}.",
+        "heatmap": "Channels per 10,000 residents",
+        "calendar": "Monthly coverage and the campaign calendar",
+        "map": "Map of district centres",
+        "cross_section": "Coverage and applications across districts (descriptive)",
+        "cross_text": "Each point is a district over the whole period. This is a plain "
+        "comparison: it does not account for the calendar or each district's own level.",
+        "model": "Association of coverage with applications",
+        "method": "Method: {method}. Intervals: {ci}.",
+        "estimate_text": "Estimate: {est} ({unit}); 95% interval {lo} to {hi}; p = {p}.",
+        "placebo_text": "Placebo (coverage one month after the outcome): {est}; 95% interval "
+        "{lo} to {hi}; p = {p}.",
+        "verdict_assoc": "More coverage is associated with more applications, and the placebo "
+        "finds nothing: the pattern is consistent with coverage leading applications. This is "
+        "observational data: associated with, not caused by.",
+        "verdict_none": "No clear association between coverage and applications at the 5% "
+        "level; the interval includes no effect.",
+        "verdict_placebo": "Warning: future coverage also 'predicts' applications (placebo "
+        "p < 0.05). The association is therefore not evidence of coverage driving applications; "
+        "briefings reporting applications may drive coverage instead.",
+        "adstock": "Carry-over of coverage",
+        "forest": "Association by district",
+        "whatif": "What if: the region's typical coverage",
+        "whatif_text": "Had {name} published at the region's median coverage per 10,000 "
+        "residents, the model associates that with about {delta} applications ({pct}) over the "
+        "period. A model-based scenario, not a promise.",
+        "quality": "Data quality",
+        "unreported": "Months without any registry (unknown, not zero): {n} of {total}: {months}.",
+        "rejects_n": "Rows rejected while cleaning that concern this district: {n}.",
+        "rejects_total": "Rows rejected while cleaning: {n}; by reason below.",
+        "quality_method": "Rejects are linked to a district by their source file (files holding "
+        "its publications) or by naming the district in the rejected value.",
+        "none": "none",
+        "decay_search": "Choice of carry-over decay",
+        "overdispersion": "Overdispersion",
+        "loo": "Leave one district out",
+        "residuals": "Residuals by month",
+        "collinearity": "Channel collinearity",
+        "placebo": "Placebo test",
+        "rating": "District rating",
+        "reported": "reported",
+    },
+    "ru": {
+        "region_title": "Освещение кампании по легализации: Восточно-Казахстанская область",
+        "district_title": "Справка: освещение кампании по легализации, {name}",
+        "diagnostics_title": "Диагностика модели освещения",
+        "synthetic": "Синтетические демонстрационные данные: все числа и графики этой справки "
+        "получены из сгенерированного примера, а не из реальных реестров.",
+        "period": "Период: с {start} по {end}. Папка данных: {folder}.",
+        "not_available": "Нет данных: {reason}",
+        "headline": "Основные показатели",
+        "materials": "Материалы",
+        "per_10k": "Материалов на 10 000 жителей",
+        "applications": "Заявления",
+        "amount": "Легализовано, млн тенге",
+        "plan_fulfilment": "Выполнение плана",
+        "rank": "Место",
+        "gaps": "Пробелы простыми словами",
+        "no_gaps": "Проверки пробелов не выявили.",
+        "plan": "План и факт",
+        "plan_text": "Запланировано материалов: {planned}, найдено в реестрах: {actual} ({pct}).",
+        "ranking": "Место среди районов",
+        "rank_text": "{name}: {rank} место из {n} по материалам на 10 000 жителей.",
+        "sensitivity": "Место при других весах рейтинга: {ranks}.",
+        "heatmap": "Каналы на 10 000 жителей",
+        "calendar": "Освещение по месяцам и календарь кампании",
+        "map": "Карта центров районов",
+        "cross_section": "Освещение и заявления по районам (описательно)",
+        "cross_text": "Каждая точка — район за весь период. Это простое сравнение: календарь и "
+        "собственный уровень района не учтены.",
+        "model": "Связь освещения с заявлениями",
+        "method": "Метод: {method}. Интервалы: {ci}.",
+        "estimate_text": "Оценка: {est} ({unit}); 95% интервал от {lo} до {hi}; p = {p}.",
+        "placebo_text": "Плацебо (освещение через месяц после результата): {est}; 95% интервал "
+        "от {lo} до {hi}; p = {p}.",
+        "verdict_assoc": "Больше освещения связано с большим числом заявлений, а плацебо ничего "
+        "не находит: картина согласуется с тем, что освещение предшествует заявлениям. Данные "
+        "наблюдательные: речь о связи, а не о причине.",
+        "verdict_none": "Явной связи освещения с заявлениями на уровне 5% нет; интервал "
+        "включает отсутствие эффекта.",
+        "verdict_placebo": "Внимание: будущее освещение тоже «предсказывает» заявления (плацебо "
+        "p < 0,05). Поэтому связь не свидетельствует о влиянии освещения на заявления; возможно, "
+        "наоборот, отчёты о заявлениях порождают публикации.",
+        "adstock": "Последействие освещения",
+        "forest": "Связь по районам",
+        "whatif": "Что если: типичный для области уровень освещения",
+        "whatif_text": "Если бы {name} публиковал материалы на уровне медианы области на 10 000 "
+        "жителей, модель связывает это примерно с {delta} заявлениями ({pct}) за период. Это "
+        "модельный сценарий, а не обещание.",
+        "quality": "Качество данных",
+        "unreported": "Месяцы без реестра (неизвестно, а не ноль): {n} из {total}: {months}.",
+        "rejects_n": "Отклонённых при очистке строк, относящихся к району: {n}.",
+        "rejects_total": "Отклонённых при очистке строк: {n}; по причинам ниже.",
+        "quality_method": "Отклонённые строки относятся к району по исходному файлу (файлы с его "
+        "публикациями) или по упоминанию района в отклонённом значении.",
+        "none": "нет",
+        "decay_search": "Выбор затухания последействия",
+        "overdispersion": "Сверхдисперсия",
+        "loo": "Исключение по одному району",
+        "residuals": "Остатки по месяцам",
+        "collinearity": "Коллинеарность каналов",
+        "placebo": "Плацебо-тест",
+        "rating": "Рейтинг районов",
+        "reported": "есть отчёт",
+    },
+}
+
+
+def text(key: str, lang: str = "en", **values: object) -> str:
+    """Sentence ``key`` in ``lang`` with ``values`` HTML-escaped and filled in.
+
+    >>> text("not_available", "en", reason="<b>")
+    'Not available: &lt;b&gt;'
+    """
+    template = html.escape(TEXT[lang][key], quote=False)
+    return template.format(**{k: html.escape(str(v)) for k, v in values.items()})
+
+
+@dataclass
+class Section:
+    """One report section: a heading and already-escaped HTML parts."""
+
+    title: str
+    parts: list[str] = field(default_factory=list)
+    level: int = 2
+
+    def _repr_html_(self) -> str:
+        tag = f"h{self.level}"
+        head = f"<{tag}>{html.escape(self.title)}</{tag}>" if self.title else ""
+        return f"<section class='ca-section'>{head}{''.join(self.parts)}</section>"
+
+    def __repr__(self) -> str:  # plain-text fallback, e.g. in a terminal
+        return f"Section({self.title!r}, {len(self.parts)} parts)"
+
+
+class Sections(list):
+    """A list of sections that displays as one HTML block in a notebook.
+
+    >>> "<h2>A</h2>" in Sections([Section("A")])._repr_html_()
+    True
+    """
+
+    def _repr_html_(self) -> str:
+        return "".join(s._repr_html_() for s in self)
+
+
+def para(body: str, cls: str | None = None) -> str:
+    """A paragraph of already-escaped ``body``."""
+    attr = f" class='{cls}'" if cls else ""
+    return f"<p{attr}>{body}</p>"
+
+
+def unavailable(reason: object, lang: str = "en") -> str:
+    """A "not available: reason" box."""
+    return f"<div class='ca-unavailable'>{text('not_available', lang, reason=reason)}</div>"
+
+
+def table_html(frame: pd.DataFrame, index: bool = False, float_format: str = "{:,.1f}") -> str:
+    """``frame`` as an escaped HTML table.
+
+    >>> "&lt;script&gt;" in table_html(pd.DataFrame({"a": ["<script>"]}))
+    True
+    """
+    return frame.to_html(
+        index=index,
+        escape=True,
+        na_rep="—",
+        border=0,
+        float_format=lambda v: float_format.format(v),
+        classes="ca-table",
+    )
+
+
+def figure_html(
+    ax: plt.Axes, name: str | None = None, figures_dir: str | Path | None = None
+) -> str:
+    """Embed ``ax``'s figure as a base64 PNG ``<img>``; also save it as PNG+SVG to
+    ``figures_dir`` when given. The figure is closed."""
+    fig = ax.figure
+    try:
+        if figures_dir is not None and name:
+            figures.save_figure(fig, name, figures_dir)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=EMBED_DPI, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f"<figure><img alt='{html.escape(name or 'figure')}' src='data:image/png;base64,{data}'/></figure>"
+
+
+def _fmt(value: object, digits: int = 2) -> str:
+    """A number for text: thousands separated, ``—`` for missing.
+
+    >>> _fmt(1234.567, 1), _fmt(None), _fmt(float("nan"))
+    ('1,234.6', '—', '—')
+    """
+    if value is None:
+        return "—"
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(number):
+        return "—"
+    return f"{number:,.{digits}f}"
+
+
+# --------------------------------------------------------------------------------------------
+# context
+
+
+@dataclass
+class ReportContext:
+    """Everything the sections need, loaded once per processed folder and period."""
+
+    processed_dir: Path
+    start_month: str | None
+    end_month: str | None
+    lang: str = "en"
+    figures_dir: Path | None = None
+    synthetic: bool = False
+    districts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    tables: object | None = None
+    panel: pd.DataFrame | None = None
+    summary: pd.DataFrame | None = None
+    model: object | None = None
+    model_summary: dict | None = None
+    problems: dict[str, str] = field(default_factory=dict)
+    extras: dict[str, object] = field(default_factory=dict)
+
+    def name(self, district_id: str) -> str:
+        """Display name of a district in the report language."""
+        column = "name_ru" if self.lang == "ru" else "name_en"
+        match = self.districts.loc[self.districts["district_id"] == district_id, column]
+        return str(match.iloc[0]) if len(match) else district_id
+
+    @property
+    def months(self) -> pd.DatetimeIndex:
+        """Months of the report period."""
+        return domain.campaign_months(self.start_month, self.end_month)
+
+
+def is_synthetic(processed_dir: str | os.PathLike[str]) -> bool:
+    """Whether the processed folder was cleaned from the package's synthetic sample.
+
+    True when ``cleaning_report.json`` says so (a true ``synthetic``/``is_synthetic``
+    key, or a source file under ``_truth``), or when a ``_truth/truth.json`` (the
+    sample generator's answer key) sits in the raw folder recorded by the cleaning
+    report or in the sibling ``../raw`` folder.
+
+    >>> is_synthetic(tempfile.mkdtemp())
+    False
+    """
+    folder = Path(processed_dir)
+    report_path = folder / "cleaning_report.json"
+    raw_candidates = [folder.parent / "raw"]
+    if report_path.is_file():
+        try:
+            report = json.loads(report_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            report = {}
+        if isinstance(report, dict):
+            for key in ("synthetic", "is_synthetic", "sample"):
+                if report.get(key) is True:
+                    return True
+            for key in ("raw_dir", "raw", "source_dir"):
+                if isinstance(report.get(key), str):
+                    raw_candidates.insert(0, Path(report[key]))
+            if "_truth" in json.dumps(report, ensure_ascii=False):
+                return True
+    return any((raw / "_truth" / "truth.json").is_file() for raw in raw_candidates)
+
+
+def _folder_stamp(folder: Path) -> str:
+    parts = []
+    if folder.is_dir():
+        for path in sorted(folder.iterdir()):
+            if path.is_file():
+                st = path.stat()
+                parts.append(f"{path.name}:{st.st_size}:{st.st_mtime_ns}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+_MEMORY: dict[tuple, ReportContext] = {}
+
+
+def _try(problems: dict[str, str], key: str, func: Callable[[], object]) -> object | None:
+    try:
+        return func()
+    except Exception as exc:  # a report shows what is missing rather than failing
+        log.warning("%s not available: %s", key, exc)
+        problems[key] = f"{type(exc).__name__}: {exc}"
+        return None
+
+
+def district_summary(panel: pd.DataFrame, districts: pd.DataFrame) -> pd.DataFrame:
+    """Per-district totals of the panel: materials (reported months), per 10,000 residents
+    per channel, applications, amount, plan, months reported, rank on materials per 10,000.
+
+    >>> p = pd.DataFrame({"district_id": ["a", "a", "b"], "month": pd.to_datetime(
+    ...     ["2016-01-01", "2016-02-01", "2016-01-01"]), "population": [10000, 10000, 20000],
+    ...     "materials": [1, 3, 2], "is_reported": [True, True, True],
+    ...     "applications": [5, 5, 2], "amount_kzt": [1.0, 1.0, 1.0], "planned": [2.0, 2.0, 1.0]})
+    >>> s = district_summary(p, pd.DataFrame({"district_id": ["a", "b"], "lat": [1, 2],
+    ...     "lon": [3, 4], "name_en": ["A", "B"], "name_ru": ["А", "Б"]}))
+    >>> s[["district_id", "per_10k", "rank"]].values.tolist()
+    [['a', 4.0, 1], ['b', 1.0, 2]]
+    """
+    cols = [c for c in panel.columns if c.startswith("materials_") and c[10:] in domain.CHANNELS]
+    g = panel.groupby("district_id", sort=False)
+    pop = g["population"].mean().astype(float)
+    out = pd.DataFrame({"population": pop})
+    out["materials"] = g["materials"].sum(min_count=1).astype(float)
+    out["per_10k"] = out["materials"] / out["population"] * domain.PER_RESIDENTS
+    for col in cols:
+        out[col[10:]] = (
+            g[col].sum(min_count=1).astype(float) / out["population"] * domain.PER_RESIDENTS
+        )
+    for col in ("applications", "amount_kzt", "planned"):
+        out[col] = g[col].sum(min_count=1).astype(float) if col in panel else np.nan
+    out["applications_per_10k"] = out["applications"] / out["population"] * domain.PER_RESIDENTS
+    out["fulfilment_pct"] = 100.0 * out["materials"] / out["planned"].where(out["planned"] > 0)
+    out["months_reported"] = g["is_reported"].sum().astype(int)
+    out["months"] = g.size()
+    out["rank"] = out["per_10k"].rank(ascending=False, method="min").astype("Int64")
+    out = out.reset_index()
+    ref = districts.set_index("district_id")
+    for col in ("name_en", "name_ru", "lat", "lon"):
+        out[col] = out["district_id"].map(ref[col]) if col in ref else None
+    return out
+
+
+def _load_uncached(processed_dir: Path, start: str | None, end: str | None) -> ReportContext:
+    problems: dict[str, str] = {}
+    ctx = ReportContext(processed_dir=processed_dir, start_month=start, end_month=end)
+    ctx.districts = load_districts()
+    ctx.synthetic = is_synthetic(processed_dir)
+
+    def _tables() -> object:
+        from coverage_analysis.tables import load_tables
+
+        return load_tables(processed_dir)
+
+    ctx.tables = _try(problems, "tables", _tables)
+    if ctx.tables is not None:
+
+        def _panel() -> pd.DataFrame:
+            from coverage_analysis.panel import build_panel
+
+            return build_panel(ctx.tables, start, end)
+
+        ctx.panel = _try(problems, "panel", _panel)
+    if ctx.panel is not None:
+        ctx.summary = _try(problems, "summary", lambda: district_summary(ctx.panel, ctx.districts))
+
+        def _region() -> pd.DataFrame:
+            from coverage_analysis.panel import region_materials
+
+            return region_materials(ctx.tables, start, end)
+
+        ctx.extras["region_materials"] = _try(problems, "region_materials", _region)
+        ctx.model = _try(problems, "model", lambda: _fit_model(ctx.panel))
+        if ctx.model is not None:
+            for key, func in _MODEL_EXTRAS.items():
+                ctx.extras[key] = _try(problems, key, lambda f=func: f(ctx.panel, ctx.model))
+        for key, func in _METRIC_EXTRAS.items():
+            ctx.extras[key] = _try(problems, key, lambda f=func: f(ctx))
+    summary_path = processed_dir / MODEL_SUMMARY_FILE
+    if summary_path.is_file():
+        ctx.model_summary = _try(
+            problems, "model_summary", lambda: json.loads(summary_path.read_text("utf-8"))
+        )
+    ctx.problems = problems
+    return ctx
+
+
+def _fit_model(panel: pd.DataFrame) -> object:
+    from coverage_analysis.models import fit_coverage_model  # may not exist yet
+
+    return fit_coverage_model(panel, outcome="applications")
+
+
+def _model_call(name: str) -> Callable[[pd.DataFrame, object], object]:
+    def call(panel: pd.DataFrame, result: object) -> object:
+        import coverage_analysis.models as models
+
+        func = getattr(models, name)
+        try:
+            return func(panel, result)
+        except TypeError:
+            return func(panel)
+
+    return call
+
+
+#: Model outputs computed once per context (names of coverage_analysis.models functions).
+_MODEL_EXTRAS: dict[str, Callable[[pd.DataFrame, object], object]] = {
+    "district_effects": _model_call("district_effects"),
+    "diagnostics": _model_call("diagnostics"),
+}
+
+
+def _metric_rating(ctx: ReportContext) -> object:
+    import coverage_analysis.metrics as metrics
+
+    return metrics.rate_districts(ctx.tables)
+
+
+def _metric_sensitivity(ctx: ReportContext) -> object:
+    import coverage_analysis.metrics as metrics
+
+    return metrics.rating_sensitivity(ctx.tables)
+
+
+#: Metrics computed once per context (coverage_analysis.metrics, when present).
+_METRIC_EXTRAS: dict[str, Callable[[ReportContext], object]] = {
+    "rating": _metric_rating,
+    "rating_sensitivity": _metric_sensitivity,
+}
+
+
+def load_context(
+    processed_dir: str | os.PathLike[str] | None = None,
+    start_month: str | None = None,
+    end_month: str | None = None,
+    lang: str = "en",
+    figures_dir: str | os.PathLike[str] | None = None,
+) -> ReportContext:
+    """Load tables, panel, summaries and the model fit for a report.
+
+    Results are cached in memory (a kernel that runs many notebooks loads once) and,
+    when ``$COVERAGE_ANALYSIS_REPORT_CACHE`` names a folder, on disk, keyed by the
+    folder's file names, sizes and times and by the period. Parameters are validated.
+    """
+    from coverage_analysis import config
+    from coverage_analysis.report.params import validate_lang, validate_month
+
+    start = validate_month(start_month, "start_month")
+    end = validate_month(end_month, "end_month")
+    lang = validate_lang(lang)
+    folder = config.processed_dir(processed_dir).resolve()
+    key = (str(folder), start, end, _folder_stamp(folder))
+    ctx = _MEMORY.get(key)
+    if ctx is None:
+        ctx = _load_from_disk(key) or _load_uncached(folder, start, end)
+        _save_to_disk(key, ctx)
+        if len(_MEMORY) >= MEMORY_CACHE_SIZE:
+            _MEMORY.pop(next(iter(_MEMORY)))
+        _MEMORY[key] = ctx
+    return dataclasses.replace(
+        ctx, lang=lang, figures_dir=Path(figures_dir) if figures_dir else None
+    )
+
+
+def _cache_path(key: tuple) -> Path | None:
+    folder = os.environ.get(CACHE_ENV)
+    if not folder:
+        return None
+    digest = hashlib.sha256(repr(key).encode()).hexdigest()[:24]
+    return Path(folder) / f"context-{digest}.pkl"
+
+
+def _load_from_disk(key: tuple) -> ReportContext | None:
+    path = _cache_path(key)
+    if path is None or not path.is_file():
+        return None
+    try:
+        with path.open("rb") as fh:
+            return pickle.load(fh)  # our own cache file, written below
+    except Exception as exc:
+        log.warning("ignoring unreadable report cache %s: %s", path, exc)
+        return None
+
+
+def _save_to_disk(key: tuple, ctx: ReportContext) -> None:
+    path = _cache_path(key)
+    if path is None or path.is_file():
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(ctx, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except Exception as exc:
+        log.warning("report context not cached on disk: %s", exc)
+
+
+# --------------------------------------------------------------------------------------------
+# model helpers
+
+
+def _effect(obj: object, name: str) -> dict | None:
+    """``coverage_effect``/``placebo_effect`` of a fitted model or a model summary dict."""
+    if obj is None:
+        return None
+    value = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+    return dict(value) if isinstance(value, dict) else None
+
+
+def _model_dict(ctx: ReportContext) -> dict | None:
+    if ctx.model is not None:
+        to_dict = getattr(ctx.model, "to_dict", None)
+        if callable(to_dict):
+            try:
+                return to_dict()
+            except Exception as exc:
+                log.warning("model to_dict failed: %s", exc)
+    return ctx.model_summary
+
+
+def _model_source(ctx: ReportContext) -> tuple[dict | None, str | None]:
+    """The model dict and, when absent, the reason."""
+    data = _model_dict(ctx)
+    if data is not None:
+        if "applications" in data and isinstance(data["applications"], dict):
+            data = data["applications"]
+        return data, None
+    reason = ctx.problems.get("model") or ctx.problems.get("panel") or ctx.problems.get("tables")
+    return None, reason or "no model fit and no model_summary.json in the processed folder"
+
+
+def _find(data: dict, *keys: str, default: object = None) -> object:
+    for key in keys:
+        if key in data and data[key] is not None:
+            return data[key]
+    return default
+
+
+def model_verdict(coverage: dict | None, placebo: dict | None) -> str:
+    """``"placebo"`` when the placebo is significant, ``"assoc"`` when only coverage is,
+    else ``"none"``.
+
+    >>> model_verdict({"p_value": 0.01}, {"p_value": 0.6})
+    'assoc'
+    >>> model_verdict({"p_value": 0.01}, {"p_value": 0.01})
+    'placebo'
+    """
+    p_cov = (coverage or {}).get("p_value")
+    p_pla = (placebo or {}).get("p_value")
+    if p_pla is not None and not math.isnan(float(p_pla)) and float(p_pla) < ALPHA:
+        return "placebo"
+    if p_cov is not None and not math.isnan(float(p_cov)) and float(p_cov) < ALPHA:
+        return "assoc"
+    return "none"
+
+
+# --------------------------------------------------------------------------------------------
+# sections shared by the reports
+
+
+def _need(ctx: ReportContext, *attrs: str) -> str | None:
+    for attr in attrs:
+        if getattr(ctx, attr) is None:
+            return (
+                ctx.problems.get(attr)
+                or ctx.problems.get("panel")
+                or ctx.problems.get("tables", f"{attr} could not be built")
+            )
+    return None
+
+
+def header(ctx: ReportContext, kind: str = "region", district_id: str | None = None) -> Section:
+    """Title, synthetic-data notice and the period of a report."""
+    from coverage_analysis.report.params import validate_district
+
+    lang = ctx.lang
+    if kind == "district":
+        district_id = validate_district(district_id)
+    if kind == "district" and district_id is not None:
+        title = TEXT[lang]["district_title"].format(name=ctx.name(district_id))
+    else:
+        title = TEXT[lang][f"{kind}_title"]
+    parts = []
+    if ctx.synthetic:
+        parts.append(f"<div class='ca-notice'>{text('synthetic', lang)}</div>")
+    months = ctx.months
+    parts.append(
+        para(
+            text(
+                "period",
+                lang,
+                start=f"{months[0]:%Y-%m}",
+                end=f"{months[-1]:%Y-%m}",
+                folder=ctx.processed_dir.name,
+            ),
+            "ca-muted",
+        )
+    )
+    return Section(title, parts, level=1)
+
+
+def _names(ctx: ReportContext, frame: pd.DataFrame) -> pd.Series:
+    return frame["district_id"].map(ctx.name)
+
+
+def rating_section(ctx: ReportContext) -> Section:
+    """Region: the district rating table and ranking bars."""
+    lang = ctx.lang
+    sec = Section(text("rating", lang))
+    reason = _need(ctx, "summary")
+    if reason:
+        sec.parts.append(unavailable(reason, lang))
+        return sec
+    rating = ctx.extras.get("rating")
+    if isinstance(rating, pd.DataFrame) and "district_id" in rating and "score" in rating:
+        shown = rating.assign(name=_names(ctx, rating))
+        sec.parts.append(table_html(shown.drop(columns=["district_id"]).head(30)))
+        sec.parts.append(
+            figure_html(
+                figures.plot_district_ranking(shown, lang=lang, synthetic=ctx.synthetic),
+                "region_ranking",
+                ctx.figures_dir,
+            )
+        )
+        return sec
+    s = ctx.summary.sort_values("rank")
+    shown = pd.DataFrame(
+        {
+            text("rank", lang): s["rank"],
+            "district": _names(ctx, s),
+            text("per_10k", lang): s["per_10k"],
+            text("materials", lang): s["materials"],
+            text("applications", lang): s["applications"],
+            text("plan_fulfilment", lang) + ", %": s["fulfilment_pct"],
+        }
+    )
+    sec.parts.append(table_html(shown))
+    bars = s.assign(name=_names(ctx, s), score=s["per_10k"])
+    sec.parts.append(
+        figure_html(
+            figures.plot_district_ranking(bars, lang=lang, synthetic=ctx.synthetic),
+            "region_ranking",
+            ctx.figures_dir,
+        )
+    )
+    return sec
+
+
+def heatmap_section(ctx: ReportContext) -> Section:
+    """Region: district × channel heat map per 10,000 residents."""
+    lang = ctx.lang
+    sec = Section(text("heatmap", lang))
+    reason = _need(ctx, "summary")
+    if reason:
+        sec.parts.append(unavailable(reason, lang))
+        return sec
+    s = ctx.summary.set_index(_names(ctx, ctx.summary))
+    cols = [c for c in domain.CHANNELS if c in s.columns]
+    ax = figures.plot_channel_heatmap(s[cols], lang=lang, synthetic=ctx.synthetic)
+    sec.parts.append(figure_html(ax, "region_channel_heatmap", ctx.figures_dir))
+    return sec
+
+
+def calendar_section(ctx: ReportContext, district_id: str | None = None) -> Section:
+    """Monthly materials by channel against the deadline calendar (region or one district)."""
+    lang = ctx.lang
+    sec = Section(text("calendar", lang))
+    reason = _need(ctx, "panel")
+    if reason:
+        sec.parts.append(unavailable(reason, lang))
+        return sec
+    frame = ctx.panel
+    if district_id is not None:
+        frame = frame.loc[frame["district_id"] == district_id]
+    else:
+        region = ctx.extras.get("region_materials")
+        if isinstance(region, pd.DataFrame):
+            frame = pd.concat([frame, region], ignore_index=True)
+    cols = figures.channel_columns(frame)
+    data = frame[["month", *cols]].astype({c: "float64" for c in cols})
+    name = f"district_{district_id}_calendar" if district_id else "region_calendar"
+    ax = figures.plot_calendar(data, lang=lang, synthetic=ctx.synthetic)
+    sec.parts.append(figure_html(ax, name, ctx.figures_dir))
+    return sec
+
+
+def map_section(ctx: ReportContext) -> Section:
+    """Region: district centres sized and coloured by coverage per 10,000 residents."""
+    lang = ctx.lang
+    sec = Section(text("map", lang))
+    reason = _need(ctx, "summary")
+    if reason:
+        sec.parts.append(unavailable(reason, lang))
+        return sec
+    s = ctx.summary.assign(name=_names(ctx, ctx.summary), coverage_per_10k=ctx.summary["per_10k"])
+    ax = figures.plot_district_map(s, lang=lang, synthetic=ctx.synthetic)
+    sec.parts.append(figure_html(ax, "region_map", ctx.figures_dir))
+    return sec
+
+
+def plan_section(ctx: ReportContext, district_id: str | None = None) -> Section:
+    """Plan against actual: by district (region) or by channel (one district)."""
+    lang = ctx.lang
+    sec = Section(text("plan", lang))
+    tables = ctx.tables
+    plan = getattr(tables, "media_plan", None)
+    if plan is None or ctx.summary is None:
+        sec.parts.append(unavailable(ctx.problems.get("tables", "no media plan table"), lang))
+        return sec
+    months = ctx.months
+    plan = plan.loc[plan["month"].between(months[0], months[-1])]
+    if district_id is None:
+        s = ctx.summary
+        data = s.assign(name=_names(ctx, s), actual=s["materials"])[["name", "planned", "actual"]]
+        name = "region_plan_vs_actual"
+    else:
+        p = plan.loc[plan["district_id"] == district_id]
+        planned = p.groupby("channel")["planned"].sum(min_count=1).astype(float)
+        rows = ctx.panel.loc[ctx.panel["district_id"] == district_id]
+        actual = pd.Series(
+            {
+                c: float(rows[f"materials_{c}"].sum())
+                for c in domain.CHANNELS
+                if f"materials_{c}" in rows
+            }
+        )
+        keep = sorted(
+            set(planned.index) | set(actual[actual > 0].index),
+            key=lambda c: domain.CHANNELS.index(c) if c in domain.CHANNELS else 99,
+        )
+        data = pd.DataFrame(
+            {
+                "name": [figures.channel_label(c, lang) for c in keep],
+                "planned": [planned.get(c, np.nan) for c in keep],
+                "actual": [actual.get(c, 0.0) for c in keep],
+            }
+        )
+        one = ctx.summary.loc[ctx.summary["district_id"] == district_id].iloc[0]
+        pct = "—" if pd.isna(one["fulfilment_pct"]) else f"{one['fulfilment_pct']:.0f}%"
+        sec.parts.append(
+            para(
+                text(
+                    "plan_text",
+                    lang,
+                    planned=_fmt(one["planned"], 0),
+                    actual=_fmt(one["materials"], 0),
+                    pct=pct,
+                )
+            )
+        )
+        name = f"district_{district_id}_plan_vs_actual"
+    if data.empty:
+        sec.parts.append(unavailable("no plan rows for this period", lang))
+        return sec
+    ax = figures.plot_plan_vs_actual(data, lang=lang, synthetic=ctx.synthetic)
+    sec.parts.append(figure_html(ax, name, ctx.figures_dir))
+    return sec
+
+
+def cross_section_section(ctx: ReportContext) -> Section:
+    """Region: coverage against applications per capita, one point per district."""
+    lang = ctx.lang
+    sec = Section(text("cross_section", lang))
+    reason = _need(ctx, "summary")
+    if reason:
+        sec.parts.append(unavailable(reason, lang))
+        return sec
+    s = ctx.summary.assign(name=_names(ctx, ctx.summary), coverage_per_10k=ctx.summary["per_10k"])
+    sec.parts.append(para(text("cross_text", lang)))
+    ax = figures.plot_coverage_vs_applications(s, lang=lang, synthetic=ctx.synthetic)
+    sec.parts.append(figure_html(ax, "region_cross_section", ctx.figures_dir))
+    return sec
+
+
+def model_section(ctx: ReportContext, district_id: str | None = None) -> Section:
+    """The pooled association with its placebo verdict, method and intervals, the carry-over
+    curve and (region) the per-district forest plot."""
+    lang = ctx.lang
+    sec = Section(text("model", lang))
+    data, reason = _model_source(ctx)
+    if data is None:
+        sec.parts.append(unavailable(reason, lang))
+        return sec
+    cov = _effect(ctx.model, "coverage_effect") or _effect(data, "coverage_effect")
+    pla = _effect(ctx.model, "placebo_effect") or _effect(data, "placebo_effect")
+    if cov is None:
+        sec.parts.append(unavailable("the model result has no coverage_effect", lang))
+        return sec
+    unit = _find(data, "effect_unit", "unit", "coverage_unit", default="model scale")
+    sec.parts.append(
+        para(
+            text(
+                "estimate_text",
+                lang,
+                est=_fmt(cov.get("estimate"), 3),
+                unit=unit,
+                lo=_fmt(cov.get("ci_low"), 3),
+                hi=_fmt(cov.get("ci_high"), 3),
+                p=_fmt(cov.get("p_value"), 3),
+            )
+        )
+    )
+    if pla is not None:
+        sec.parts.append(
+            para(
+                text(
+                    "placebo_text",
+                    lang,
+                    est=_fmt(pla.get("estimate"), 3),
+                    lo=_fmt(pla.get("ci_low"), 3),
+                    hi=_fmt(pla.get("ci_high"), 3),
+                    p=_fmt(pla.get("p_value"), 3),
+                )
+            )
+        )
+    verdict = model_verdict(cov, pla)
+    sec.parts.append(para(f"<b>{text('verdict_' + verdict, lang)}</b>"))
+    method = _find(
+        data,
+        "method",
+        "model",
+        default="Poisson-type panel regression with month and district effects",
+    )
+    ci = _find(data, "ci_method", "inference", "se_method", default="as reported by the model")
+    sec.parts.append(para(text("method", lang, method=method, ci=ci), "ca-muted"))
+    decay = _find(data, "decay", "chosen_decay", "adstock_decay")
+    if decay is not None:
+        try:
+            ax = figures.plot_adstock_curve(float(decay), lang=lang, synthetic=ctx.synthetic)
+            scope = f"district_{district_id}" if district_id else "region"
+            sec.parts.append(f"<h3>{text('adstock', lang)}</h3>")
+            sec.parts.append(figure_html(ax, f"{scope}_adstock", ctx.figures_dir))
+        except (TypeError, ValueError) as exc:
+            log.warning("no adstock curve: %s", exc)
+    effects = ctx.extras.get("district_effects")
+    if (
+        district_id is None
+        and isinstance(effects, pd.DataFrame)
+        and {"district_id", "estimate", "ci_low", "ci_high"} <= set(effects.columns)
+    ):
+        sec.parts.append(f"<h3>{text('forest', lang)}</h3>")
+        ax = figures.plot_forest(
+            effects.assign(name=_names(ctx, effects)),
+            lang=lang,
+            synthetic=ctx.synthetic,
+            pooled=cov,
+        )
+        sec.parts.append(figure_html(ax, "region_forest", ctx.figures_dir))
+    return sec
+
+
+def data_quality_section(ctx: ReportContext, district_id: str | None = None) -> Section:
+    """Rejected rows and unreported months (region-wide or for one district)."""
+    lang = ctx.lang
+    sec = Section(text("quality", lang))
+    tables = ctx.tables
+    if ctx.panel is not None:
+        rows = (
+            ctx.panel
+            if district_id is None
+            else ctx.panel.loc[ctx.panel["district_id"] == district_id]
+        )
+        missing = rows.loc[~rows["is_reported"].astype(bool)]
+        if district_id is None:
+            per = missing.groupby("district_id").size()
+            listing = ", ".join(f"{ctx.name(d)} {n}" for d, n in per.items()) or TEXT[lang]["none"]
+        else:
+            listing = ", ".join(missing["month"].dt.strftime("%Y-%m")) or TEXT[lang]["none"]
+        sec.parts.append(
+            para(text("unreported", lang, n=len(missing), total=len(rows), months=listing))
+        )
+    rejects = getattr(tables, "rejects", None)
+    if rejects is None:
+        sec.parts.append(unavailable(ctx.problems.get("tables", "no rejects.csv"), lang))
+        return sec
+    if district_id is None:
+        sec.parts.append(para(text("rejects_total", lang, n=len(rejects))))
+        if len(rejects) and "reason" in rejects:
+            by = rejects.groupby(["kind", "reason"] if "kind" in rejects else ["reason"]).size()
+            sec.parts.append(
+                table_html(
+                    by.rename("rows")
+                    .reset_index()
+                    .sort_values("rows", ascending=False)
+                    .head(MAX_REJECT_ROWS)
+                )
+            )
+        return sec
+    mine = _district_rejects(ctx, district_id, rejects)
+    sec.parts.append(para(text("rejects_n", lang, n=len(mine))))
+    if len(mine):
+        cols = [
+            c
+            for c in ("source_file", "source_sheet", "source_row", "field", "value", "reason")
+            if c in mine
+        ]
+        sec.parts.append(table_html(mine[cols].head(MAX_REJECT_ROWS)))
+    sec.parts.append(para(text("quality_method", lang), "ca-muted"))
+    return sec
+
+
+def _district_rejects(ctx: ReportContext, district_id: str, rejects: pd.DataFrame) -> pd.DataFrame:
+    pubs = getattr(ctx.tables, "publications", None)
+    files: set[str] = set()
+    if pubs is not None and "source_file" in pubs:
+        files = set(pubs.loc[pubs["district_id"] == district_id, "source_file"].dropna())
+    ref = ctx.districts.loc[ctx.districts["district_id"] == district_id].iloc[0]
+    stems = {str(ref[c]).lower()[:5] for c in ("name_ru", "name_kk", "name_en") if str(ref[c])}
+    by_file = rejects["source_file"].isin(files) if "source_file" in rejects else False
+    value = rejects.get("value", pd.Series("", index=rejects.index)).astype(str).str.lower()
+    by_name = value.apply(lambda v: any(s and s in v for s in stems))
+    return rejects.loc[by_file | by_name]
+
+
+# --------------------------------------------------------------------------------------------
+# district-only sections
+
+
+def headline_section(ctx: ReportContext, district_id: str) -> Section:
+    """District: headline numbers."""
+    lang = ctx.lang
+    sec = Section(text("headline", lang))
+    reason = _need(ctx, "summary")
+    if reason:
+        sec.parts.append(unavailable(reason, lang))
+        return sec
+    s = ctx.summary
+    one = s.loc[s["district_id"] == district_id].iloc[0]
+    pct = "—" if pd.isna(one["fulfilment_pct"]) else f"{one['fulfilment_pct']:.0f}%"
+    items = [
+        (text("materials", lang), _fmt(one["materials"], 0)),
+        (text("per_10k", lang), _fmt(one["per_10k"], 1)),
+        (text("applications", lang), _fmt(one["applications"], 0)),
+        (text("amount", lang), _fmt(one["amount_kzt"] / 1e6, 1)),
+        (text("plan_fulfilment", lang), pct),
+        (text("rank", lang), f"{one['rank']} / {len(s)}"),
+    ]
+    sec.parts.extend(f"<div class='ca-headline'><b>{html.escape(v)}</b>{k}</div>" for k, v in items)
+    return sec
+
+
+def gaps_section(ctx: ReportContext, district_id: str) -> Section:
+    """District: gaps in plain words (metrics.gap_findings when available, else channel
+    checks: channels with no material, internet and events absent, plan shortfall)."""
+    lang = ctx.lang
+    sec = Section(text("gaps", lang))
+    reason = _need(ctx, "summary")
+    if reason:
+        sec.parts.append(unavailable(reason, lang))
+        return sec
+    findings = _gap_findings(ctx, district_id)
+    if not findings:
+        sec.parts.append(para(text("no_gaps", lang)))
+    else:
+        sec.parts.append("<ul>" + "".join(f"<li>{html.escape(f)}</li>" for f in findings) + "</ul>")
+    return sec
+
+
+def _gap_findings(ctx: ReportContext, district_id: str) -> list[str]:
+    try:
+        import coverage_analysis.metrics as metrics
+
+        found = metrics.gap_findings(ctx.tables, lang=ctx.lang)
+        if isinstance(found, pd.DataFrame) and "district_id" in found:
+            col = next((c for c in ("text", "finding", "message") if c in found), None)
+            if col:
+                return found.loc[found["district_id"] == district_id, col].astype(str).tolist()
+        if isinstance(found, dict):
+            return [str(x) for x in found.get(district_id, [])]
+    except Exception as exc:
+        ctx.problems.setdefault("gap_findings", str(exc))
+    lang = ctx.lang
+    one = ctx.summary.loc[ctx.summary["district_id"] == district_id].iloc[0]
+    out = []
+    zero = [figures.channel_label(c, lang) for c in domain.CHANNELS if c in one and one[c] == 0]
+    internet = [c for c in domain.INTERNET_CHANNELS if c in one and one[c] == 0]
+    if internet:
+        out.append(
+            "No internet coverage at all (online and social)."
+            if lang == "en" and len(internet) == 2
+            else (
+                "Нет освещения в интернете."
+                if lang == "ru"
+                else f"No {figures.channel_label(internet[0], lang)} coverage."
+            )
+        )
+    if zero:
+        out.append(
+            ("Channels never used: " if lang == "en" else "Каналы не использовались: ")
+            + ", ".join(zero)
+            + "."
+        )
+    median = ctx.summary["per_10k"].median()
+    if pd.notna(one["per_10k"]) and one["per_10k"] < median:
+        out.append(
+            f"Coverage per 10,000 residents {one['per_10k']:.1f} is below the region's median {median:.1f}."
+            if lang == "en"
+            else f"Материалов на 10 000 жителей {one['per_10k']:.1f} — ниже медианы области {median:.1f}."
+        )
+    if pd.notna(one["fulfilment_pct"]) and one["fulfilment_pct"] < 100:
+        out.append(
+            f"Plan fulfilled at {one['fulfilment_pct']:.0f}%."
+            if lang == "en"
+            else f"План выполнен на {one['fulfilment_pct']:.0f}%."
+        )
+    return out
+
+
+def ranking_section(ctx: ReportContext, district_id: str) -> Section:
+    """District: rank among districts with rating sensitivity, highlighted bars."""
+    lang = ctx.lang
+    sec = Section(text("ranking", lang))
+    reason = _need(ctx, "summary")
+    if reason:
+        sec.parts.append(unavailable(reason, lang))
+        return sec
+    s = ctx.summary
+    one = s.loc[s["district_id"] == district_id].iloc[0]
+    sec.parts.append(
+        para(text("rank_text", lang, name=ctx.name(district_id), rank=one["rank"], n=len(s)))
+    )
+    sens = ctx.extras.get("rating_sensitivity")
+    if isinstance(sens, pd.DataFrame) and "district_id" in sens:
+        row = sens.loc[sens["district_id"] == district_id].drop(columns=["district_id"])
+        if len(row):
+            ranks = ", ".join(f"{k}: {v}" for k, v in row.iloc[0].items())
+            sec.parts.append(para(text("sensitivity", lang, ranks=ranks)))
+    else:
+        alt = {
+            "materials": s["materials"].rank(ascending=False, method="min"),
+            text("applications", lang): s["applications_per_10k"].rank(
+                ascending=False, method="min"
+            ),
+        }
+        ranks = ", ".join(
+            f"{k} {int(v[s['district_id'] == district_id].iloc[0])}"
+            for k, v in alt.items()
+            if v.notna().any()
+        )
+        sec.parts.append(para(text("sensitivity", lang, ranks=ranks)))
+    bars = s.assign(name=_names(ctx, s), score=s["per_10k"])
+    ax = figures.plot_district_ranking(
+        bars, lang=lang, synthetic=ctx.synthetic, highlight=ctx.name(district_id)
+    )
+    sec.parts.append(figure_html(ax, f"district_{district_id}_ranking", ctx.figures_dir))
+    return sec
+
+
+def whatif_section(ctx: ReportContext, district_id: str) -> Section:
+    """District: the model's what-if at the region's typical coverage."""
+    lang = ctx.lang
+    sec = Section(text("whatif", lang))
+    if ctx.model is None:
+        _, reason = _model_source(ctx)
+        sec.parts.append(unavailable(ctx.problems.get("model", reason), lang))
+        return sec
+    try:
+        from coverage_analysis.models import what_if
+
+        result = what_if(ctx.panel, district_id, ctx.model)
+    except Exception as exc:
+        sec.parts.append(unavailable(f"{type(exc).__name__}: {exc}", lang))
+        return sec
+    data = (
+        result
+        if isinstance(result, dict)
+        else (result.to_dict() if hasattr(result, "to_dict") else vars(result))
+    )
+    delta = _find(data, "delta_applications", "difference", "delta")
+    pct = _find(data, "delta_pct", "percent_change", "pct")
+    sec.parts.append(
+        para(
+            text(
+                "whatif_text",
+                lang,
+                name=ctx.name(district_id),
+                delta=_fmt(delta, 0),
+                pct=("—" if pct is None else f"{_fmt(pct, 0)}%"),
+            )
+        )
+    )
+    flat = {
+        k: v
+        for k, v in data.items()
+        if isinstance(v, (int, float, str)) and not isinstance(v, bool)
+    }
+    if flat:
+        sec.parts.append(table_html(pd.DataFrame([flat])))
+    return sec
+
+
+# --------------------------------------------------------------------------------------------
+# diagnostics
+
+
+def diagnostics_sections(ctx: ReportContext) -> Sections:
+    """Model diagnostics: decay search, overdispersion, leave-one-out, residuals by month,
+    channel collinearity, placebo. Each part shows "not available" with the reason when
+    the models module does not provide it."""
+    lang = ctx.lang
+    diag = ctx.extras.get("diagnostics")
+    data, reason = _model_source(ctx)
+    out = Sections()
+    parts = {
+        "decay_search": ("decay_search", "decay_table", "decay"),
+        "overdispersion": ("overdispersion",),
+        "loo": ("leave_one_out", "loo"),
+        "residuals": ("residuals", "residuals_by_month"),
+        "collinearity": ("collinearity", "channel_collinearity", "channel_correlation"),
+    }
+    for key, names in parts.items():
+        sec = Section(text(key, lang))
+        value = None
+        for source in (diag, data, ctx.model):
+            if source is None:
+                continue
+            for name in names:
+                value = (
+                    source.get(name) if isinstance(source, dict) else getattr(source, name, None)
+                )
+                if value is not None:
+                    break
+            if value is not None:
+                break
+        if value is None:
+            sec.parts.append(
+                unavailable(
+                    ctx.problems.get("diagnostics", reason or f"no {key} in the model output"), lang
+                )
+            )
+        else:
+            sec.parts.extend(_render_value(ctx, key, value))
+        out.append(sec)
+    placebo = model_section(ctx)
+    placebo.title = text("placebo", lang)
+    out.append(placebo)
+    return out
+
+
+def _render_value(ctx: ReportContext, key: str, value: object) -> list[str]:
+    lang = ctx.lang
+    if isinstance(value, pd.DataFrame):
+        parts = [table_html(value.head(40))]
+        if key == "decay_search" and "decay" in value:
+            crit = next(
+                (
+                    c
+                    for c in value.columns
+                    if c != "decay" and pd.api.types.is_numeric_dtype(value[c])
+                ),
+                None,
+            )
+            if crit:
+                ax = figures.plot_decay_search(
+                    value, lang=lang, synthetic=ctx.synthetic, criterion=crit
+                )
+                parts.append(figure_html(ax, "diagnostics_decay_search", ctx.figures_dir))
+        if key == "residuals" and {"month", "residual"} <= set(value.columns):
+            ax = figures.plot_residuals_by_month(value, lang=lang, synthetic=ctx.synthetic)
+            parts = [figure_html(ax, "diagnostics_residuals", ctx.figures_dir)]
+        return parts
+    if isinstance(value, dict):
+        flat = {k: v for k, v in value.items() if not isinstance(v, (dict, list))}
+        return (
+            [table_html(pd.DataFrame([flat]))]
+            if flat
+            else [para(html.escape(json.dumps(value, default=str)[:2000]))]
+        )
+    if isinstance(value, (list, tuple)):
+        try:
+            return [table_html(pd.DataFrame(value).head(40))]
+        except ValueError:
+            pass
+    return [para(html.escape(str(value)[:2000]))]
+
+
+def region_report(ctx: ReportContext) -> Sections:
+    """All sections of the region overview, in order."""
+    return Sections(
+        [
+            header(ctx, "region"),
+            rating_section(ctx),
+            heatmap_section(ctx),
+            calendar_section(ctx),
+            map_section(ctx),
+            plan_section(ctx),
+            cross_section_section(ctx),
+            model_section(ctx),
+            data_quality_section(ctx),
+        ]
+    )
+
+
+def district_report(ctx: ReportContext, district_id: str) -> Sections:
+    """All sections of one district's briefing, in order."""
+    return Sections(
+        [
+            header(ctx, "district", district_id),
+            headline_section(ctx, district_id),
+            gaps_section(ctx, district_id),
+            plan_section(ctx, district_id),
+            ranking_section(ctx, district_id),
+            calendar_section(ctx, district_id),
+            model_section(ctx, district_id),
+            whatif_section(ctx, district_id),
+            data_quality_section(ctx, district_id),
+        ]
+    )
+
+
+def section_names(sections: Sequence[Section]) -> list[str]:
+    """Titles of ``sections`` (for tests and tables of contents)."""
+    return [s.title for s in sections]
