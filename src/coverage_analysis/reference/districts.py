@@ -1,0 +1,298 @@
+"""Resolve any spelling of a district or city to its ``district_id``.
+
+Aliases come from two places: the name columns of the district reference
+(``name_ru``, ``name_kk``, ``name_en``, ``center_ru``; a name in parentheses
+such as ``Ust-Kamenogorsk (Oskemen)`` gives two aliases) and
+``district_aliases.csv`` (``district_id,alias``: historic and later names,
+abbreviations, Latin spellings, region-level words under the id ``region``, and
+words to ignore under the id ``_ignore`` such as ``г.``, ``район``, ``ауданы``,
+``акимат``, ``в``).
+
+A value is reduced to a *key*: normalised, Kazakh letters folded to Russian
+look-alikes (``Аягөз`` → ``аягоз``), punctuation dropped, ignorable words
+(in any case form: ``районе``, ``акимата``) dropped, and adjectival names
+stemmed generically (``Аягозском`` → ``аягоз``: the ``-ск-``/``-цк-`` suffix and
+its case ending go). The words of the key are joined, so ``Катон-Карагай`` and
+``Катонқарағай`` meet. A key matches an alias when it is equal, or when it is
+the alias's stem plus a Russian case ending (``Семее``, ``Риддере``,
+``Курчатове``), the stem being the alias without its final vowels. When the
+whole value matches nothing, aliases occurring inside it as whole words count
+(``Аппарат акима Аягозского района ВКО``); a district there wins over the
+region. No match, or two districts, is an error naming the closest candidates.
+
+>>> r = DistrictResolver()
+>>> r.resolve("в Аягозском районе").value, r.resolve("г.Семей").value, r.resolve("ВКО").value
+('ayagoz', 'semey', 'region')
+>>> r.resolve("Аякоз").error
+"no district matches 'Аякоз'; closest: ayagoz (Аягоз), region (ВКО), tarbagatai (Аксуат)"
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import logging
+import os
+import re
+from typing import Any
+
+import pandas as pd
+
+from coverage_analysis.domain import REGION_ID
+from coverage_analysis.reference import load_districts, reference_path
+
+_LOG = logging.getLogger(__name__)
+
+#: Id of alias rows that are words to drop (``г.``, ``район``, ``акимат``).
+IGNORE_ID = "_ignore"
+#: Name columns of a reference whose values are aliases of their district.
+NAME_COLUMNS: tuple[str, ...] = ("name_ru", "name_kk", "name_en", "center_ru")
+#: How many closest candidates an error names.
+CLOSEST_COUNT = 3
+#: An alias stem shorter than this is matched only exactly (``ук``, ``вко``).
+MIN_FLEX_STEM = 3
+#: Endings of Russian adjectives built with -ск-/-цк- (``Аягозский``, ``Аягозском``).
+ADJECTIVE_SUFFIX = re.compile(
+    r"(?<=\w{3})(?:ск|цк)(?:ий|ого|ому|ым|им|ом|ая|ой|ою|ую|ое|ие|ые|их|ых|ими|ыми)$"
+)
+#: Case endings a noun alias may take (``Семей`` → ``Семее``, ``Риддер`` → ``Риддере``).
+CASE_ENDINGS = frozenset(
+    [
+        "а",
+        "я",
+        "у",
+        "ю",
+        "е",
+        "и",
+        "ы",
+        "о",
+        "ом",
+        "ем",
+        "ой",
+        "ей",
+        "ою",
+        "ею",
+        "ее",
+        "ея",
+        "ах",
+        "ях",
+        "ам",
+        "ям",
+        "ами",
+        "ями",
+        "ов",
+        "ев",
+        "ии",
+        "ию",
+        "ия",
+    ]
+) | {""}
+#: Final letters dropped from an alias to get its stem.
+STEM_TRAILING = "аеиоуыэюяйь"
+_RN = re.compile(r"(?<!\w)р\s*[-.]?\s*н(?:а|е|у|ом)?(?!\w)\.?")
+_PARENS = re.compile(r"\(([^)]*)\)")
+
+
+def _stem(word: str) -> str:
+    from coverage_analysis.clean.vocab import stem_word
+
+    return stem_word(word)
+
+
+class DistrictResolver:
+    """Resolves district names of a reference (default: the shipped East
+    Kazakhstan one) to ``district_id`` or ``region``.
+
+    ``reference``: a frame with ``district_id`` and any of the name columns; a
+    user's own reference works with the aliases generated from its names (plus
+    the region-level and ignorable words of the shipped alias file).
+    ``aliases_path``: an alias CSV (``district_id,alias``) to use instead of the
+    shipped one; ids not in the reference are skipped with a warning.
+
+    >>> ref = pd.DataFrame({"district_id": ["north", "south"],
+    ...                     "name_ru": ["Северный район", "Южный район"]})
+    >>> DistrictResolver(ref).resolve("в Северном районе").value
+    'north'
+    """
+
+    def __init__(
+        self,
+        reference: pd.DataFrame | None = None,
+        aliases_path: str | os.PathLike[str] | None = None,
+    ) -> None:
+        from coverage_analysis.clean.vocab import normalize_text
+
+        self._normalize = normalize_text
+        own_reference = reference is not None
+        frame = load_districts() if reference is None else reference
+        if "district_id" not in frame.columns:
+            raise ValueError("district reference lacks the column 'district_id'")
+        self.district_ids: list[str] = [str(i) for i in frame["district_id"]]
+        known = set(self.district_ids) | {REGION_ID}
+        pairs: list[tuple[str, str]] = []
+        for _, row in frame.iterrows():
+            for column in NAME_COLUMNS:
+                if column in frame.columns and isinstance(row[column], str) and row[column].strip():
+                    name = row[column]
+                    pairs.append((str(row["district_id"]), _PARENS.sub(" ", name)))
+                    pairs.extend(
+                        (str(row["district_id"]), inner) for inner in _PARENS.findall(name)
+                    )
+        file_rows = _read_aliases(aliases_path or reference_path("district_aliases.csv"))
+        self._ignore: set[str] = set()
+        for district_id, alias in file_rows:
+            if district_id == IGNORE_ID:
+                self._ignore.update(self._words(alias, ignore=False))
+                self._ignore.update(_stem(w) for w in self._words(alias, ignore=False))
+            elif district_id in known:
+                pairs.append((district_id, alias))
+            elif aliases_path is not None or not own_reference:
+                _LOG.warning(
+                    "district alias %r names unknown district %r; skipped", alias, district_id
+                )
+        self._label: dict[str, str] = {}
+        self._aliases: list[tuple[str, str, str]] = []  # (id, alias as written, key)
+        self._exact: dict[str, set[str]] = {}
+        self._by_words: dict[tuple[str, ...], set[str]] = {}
+        for district_id, alias in pairs:
+            words = self._key_words(alias)
+            if not words:
+                continue
+            key = "".join(words)
+            self._label.setdefault(district_id, alias.strip())
+            self._aliases.append((district_id, alias.strip(), key))
+            self._exact.setdefault(key, set()).add(district_id)
+            self._by_words.setdefault(words, set()).add(district_id)
+        self._cache: dict[str, Any] = {}
+
+    # ---------------------------------------------------------------- keys
+    def _words(self, text: str, ignore: bool = True) -> tuple[str, ...]:
+        from coverage_analysis.clean.vocab import fold_words
+
+        normal = _RN.sub(" ", self._normalize(text))
+        words = fold_words(normal)
+        if ignore:
+            words = tuple(
+                w for w in words if w not in self._ignore and _stem(w) not in self._ignore
+            )
+        return words
+
+    def _key_words(self, text: str) -> tuple[str, ...]:
+        return tuple(ADJECTIVE_SUFFIX.sub("", w) for w in self._words(text))
+
+    def _flex(self, key: str) -> set[str]:
+        """Districts whose alias equals ``key`` or is its stem plus a case ending."""
+        if key in self._exact:
+            return set(self._exact[key])
+        return {i for i, _, alias_key in self._aliases if _word_matches(key, alias_key)}
+
+    # ---------------------------------------------------------------- resolve
+    def resolve(self, raw: Any) -> Any:
+        """``Parsed(district_id | 'region', None)``, ``Parsed(None, None)`` when
+        empty, else ``Parsed(None, reason)`` naming the closest candidates.
+
+        >>> DistrictResolver().resolve("Курчумский р-н").value
+        'kurchum'
+        """
+        from coverage_analysis.clean.vocab import Parsed, is_missing
+
+        if is_missing(raw):
+            return Parsed(None, None)
+        memo = raw if isinstance(raw, str) else repr(raw)
+        if memo not in self._cache:
+            try:
+                self._cache[memo] = self._resolve(raw)
+            except Exception as exc:  # the contract: never raise
+                _LOG.debug("district resolver failed on %r", raw, exc_info=True)
+                self._cache[memo] = Parsed(None, f"cannot read district {raw!r}: {exc}")
+        return self._cache[memo]
+
+    def _resolve(self, raw: Any) -> Any:
+        from coverage_analysis.clean.vocab import Parsed
+
+        text = raw if isinstance(raw, str) else str(raw)
+        shown = repr(text.strip())
+        words = self._key_words(text)
+        if not words:
+            if self._normalize(text):
+                return Parsed(None, f"no district named in {shown}")
+            return Parsed(None, None)
+        found = self._flex("".join(words))
+        if not found:
+            found = self._contained(words)
+            if len(found) > 1:
+                found.discard(REGION_ID)  # a district named inside region-level words wins
+        if len(found) == 1:
+            return Parsed(found.pop(), None)
+        if found:
+            listed = ", ".join(f"{i} ({self._label.get(i, i)})" for i in sorted(found))
+            return Parsed(None, f"{shown} matches {len(found)} districts: {listed}")
+        return Parsed(None, f"no district matches {shown}; closest: {self.closest(text)}")
+
+    def _contained(self, words: tuple[str, ...]) -> set[str]:
+        """Districts whose alias occurs in ``words`` as a run of whole words
+        (the last one possibly with a case ending)."""
+        found: set[str] = set()
+        for alias_words, ids in self._by_words.items():
+            n = len(alias_words)
+            for start in range(len(words) - n + 1):
+                window = words[start : start + n]
+                if window[:-1] == alias_words[:-1] and _word_matches(window[-1], alias_words[-1]):
+                    found |= ids
+        return found
+
+    def closest(self, raw: Any, n: int = CLOSEST_COUNT) -> str:
+        """The ``n`` closest districts as ``id (alias)``, by similarity of keys.
+
+        >>> DistrictResolver().closest("Курчатовск")
+        'kurchatov (Курчатов), zyryanovsk (Зыряновск), kurchum (Курчум)'
+        """
+        key = "".join(self._key_words(raw if isinstance(raw, str) else str(raw)))
+        ranked = sorted(
+            self._aliases,
+            key=lambda a: (-difflib.SequenceMatcher(None, key, a[2]).ratio(), len(a[1])),
+        )
+        picked: dict[str, str] = {}
+        for district_id, alias, _ in ranked:
+            picked.setdefault(district_id, alias)
+            if len(picked) >= n:
+                break
+        return ", ".join(f"{i} ({a})" for i, a in picked.items()) or "none"
+
+    def aliases(self) -> pd.DataFrame:
+        """Every alias with its key: columns ``district_id``, ``alias``, ``key``.
+
+        >>> DistrictResolver().aliases().query("alias == 'УК'").district_id.item()
+        'ust_kamenogorsk'
+        """
+        return pd.DataFrame(list(self._aliases), columns=["district_id", "alias", "key"])
+
+
+def _word_matches(word: str, alias: str) -> bool:
+    """``word`` is ``alias`` itself or, for a Cyrillic alias, its stem (final vowels
+    dropped) plus a Russian case ending.
+
+    >>> _word_matches("семее", "семей"), _word_matches("курчатове", "курчум")
+    (True, False)
+    """
+    if word == alias:
+        return True
+    if alias.isascii():
+        return False
+    stem = alias.rstrip(STEM_TRAILING)
+    return (
+        len(stem) >= MIN_FLEX_STEM and word.startswith(stem) and word[len(stem) :] in CASE_ENDINGS
+    )
+
+
+def _read_aliases(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"district_id", "alias"} - set(reader.fieldnames or ())
+        if missing:
+            raise ValueError(f"{path}: alias file lacks columns {sorted(missing)}")
+        return [
+            (row["district_id"].strip(), row["alias"])
+            for row in reader
+            if row["district_id"] and row["alias"]
+        ]
