@@ -537,6 +537,7 @@ def _period(first: pd.Timestamp, last: pd.Timestamp, shown: str) -> Parsed:
 
 # ----------------------------------------------------------------- numbers
 _SPACED_GROUPS = re.compile(r"[+-]?\d{1,3}(?: \d{3})+(?:[.,]\d+)?")
+_SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d+)?e[+-]?\d+")
 _PLAIN = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)")
 
 
@@ -547,6 +548,8 @@ def _decimal_from_text(body: str) -> Decimal | None:
         if not _SPACED_GROUPS.fullmatch(body):
             return None
         body = body.replace(" ", "")
+    if _SCIENTIFIC.fullmatch(body):
+        return Decimal(body.replace(",", "."))
     sign = ""
     if body[:1] in "+-":
         sign, body = body[:1].replace("+", ""), body[1:]
