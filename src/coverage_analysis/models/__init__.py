@@ -2,10 +2,17 @@
 
 Public API:
 
-- :func:`fit_coverage_model` -> :class:`CoverageModelResult` (PPML with district
-  and month effects, decay chosen out of sample, wild cluster score bootstrap,
-  placebo with next month's coverage).
-- :func:`simulate_panel` simulated panels with a known truth.
+- :func:`fit_coverage_model` -> :class:`CoverageModelResult`: PPML with district
+  and month effects and population exposure, carry-over decay chosen out of
+  sample, wild cluster score bootstrap (Webb weights), placebo with next
+  month's coverage.
+- :func:`fit_channel_models` -> :class:`ChannelModelResult`: one slope per
+  channel group, Holm-adjusted, with a collinearity report.
+- :func:`district_effects` (DataFrame for a forest plot), :func:`what_if`,
+  :func:`cross_section`, :func:`diagnostics`.
+- :func:`write_model_summary` (the ``coverage-analysis model`` command),
+  :func:`model_summary`, :func:`load_panel`.
+- :func:`simulate_panel`: simulated panels with a known truth.
 - :func:`adstock`, :func:`coverage_index`, :func:`grouped_coverage_index`.
 
 >>> from coverage_analysis.models import fit_coverage_model, simulate_panel
@@ -14,14 +21,27 @@ Public API:
 """
 
 from coverage_analysis.models.adstock import adstock, coverage_index, grouped_coverage_index
+from coverage_analysis.models.channels import ChannelModelResult, fit_channel_models
 from coverage_analysis.models.coverage import CoverageModelResult, fit_coverage_model
+from coverage_analysis.models.diagnostics import diagnostics
+from coverage_analysis.models.districts import cross_section, district_effects, what_if
 from coverage_analysis.models.simulate import simulate_panel
+from coverage_analysis.models.summary import load_panel, model_summary, write_model_summary
 
 __all__ = [
+    "ChannelModelResult",
     "CoverageModelResult",
     "adstock",
     "coverage_index",
+    "cross_section",
+    "diagnostics",
+    "district_effects",
+    "fit_channel_models",
     "fit_coverage_model",
     "grouped_coverage_index",
+    "load_panel",
+    "model_summary",
     "simulate_panel",
+    "what_if",
+    "write_model_summary",
 ]
