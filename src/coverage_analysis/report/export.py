@@ -1,7 +1,7 @@
 """Export of executed notebooks: HTML without code, PDF from that HTML.
 
-The HTML is nbconvert's ``basic`` template (cell outputs only: inputs and
-prompts excluded) wrapped in the package's page template and stylesheet
+The HTML is nbconvert's ``basic`` template (cell outputs only: code, markdown
+and prompts excluded) wrapped in the package's page template and stylesheet
 (``report/templates``), so the same lean document opens in a browser and
 feeds WeasyPrint. The PDF is A4 in DejaVu Sans; figures are embedded base64
 PNG images. WeasyPrint fetches nothing from the network: only ``data:``
@@ -97,6 +97,7 @@ def _html_exporter():
     return HTMLExporter(
         template_name="basic",
         exclude_input=True,
+        exclude_markdown=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
@@ -115,13 +116,15 @@ def notebook_html(nb: nbformat.NotebookNode, title: str, lang: str = "en") -> st
     return page.render(title=title, lang=lang, css=Markup(report_css()), body=Markup(body))
 
 
-def _data_only_fetcher(url: str, *args: object, **kwargs: object) -> dict:
-    """WeasyPrint URL fetcher that serves only ``data:`` URLs (nothing from the network)."""
-    if url.startswith("data:"):
-        from weasyprint import default_url_fetcher
+#: The only URL scheme WeasyPrint may fetch (embedded images); nothing from the network.
+ALLOWED_URL_SCHEMES: tuple[str, ...] = ("data",)
 
-        return default_url_fetcher(url, *args, **kwargs)
-    raise ValueError(f"report PDF export does not fetch external resources: {url[:80]}")
+
+@lru_cache(maxsize=1)
+def _url_fetcher():
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher(allowed_protocols=ALLOWED_URL_SCHEMES)
 
 
 def html_to_pdf(html: str, path: str | os.PathLike[str]) -> Path:
@@ -129,7 +132,7 @@ def html_to_pdf(html: str, path: str | os.PathLike[str]) -> Path:
     import weasyprint
 
     path = Path(path)
-    weasyprint.HTML(string=html, url_fetcher=_data_only_fetcher).write_pdf(path)
+    weasyprint.HTML(string=html, url_fetcher=_url_fetcher()).write_pdf(path)
     return path
 
 

@@ -31,7 +31,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from coverage_analysis import config
 from coverage_analysis.errors import DataNotFoundError, ParameterError

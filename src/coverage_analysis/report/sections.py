@@ -52,8 +52,6 @@ ALPHA = 0.05
 MEMORY_CACHE_SIZE = 4
 #: Rejected rows listed in full in a district's data-quality section.
 MAX_REJECT_ROWS = 15
-#: Figures embedded at this resolution (dots per inch).
-EMBED_DPI = 96
 
 #: Report sentences in English and Russian. ``{}`` fields are filled with escaped values.
 TEXT: dict[str, dict[str, str]] = {
@@ -77,8 +75,8 @@ TEXT: dict[str, dict[str, str]] = {
         "plan": "Plan and actual",
         "plan_text": "Planned {planned} materials, {actual} found in the registries ({pct}).",
         "ranking": "Rating among districts",
-        "rank_text": "{name} ranks {rank} of {n} districts on coverage per 10,000 residents.",
-        "sensitivity": "Rank under other weightings of the rating: {ranks}.",
+        "rank_text": "{name} ranks {rank} of {n} districts in the coverage rating.",
+        "sensitivity": "Under other weightings of the rating its rank ranges over {ranks}.",
         "heatmap": "Channels per 10,000 residents",
         "calendar": "Monthly coverage and the campaign calendar",
         "map": "Map of district centres",
@@ -119,6 +117,12 @@ TEXT: dict[str, dict[str, str]] = {
         "placebo": "Placebo test",
         "rating": "District rating",
         "reported": "reported",
+        "rank_range": "Rank under other weights",
+        "district": "District",
+        "score": "Score (0-100)",
+        "rating_method": "Score: weighted mean of percentile ranks of the coverage indicators "
+        "(per 10,000 residents, channels used, plan fulfilment...). Rank range: ranks under "
+        "randomly redrawn weights (5% to 95% of draws not shown: minimum to maximum).",
     },
     "ru": {
         "region_title": "Освещение кампании по легализации: Восточно-Казахстанская область",
@@ -140,8 +144,8 @@ TEXT: dict[str, dict[str, str]] = {
         "plan": "План и факт",
         "plan_text": "Запланировано материалов: {planned}, найдено в реестрах: {actual} ({pct}).",
         "ranking": "Место среди районов",
-        "rank_text": "{name}: {rank} место из {n} по материалам на 10 000 жителей.",
-        "sensitivity": "Место при других весах рейтинга: {ranks}.",
+        "rank_text": "{name}: {rank} место из {n} в рейтинге освещения.",
+        "sensitivity": "При других весах рейтинга место меняется в пределах {ranks}.",
         "heatmap": "Каналы на 10 000 жителей",
         "calendar": "Освещение по месяцам и календарь кампании",
         "map": "Карта центров районов",
@@ -182,6 +186,12 @@ TEXT: dict[str, dict[str, str]] = {
         "placebo": "Плацебо-тест",
         "rating": "Рейтинг районов",
         "reported": "есть отчёт",
+        "rank_range": "Место при других весах",
+        "district": "Район",
+        "score": "Балл (0-100)",
+        "rating_method": "Балл: взвешенное среднее процентильных рангов показателей освещения "
+        "(на 10 000 жителей, число каналов, выполнение плана...). Диапазон мест: места при "
+        "случайно перевыбранных весах (от минимума до максимума).",
     },
 }
 
@@ -258,10 +268,12 @@ def figure_html(
     ``figures_dir`` when given. The figure is closed."""
     fig = ax.figure
     try:
-        if figures_dir is not None and name:
-            figures.save_figure(fig, name, figures_dir)
         buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=EMBED_DPI, bbox_inches="tight")
+        fig.savefig(buffer, format="png", dpi=figures.FIGURE_DPI, bbox_inches="tight")
+        if figures_dir is not None and name:
+            # the PNG is the embedded one (drawn once); the SVG is drawn separately
+            svg = figures.save_figure(fig, name, figures_dir, formats=("svg",))[0]
+            svg.with_suffix(".png").write_bytes(buffer.getvalue())
     finally:
         plt.close(fig)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
@@ -481,21 +493,32 @@ _MODEL_EXTRAS: dict[str, Callable[[pd.DataFrame, object], object]] = {
 
 
 def _metric_rating(ctx: ReportContext) -> object:
-    import coverage_analysis.metrics as metrics
+    from coverage_analysis.metrics import district_rating
 
-    return metrics.rate_districts(ctx.tables)
+    return district_rating(ctx.tables, start_month=ctx.start_month, end_month=ctx.end_month)
 
 
 def _metric_sensitivity(ctx: ReportContext) -> object:
-    import coverage_analysis.metrics as metrics
+    from coverage_analysis.metrics import rating_sensitivity
 
-    return metrics.rating_sensitivity(ctx.tables)
+    return rating_sensitivity(ctx.tables, start_month=ctx.start_month, end_month=ctx.end_month)
 
 
-#: Metrics computed once per context (coverage_analysis.metrics, when present).
+def _metric_gaps(lang: str) -> Callable[[ReportContext], object]:
+    def gaps(ctx: ReportContext) -> object:
+        from coverage_analysis.metrics import gap_findings
+
+        return gap_findings(ctx.tables, ctx.start_month, ctx.end_month, lang=lang)
+
+    return gaps
+
+
+#: Metrics computed once per context (coverage_analysis.metrics).
 _METRIC_EXTRAS: dict[str, Callable[[ReportContext], object]] = {
     "rating": _metric_rating,
     "rating_sensitivity": _metric_sensitivity,
+    "gaps_en": _metric_gaps("en"),
+    "gaps_ru": _metric_gaps("ru"),
 }
 
 
@@ -674,46 +697,60 @@ def _names(ctx: ReportContext, frame: pd.DataFrame) -> pd.Series:
     return frame["district_id"].map(ctx.name)
 
 
+def rating_table(ctx: ReportContext) -> pd.DataFrame:
+    """Per district: rating score and rank (``metrics.district_rating``; else rank on
+    materials per 10,000 residents), the rank range under other weights, and the
+    headline indicators; sorted by rank."""
+    s = ctx.summary.copy()
+    rating = ctx.extras.get("rating")
+    if isinstance(rating, pd.DataFrame) and {"district_id", "score", "rank"} <= set(rating):
+        s = s.drop(columns=["rank"]).merge(
+            rating[["district_id", "score", "rank"]], on="district_id", how="left"
+        )
+    else:
+        s["score"] = s["per_10k"]
+    sens = ctx.extras.get("rating_sensitivity")
+    if isinstance(sens, pd.DataFrame) and {"district_id", "rank_min", "rank_max"} <= set(sens):
+        s = s.merge(sens[["district_id", "rank_min", "rank_max"]], on="district_id", how="left")
+    else:
+        s["rank_min"] = s["rank_max"] = s["rank"]
+    return s.sort_values(["rank", "district_id"], na_position="last").reset_index(drop=True)
+
+
+def _rank_range(row: pd.Series) -> str:
+    lo, hi = row.get("rank_min"), row.get("rank_max")
+    if pd.isna(lo) or pd.isna(hi):
+        return "—"
+    return f"{int(lo)}" if lo == hi else f"{int(lo)}–{int(hi)}"
+
+
 def rating_section(ctx: ReportContext) -> Section:
-    """Region: the district rating table and ranking bars."""
+    """Region: the district rating table (score, rank, rank range under other weights,
+    indicators) and ranking bars."""
     lang = ctx.lang
     sec = Section(text("rating", lang))
     reason = _need(ctx, "summary")
     if reason:
         sec.parts.append(unavailable(reason, lang))
         return sec
-    rating = ctx.extras.get("rating")
-    if isinstance(rating, pd.DataFrame) and "district_id" in rating and "score" in rating:
-        shown = rating.assign(name=_names(ctx, rating))
-        sec.parts.append(table_html(shown.drop(columns=["district_id"]).head(30)))
-        sec.parts.append(
-            figure_html(
-                figures.plot_district_ranking(shown, lang=lang, synthetic=ctx.synthetic),
-                "region_ranking",
-                ctx.figures_dir,
-            )
-        )
-        return sec
-    s = ctx.summary.sort_values("rank")
+    s = rating_table(ctx)
     shown = pd.DataFrame(
         {
-            text("rank", lang): s["rank"],
-            "district": _names(ctx, s),
-            text("per_10k", lang): s["per_10k"],
-            text("materials", lang): s["materials"],
-            text("applications", lang): s["applications"],
-            text("plan_fulfilment", lang) + ", %": s["fulfilment_pct"],
+            TEXT[lang]["rank"]: s["rank"],
+            TEXT[lang]["rank_range"]: s.apply(_rank_range, axis=1),
+            TEXT[lang]["district"]: _names(ctx, s),
+            TEXT[lang]["score"]: s["score"],
+            TEXT[lang]["per_10k"]: s["per_10k"],
+            TEXT[lang]["materials"]: s["materials"],
+            TEXT[lang]["applications"]: s["applications"],
+            TEXT[lang]["plan_fulfilment"] + ", %": s["fulfilment_pct"],
         }
     )
     sec.parts.append(table_html(shown))
-    bars = s.assign(name=_names(ctx, s), score=s["per_10k"])
-    sec.parts.append(
-        figure_html(
-            figures.plot_district_ranking(bars, lang=lang, synthetic=ctx.synthetic),
-            "region_ranking",
-            ctx.figures_dir,
-        )
-    )
+    sec.parts.append(para(text("rating_method", lang), "ca-muted"))
+    bars = s.assign(name=_names(ctx, s))
+    ax = figures.plot_district_ranking(bars, lang=lang, synthetic=ctx.synthetic)
+    sec.parts.append(figure_html(ax, "region_ranking", ctx.figures_dir))
     return sec
 
 
@@ -1004,7 +1041,10 @@ def headline_section(ctx: ReportContext, district_id: str) -> Section:
         (text("applications", lang), _fmt(one["applications"], 0)),
         (text("amount", lang), _fmt(one["amount_kzt"] / 1e6, 1)),
         (text("plan_fulfilment", lang), pct),
-        (text("rank", lang), f"{one['rank']} / {len(s)}"),
+        (
+            text("rank", lang),
+            f"{_fmt(rating_table(ctx).set_index('district_id').loc[district_id, 'rank'], 0)} / {len(s)}",
+        ),
     ]
     sec.parts.extend(f"<div class='ca-headline'><b>{html.escape(v)}</b>{k}</div>" for k, v in items)
     return sec
@@ -1028,18 +1068,9 @@ def gaps_section(ctx: ReportContext, district_id: str) -> Section:
 
 
 def _gap_findings(ctx: ReportContext, district_id: str) -> list[str]:
-    try:
-        import coverage_analysis.metrics as metrics
-
-        found = metrics.gap_findings(ctx.tables, lang=ctx.lang)
-        if isinstance(found, pd.DataFrame) and "district_id" in found:
-            col = next((c for c in ("text", "finding", "message") if c in found), None)
-            if col:
-                return found.loc[found["district_id"] == district_id, col].astype(str).tolist()
-        if isinstance(found, dict):
-            return [str(x) for x in found.get(district_id, [])]
-    except Exception as exc:
-        ctx.problems.setdefault("gap_findings", str(exc))
+    found = ctx.extras.get(f"gaps_{ctx.lang}")
+    if isinstance(found, pd.DataFrame) and {"district_id", "message"} <= set(found.columns):
+        return found.loc[found["district_id"] == district_id, "message"].astype(str).tolist()
     lang = ctx.lang
     one = ctx.summary.loc[ctx.summary["district_id"] == district_id].iloc[0]
     out = []
@@ -1078,38 +1109,20 @@ def _gap_findings(ctx: ReportContext, district_id: str) -> list[str]:
 
 
 def ranking_section(ctx: ReportContext, district_id: str) -> Section:
-    """District: rank among districts with rating sensitivity, highlighted bars."""
+    """District: rank among districts with the rank range under other rating weights."""
     lang = ctx.lang
     sec = Section(text("ranking", lang))
     reason = _need(ctx, "summary")
     if reason:
         sec.parts.append(unavailable(reason, lang))
         return sec
-    s = ctx.summary
+    s = rating_table(ctx)
     one = s.loc[s["district_id"] == district_id].iloc[0]
-    sec.parts.append(
-        para(text("rank_text", lang, name=ctx.name(district_id), rank=one["rank"], n=len(s)))
-    )
-    sens = ctx.extras.get("rating_sensitivity")
-    if isinstance(sens, pd.DataFrame) and "district_id" in sens:
-        row = sens.loc[sens["district_id"] == district_id].drop(columns=["district_id"])
-        if len(row):
-            ranks = ", ".join(f"{k}: {v}" for k, v in row.iloc[0].items())
-            sec.parts.append(para(text("sensitivity", lang, ranks=ranks)))
-    else:
-        alt = {
-            "materials": s["materials"].rank(ascending=False, method="min"),
-            text("applications", lang): s["applications_per_10k"].rank(
-                ascending=False, method="min"
-            ),
-        }
-        ranks = ", ".join(
-            f"{k} {int(v[s['district_id'] == district_id].iloc[0])}"
-            for k, v in alt.items()
-            if v.notna().any()
-        )
-        sec.parts.append(para(text("sensitivity", lang, ranks=ranks)))
-    bars = s.assign(name=_names(ctx, s), score=s["per_10k"])
+    rank = "—" if pd.isna(one["rank"]) else int(one["rank"])
+    sec.parts.append(para(text("rank_text", lang, name=ctx.name(district_id), rank=rank, n=len(s))))
+    sec.parts.append(para(text("sensitivity", lang, ranks=_rank_range(one))))
+    sec.parts.append(para(text("rating_method", lang), "ca-muted"))
+    bars = s.assign(name=_names(ctx, s))
     ax = figures.plot_district_ranking(
         bars, lang=lang, synthetic=ctx.synthetic, highlight=ctx.name(district_id)
     )
@@ -1173,7 +1186,7 @@ def diagnostics_sections(ctx: ReportContext) -> Sections:
     data, reason = _model_source(ctx)
     out = Sections()
     parts = {
-        "decay_search": ("decay_search", "decay_table", "decay"),
+        "decay_search": ("decay_search", "decay_table"),
         "overdispersion": ("overdispersion",),
         "loo": ("leave_one_out", "loo"),
         "residuals": ("residuals", "residuals_by_month"),
@@ -1193,6 +1206,8 @@ def diagnostics_sections(ctx: ReportContext) -> Sections:
                     break
             if value is not None:
                 break
+        if value is None and key == "collinearity" and ctx.panel is not None:
+            value = channel_correlation(ctx.panel)
         if value is None:
             sec.parts.append(
                 unavailable(
@@ -1208,10 +1223,28 @@ def diagnostics_sections(ctx: ReportContext) -> Sections:
     return out
 
 
+def channel_correlation(panel: pd.DataFrame) -> pd.DataFrame:
+    """Correlation of monthly materials per 10,000 residents between channels (reported
+    district-months; channels never used left out).
+
+    >>> p = pd.DataFrame({"population": [1e4] * 3, "is_reported": [True] * 3,
+    ...                   "materials_tv": [1, 2, 3], "materials_print": [2, 4, 7]})
+    >>> round(float(channel_correlation(p).iloc[0, 1]), 2)
+    0.99
+    """
+    cols = figures.channel_columns(panel)
+    rows = panel.loc[panel["is_reported"].astype(bool), cols].astype(float)
+    rows = rows.div(panel.loc[rows.index, "population"].astype(float), axis=0)
+    rows = rows.loc[:, rows.sum() > 0]
+    return rows.corr().rename(index=lambda c: c[10:], columns=lambda c: c[10:])
+
+
 def _render_value(ctx: ReportContext, key: str, value: object) -> list[str]:
     lang = ctx.lang
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, dict) for v in value):
+        value = pd.DataFrame(list(value))
     if isinstance(value, pd.DataFrame):
-        parts = [table_html(value.head(40))]
+        parts = [table_html(value.head(40), index=key == "collinearity", float_format="{:,.3f}")]
         if key == "decay_search" and "decay" in value:
             crit = next(
                 (
@@ -1222,8 +1255,10 @@ def _render_value(ctx: ReportContext, key: str, value: object) -> list[str]:
                 None,
             )
             if crit:
+                data, _ = _model_source(ctx)
+                chosen = (data or {}).get("decay")
                 ax = figures.plot_decay_search(
-                    value, lang=lang, synthetic=ctx.synthetic, criterion=crit
+                    value, lang=lang, synthetic=ctx.synthetic, criterion=crit, chosen=chosen
                 )
                 parts.append(figure_html(ax, "diagnostics_decay_search", ctx.figures_dir))
         if key == "residuals" and {"month", "residual"} <= set(value.columns):
@@ -1232,16 +1267,9 @@ def _render_value(ctx: ReportContext, key: str, value: object) -> list[str]:
         return parts
     if isinstance(value, dict):
         flat = {k: v for k, v in value.items() if not isinstance(v, (dict, list))}
-        return (
-            [table_html(pd.DataFrame([flat]))]
-            if flat
-            else [para(html.escape(json.dumps(value, default=str)[:2000]))]
-        )
-    if isinstance(value, (list, tuple)):
-        try:
-            return [table_html(pd.DataFrame(value).head(40))]
-        except ValueError:
-            pass
+        if flat:
+            return [table_html(pd.DataFrame([flat]), float_format="{:,.3f}")]
+        return [para(html.escape(json.dumps(value, default=str)[:2000]))]
     return [para(html.escape(str(value)[:2000]))]
 
 
