@@ -55,7 +55,8 @@ MIN_FLEX_STEM = 3
 ADJECTIVE_SUFFIX = re.compile(
     r"(?<=\w{3})(?:ск|цк)(?:ий|ого|ому|ым|им|ом|ая|ой|ою|ую|ое|ие|ые|их|ых|ими|ыми)$"
 )
-#: Case endings a noun alias may take (``Семей`` → ``Семее``, ``Риддер`` → ``Риддере``).
+#: Case endings an alias may take: nouns (``Семей`` → ``Семее``, ``Риддер`` → ``Риддере``)
+#: and other adjectives (``Солнечный`` → ``Солнечного``).
 CASE_ENDINGS = frozenset(
     [
         "а",
@@ -85,6 +86,21 @@ CASE_ENDINGS = frozenset(
         "ии",
         "ию",
         "ия",
+        "ого",
+        "его",
+        "ому",
+        "ему",
+        "ым",
+        "им",
+        "ых",
+        "их",
+        "ую",
+        "юю",
+        "ая",
+        "яя",
+        "ое",
+        "ые",
+        "ие",
     ]
 ) | {""}
 #: Final letters dropped from an alias to get its stem.
