@@ -1,0 +1,178 @@
+"""Shared pieces of the per-kind cleaners: the sheet context, the rejects
+ledger, row outcomes and column-wise parsing.
+
+Parsers are mapped over the *unique* values of a column, never row by row:
+
+>>> import pandas as pd
+>>> values, errors = map_parser(pd.Series(["1", "x", "1"]), lambda v: (int(v), None) if v.isdigit() else (None, "bad"))
+>>> values.tolist(), errors.tolist()
+([1, None, 1], [None, 'bad', None])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from coverage_analysis.clean.layout import Column
+
+#: Columns of ``rejects.csv`` (docs/cleaning-conventions.md).
+LEDGER_COLUMNS: tuple[str, ...] = (
+    "source_file",
+    "source_sheet",
+    "source_row",
+    "kind",
+    "field",
+    "value",
+    "reason",
+    "scope",
+)
+#: Reason of a row or column whose month lies outside 2014-09 .. 2016-12.
+OUTSIDE_CAMPAIGN = "outside the campaign period"
+
+# Row outcomes (docs/cleaning-conventions.md); every row ends in exactly one.
+CLEAN, REJECTED, DUPLICATE, SUMMARY, BLANK = "clean", "rejected", "duplicate", "summary", "blank"
+OUTCOMES: tuple[str, ...] = (CLEAN, REJECTED, DUPLICATE, SUMMARY, BLANK)
+
+
+@dataclass
+class SheetContext:
+    """Where rows come from and how the sheet is laid out."""
+
+    file: str
+    sheet: str
+    kind: str
+    title: str
+    columns: list[Column]
+    header_rows: list[int] = field(default_factory=list)
+
+    def column_of(self, name: str) -> int | None:
+        """Index of the first column naming field ``name`` (and no period), or None."""
+        for c in self.columns:
+            if c.field == name and c.period is None:
+                return c.index
+        return None
+
+
+class Ledger:
+    """Lines of ``rejects.csv``, collected as frames (cheap for many rows)."""
+
+    def __init__(self) -> None:
+        self.parts: list[pd.DataFrame] = []
+
+    def add(
+        self,
+        ctx_file: str,
+        ctx_sheet: str,
+        rows: object,
+        kind: str,
+        field_name: str,
+        values: object,
+        reason: object,
+        scope: str,
+    ) -> None:
+        """Add one line per element of ``rows`` (scalars broadcast)."""
+        rows_arr = np.atleast_1d(np.asarray(rows, dtype=object))
+        n = len(rows_arr)
+        if n == 0:
+            return
+        frame = pd.DataFrame(
+            {
+                "source_file": ctx_file,
+                "source_sheet": ctx_sheet,
+                "source_row": rows_arr,
+                "kind": kind,
+                "field": field_name,
+                "value": _as_text(values, n),
+                "reason": _as_text(reason, n),
+                "scope": scope,
+            }
+        )
+        self.parts.append(frame)
+
+    def frame(self) -> pd.DataFrame:
+        """All lines, in the order added."""
+        if not self.parts:
+            return pd.DataFrame(columns=list(LEDGER_COLUMNS))
+        out = pd.concat(self.parts, ignore_index=True)
+        out["source_row"] = pd.array(out["source_row"], dtype="Int64")
+        return out[list(LEDGER_COLUMNS)]
+
+
+def _as_text(values: object, n: int) -> object:
+    if isinstance(values, str) or values is None:
+        return "" if values is None else values
+    arr = np.asarray(values, dtype=object)
+    if arr.ndim == 0:
+        return display(arr.item())
+    codes, uniq = pd.factorize(pd.Series(arr, dtype=object), use_na_sentinel=True)
+    shown = np.asarray([display(u) for u in uniq] + [""], dtype=object)
+    return shown[codes]
+
+
+def display(value: object) -> str:
+    """A raw cell value as text for the ledger.
+
+    >>> display(1500.0), display(None), display(" a ")
+    ('1500', '', 'a')
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat") and not isinstance(value, str):
+        return value.isoformat()[:10]
+    return str(value).strip()
+
+
+def map_parser(
+    values: pd.Series, parse: Callable[[object], tuple[object, object]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Apply ``parse`` (returning ``(value, error)``) once per unique value of ``values``."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    results = [parse(u) for u in uniques]
+    try:
+        none_result = parse(None)  # an empty cell (NaN/None)
+    except Exception:  # a parser that does not take None: empty is no value, no error
+        none_result = (None, None)
+    vals = np.empty(len(results) + 1, dtype=object)
+    errs = np.empty(len(results) + 1, dtype=object)
+    for i, (v, e) in enumerate([*results, none_result]):
+        vals[i] = v
+        errs[i] = e
+    return vals[codes], errs[codes]
+
+
+def split_pairs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two object arrays from an array of ``(a, b)`` pairs (None -> both None).
+
+    >>> [x.tolist() for x in split_pairs(np.array([(1, 2), None], dtype=object))]
+    [[1, None], [2, None]]
+    """
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    first = np.asarray([u[0] for u in uniques] + [None], dtype=object)
+    second = np.asarray([u[1] for u in uniques] + [None], dtype=object)
+    return first[codes], second[codes]
+
+
+def text_values(values: pd.Series) -> np.ndarray:
+    """Cells as stripped text (None when empty), computed per unique value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    shown = np.asarray([display(u) or None for u in uniques] + [None], dtype=object)
+    return shown[codes]
+
+
+def month_start(value: object) -> pd.Timestamp | None:
+    """A month start from a date-like value (or a parser value carrying ``.month``)."""
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return None
+    if pd.isna(ts):
+        return None
+    return ts.to_period("M").to_timestamp()

@@ -1,0 +1,214 @@
+"""Publication registries: one row per material or event.
+
+Frame in (positional columns of a sheet, rows already stripped of blank and
+summary lines), frame out (one record per clean row). Required fields (date,
+district, channel) that fail reject the row; optional ones (reach, language,
+format) that fail become unknown and leave a ``cell`` ledger line.
+Duplicates are found later, across the whole folder (:func:`mark_duplicates`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from coverage_analysis.clean.common import (
+    OUTSIDE_CAMPAIGN,
+    Ledger,
+    SheetContext,
+    map_parser,
+    month_start,
+    split_pairs,
+    text_values,
+)
+from coverage_analysis.domain import CAMPAIGN_END, CAMPAIGN_START
+
+log = logging.getLogger(__name__)
+
+#: Fields without which a row is not a publication.
+REQUIRED_FIELDS: tuple[str, ...] = ("date", "district", "channel")
+#: Free-text fields copied as text.
+TEXT_FIELDS: tuple[str, ...] = ("outlet", "title", "url")
+#: Columns of a publication record, in output order (before material_id).
+RECORD_COLUMNS: tuple[str, ...] = (
+    "date",
+    "month",
+    "district_id",
+    "channel",
+    "outlet",
+    "title",
+    "url",
+    "reach",
+    "language",
+    "format",
+    "source_file",
+    "source_sheet",
+    "source_row",
+)
+
+
+def _date_parts(value: object) -> tuple[object, object]:
+    """(date or None, month start or None) of a parsed DateValue."""
+    if value is None:
+        return None, None
+    day = getattr(value, "date", None)
+    month = getattr(value, "month", None)
+    if callable(day):  # a plain datetime was returned
+        day, month = value, value
+    return (None if day is None else pd.Timestamp(day)), month_start(
+        month if month is not None else day
+    )
+
+
+def clean_publications(
+    frame: pd.DataFrame, rows: np.ndarray, ctx: SheetContext, ledger: Ledger, resolver: object
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Clean records of a registry sheet and the mask of rejected rows."""
+    from coverage_analysis.clean import parsers
+
+    n = len(frame)
+    rejected = np.zeros(n, dtype=bool)
+    empty = pd.Series([None] * n, index=frame.index, dtype=object)
+
+    def col(name: str) -> pd.Series:
+        i = ctx.column_of(name)
+        return frame[i] if i is not None else empty
+
+    out: dict[str, object] = {}
+
+    # date (required): a day, or only a month
+    def parse_day_month(v: object) -> tuple[object, object]:
+        p = parsers.parse_date(v)
+        return (
+            (None, p.error)
+            if p.error is not None or p.value is None
+            else (_date_parts(p.value), None)
+        )
+
+    dvals, derrs = map_parser(col("date"), parse_day_month)
+    days, months = split_pairs(dvals)
+    _reject(ledger, ctx, rows, col("date"), derrs, dvals, "date", rejected)
+    in_month = pd.to_datetime(pd.Series(months, dtype=object))
+    outside = (
+        in_month.notna() & ((in_month < CAMPAIGN_START) | (in_month > CAMPAIGN_END))
+    ).to_numpy()
+    new = outside & ~rejected
+    ledger.add(
+        ctx.file,
+        ctx.sheet,
+        rows[new],
+        ctx.kind,
+        "date",
+        col("date")[new].to_numpy(),
+        OUTSIDE_CAMPAIGN,
+        "row",
+    )
+    rejected |= outside
+    out["date"] = days
+    out["month"] = months
+
+    # district (required)
+    vals, errs = map_parser(col("district"), lambda v: tuple(resolver.resolve(v)))
+    _reject(ledger, ctx, rows, col("district"), errs, vals, "district", rejected)
+    out["district_id"] = vals
+    # channel (required)
+    vals, errs = map_parser(col("channel"), lambda v: tuple(parsers.parse_channel(v)))
+    _reject(ledger, ctx, rows, col("channel"), errs, vals, "channel", rejected)
+    out["channel"] = vals
+
+    for name in TEXT_FIELDS:
+        out[name] = text_values(col(name))
+
+    # optional fields: a bad value is unknown, the row stays
+    for name, parse in (
+        ("reach", parsers.parse_count),
+        ("language", parsers.parse_language),
+        ("format", parsers.parse_format),
+    ):
+        vals, errs = map_parser(col(name), lambda v, p=parse: tuple(p(v)))
+        bad = pd.notna(pd.Series(errs, dtype=object)).to_numpy() & ~rejected
+        if bad.any():
+            ledger.add(
+                ctx.file,
+                ctx.sheet,
+                rows[bad],
+                ctx.kind,
+                name,
+                col(name)[bad].to_numpy(),
+                errs[bad],
+                "cell",
+            )
+            vals = vals.copy()
+            vals[bad] = None
+        out[name] = vals
+
+    keep = ~rejected
+    records = pd.DataFrame({k: np.asarray(v, dtype=object)[keep] for k, v in out.items()})
+    records["source_file"] = ctx.file
+    records["source_sheet"] = ctx.sheet
+    records["source_row"] = rows[keep]
+    return records, rejected
+
+
+def _reject(
+    ledger: Ledger,
+    ctx: SheetContext,
+    rows: np.ndarray,
+    raw: pd.Series,
+    errs: np.ndarray,
+    vals: np.ndarray,
+    name: str,
+    rejected: np.ndarray,
+) -> None:
+    """Reject rows whose required ``name`` failed or is missing (one ledger line each)."""
+    err_s = pd.Series(errs, dtype=object)
+    failed = err_s.notna().to_numpy()
+    missing = ~failed & pd.isna(pd.Series(vals, dtype=object)).to_numpy()
+    reasons = err_s.where(failed, f"missing {name}").to_numpy()
+    bad = failed | missing
+    if bad.any():
+        ledger.add(
+            ctx.file, ctx.sheet, rows[bad], ctx.kind, name, raw[bad].to_numpy(), reasons[bad], "row"
+        )
+    rejected |= bad
+
+
+def finish_publications(records: pd.DataFrame) -> pd.DataFrame:
+    """Typed publications table with a stable ``material_id`` (a hash of the source cell).
+
+    >>> r = pd.DataFrame({"date": [None], "month": [pd.Timestamp("2016-03-01")], "district_id": ["semey"],
+    ...     "channel": ["tv"], "outlet": [None], "title": [None], "url": [None], "reach": [1500],
+    ...     "language": [None], "format": ["news"], "source_file": ["a.csv"], "source_sheet": [""], "source_row": [3]})
+    >>> t = finish_publications(r)
+    >>> t["material_id"].str.len().item(), str(t["reach"].dtype)
+    (17, 'Int64')
+    """
+    out = records.copy()
+    keys = out[["source_file", "source_sheet", "source_row"]].astype(str)
+    hashed = pd.util.hash_pandas_object(keys, index=False).to_numpy(dtype=np.uint64)
+    out.insert(
+        0,
+        "material_id",
+        np.char.add("M", np.char.zfill(np.char.mod("%x", hashed), 16)).astype(object),
+    )
+    out["date"] = (
+        pd.to_datetime(out["date"]).dt.date.astype(object).where(out["date"].notna(), None)
+    )
+    out["month"] = pd.to_datetime(out["month"]).dt.date
+    out["reach"] = pd.array(pd.to_numeric(out["reach"]), dtype="Int64")
+    out["source_row"] = out["source_row"].astype("int64")
+    for c in (
+        "district_id",
+        "channel",
+        "outlet",
+        "title",
+        "url",
+        "language",
+        "format",
+        "source_file",
+        "source_sheet",
+    ):
+        out[c] = out[c].astype(object)
+    return out.reset_index(drop=True)

@@ -1,0 +1,64 @@
+"""Blank, summary and footer lines: vectorised, before any field is parsed.
+
+A line is *blank* when no cell holds a value (a lone ``№ п/п`` number does
+not count); it is a *summary* when its first filled cell (or its district
+cell) is a total label (``Итого``, ``Всего``, ``ИТОГО по району``) or a
+signature/footer line (``Исп. ...``, ``Тел. ...``).
+
+>>> import pandas as pd
+>>> f = pd.DataFrame({0: ["1", "", "3", "", "Исп. Петров"], 1: ["Аягоз", "", "Итого", "", ""], 2: ["5", "", "9", "x", ""]})
+>>> classify_rows(f, rownum_col=0, key_col=1).tolist()
+['', 'blank', 'summary', '', 'summary']
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from coverage_analysis.clean.common import BLANK, SUMMARY
+from coverage_analysis.io.readers import is_filled
+
+#: A ``№ п/п`` cell: a number, perhaps with a dot or bracket (``12``, ``12.``, ``12)``, ``12.0``).
+ROW_NUMBER = r"\s*\d+(\.0)?[.)]?\s*"
+
+
+def classify_rows(
+    frame: pd.DataFrame, rownum_col: int | None = None, key_col: int | None = None
+) -> np.ndarray:
+    """``'blank'``, ``'summary'`` or ``''`` (a data row) for every row of ``frame``."""
+    from coverage_analysis.clean import parsers
+
+    n = len(frame)
+    out = np.full(n, "", dtype=object)
+    if n == 0:
+        return out
+    first = np.full(n, None, dtype=object)
+    any_filled = np.zeros(n, dtype=bool)
+    for c in frame.columns:
+        filled = is_filled(frame[c]).to_numpy()
+        if c == rownum_col:
+            # a row number alone does not make a row; a footer written in that column does
+            numeric = (
+                frame[c].astype(str).str.fullmatch(ROW_NUMBER).fillna(False).to_numpy(dtype=bool)
+            )
+            filled &= ~numeric
+        take = filled & ~any_filled
+        if take.any():
+            first[take] = frame[c].to_numpy(dtype=object)[take]
+        any_filled |= filled
+    out[~any_filled] = BLANK
+    candidates = [pd.Series(first, dtype=object)]
+    if key_col is not None and key_col in frame.columns:
+        candidates.append(pd.Series(frame[key_col].to_numpy(dtype=object), dtype=object))
+    is_total = np.zeros(n, dtype=bool)
+    for values in candidates:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        flags = np.asarray(
+            [bool(parsers.is_summary_label(u) or parsers.is_footer_label(u)) for u in uniques]
+            + [False],
+            dtype=bool,
+        )
+        is_total |= flags[codes]
+    out[any_filled & is_total] = SUMMARY
+    return out

@@ -1,0 +1,145 @@
+"""Social-media reach reports, aggregated (district, month, platform, posts,
+users reached) or per post (date, district, platform, reach), both turned
+into district x month x platform records (``posts``, ``users_reached``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from coverage_analysis.clean.common import (
+    OUTSIDE_CAMPAIGN,
+    Ledger,
+    SheetContext,
+    map_parser,
+    month_start,
+)
+from coverage_analysis.clean.media_plan import _required
+from coverage_analysis.domain import CAMPAIGN_END, CAMPAIGN_START
+
+#: Columns of a social-reach record.
+RECORD_COLUMNS: tuple[str, ...] = (
+    "district_id",
+    "month",
+    "platform",
+    "posts",
+    "users_reached",
+    "source_file",
+    "source_sheet",
+    "source_row",
+    "rows",
+)
+
+
+def clean_social_reach(
+    frame: pd.DataFrame, rows: np.ndarray, ctx: SheetContext, ledger: Ledger, resolver: object
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Records of a social-reach sheet and the mask of rejected rows."""
+    from coverage_analysis.clean import parsers
+
+    n = len(frame)
+    rejected = np.zeros(n, dtype=bool)
+    districts = _required(
+        frame, rows, ctx, ledger, "district", lambda v: tuple(resolver.resolve(v)), rejected
+    )
+    platforms = _required(
+        frame, rows, ctx, ledger, "platform", lambda v: tuple(parsers.parse_platform(v)), rejected
+    )
+    if ctx.column_of("month") is not None:
+        mvals = _required(
+            frame, rows, ctx, ledger, "month", lambda v: tuple(parsers.parse_month(v)), rejected
+        )
+        months = np.asarray([month_start(v) for v in mvals], dtype=object)
+        month_field = "month"
+    else:
+        dvals = _required(
+            frame, rows, ctx, ledger, "date", lambda v: tuple(parsers.parse_date(v)), rejected
+        )
+        months = np.asarray(
+            [month_start(v.month) if v is not None else None for v in dvals], dtype=object
+        )
+        month_field = "date"
+    m = pd.to_datetime(pd.Series(months, dtype=object))
+    outside = (m.notna() & ((m < CAMPAIGN_START) | (m > CAMPAIGN_END))).to_numpy() & ~rejected
+    mcol = ctx.column_of(month_field)
+    if mcol is not None:
+        ledger.add(
+            ctx.file,
+            ctx.sheet,
+            rows[outside],
+            ctx.kind,
+            month_field,
+            frame[mcol][outside].to_numpy(),
+            OUTSIDE_CAMPAIGN,
+            "row",
+        )
+    rejected |= outside
+
+    per_post = ctx.column_of("posts") is None
+    values: dict[str, np.ndarray] = {}
+    for name in ("posts", "users_reached"):
+        i = ctx.column_of(name)
+        if i is None:
+            values[name] = np.full(n, 1.0 if (name == "posts" and per_post) else np.nan)
+            continue
+        vals, errs = map_parser(frame[i], lambda v: tuple(parsers.parse_count(v)))
+        bad = pd.notna(pd.Series(errs, dtype=object)).to_numpy() & ~rejected
+        ledger.add(
+            ctx.file,
+            ctx.sheet,
+            rows[bad],
+            ctx.kind,
+            name,
+            frame[i][bad].to_numpy(),
+            errs[bad],
+            "cell",
+        )
+        vals = vals.copy()
+        vals[bad] = None
+        values[name] = pd.to_numeric(pd.Series(vals, dtype=object)).to_numpy(dtype=float)
+    keep = ~rejected
+    long = pd.DataFrame(
+        {
+            "district_id": districts[keep],
+            "month": pd.to_datetime(pd.Series(months[keep], dtype=object)),
+            "platform": platforms[keep],
+            "posts": values["posts"][keep],
+            "users_reached": values["users_reached"][keep],
+            "source_row": rows[keep],
+        }
+    )
+    if per_post and len(long):
+        grouped = long.groupby(["district_id", "month", "platform"], sort=False)
+        out = grouped.agg(
+            posts=("posts", "sum"),
+            users_reached=("users_reached", lambda s: s.sum(min_count=1)),
+            source_row=("source_row", "min"),
+            rows=("source_row", lambda s: tuple(int(x) for x in s)),
+        ).reset_index()
+    else:
+        out = long.assign(rows=[(int(r),) for r in long["source_row"]])
+    out["source_file"] = ctx.file
+    out["source_sheet"] = ctx.sheet
+    return out[list(RECORD_COLUMNS)], rejected
+
+
+def finish_social_reach(records: pd.DataFrame) -> pd.DataFrame:
+    """Typed social-reach table (district x month x platform)."""
+    out = records[
+        [
+            "district_id",
+            "month",
+            "platform",
+            "posts",
+            "users_reached",
+            "source_file",
+            "source_sheet",
+            "source_row",
+        ]
+    ].copy()
+    out["month"] = pd.to_datetime(out["month"]).dt.date
+    out["posts"] = pd.array(np.round(out["posts"].astype(float)), dtype="Int64")
+    out["users_reached"] = pd.array(np.round(out["users_reached"].astype(float)), dtype="Int64")
+    out["source_row"] = out["source_row"].astype("int64")
+    return out.sort_values(["district_id", "month", "platform"]).reset_index(drop=True)

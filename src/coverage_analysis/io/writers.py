@@ -1,0 +1,64 @@
+"""Atomic writers: a table is written to a temporary file in the target
+folder and moved into place with ``os.replace``, so a reader never sees a
+half-written file and a failed run leaves the previous file intact.
+
+>>> import tempfile, pathlib, pandas as pd
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> write_parquet(pd.DataFrame({"a": [1]}), d / "t.parquet").name
+'t.parquet'
+>>> sorted(p.name for p in d.iterdir())
+['t.parquet']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pandas as pd
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path``; moved onto ``path`` when the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _write(path: Path, write: Callable[[Path], None]) -> Path:
+    with atomic_path(path) as tmp:
+        write(tmp)
+    return path
+
+
+def write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write ``frame`` as Parquet (no index), atomically."""
+    return _write(Path(path), lambda tmp: frame.to_parquet(tmp, index=False, engine="pyarrow"))
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write ``frame`` as UTF-8 CSV (no index), atomically."""
+    return _write(Path(path), lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8"))
+
+
+def write_json(data: object, path: str | os.PathLike[str]) -> Path:
+    """Write ``data`` as indented UTF-8 JSON, atomically."""
+
+    def dump(tmp: Path) -> None:
+        tmp.write_text(
+            json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+        )
+
+    return _write(Path(path), dump)
