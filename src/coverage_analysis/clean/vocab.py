@@ -228,12 +228,6 @@ def _text_key(text: str) -> tuple[str, ...]:
     return tuple(stem_word(w) for w in fold_words(text))
 
 
-def _contains(words: tuple[str, ...], part: tuple[str, ...]) -> list[int]:
-    """Start positions where ``part`` occurs in ``words`` as a run of whole words."""
-    n = len(part)
-    return [i for i in range(len(words) - n + 1) if words[i : i + n] == part]
-
-
 @dataclass(frozen=True)
 class VocabEntry:
     """One row of a vocabulary: its canonical id, the variant as written, its key."""
@@ -289,6 +283,9 @@ class Vocabulary:
         self._used: set[int] = set()
         self._cache: dict[tuple[str, bool], tuple[Parsed, tuple[int, ...]]] = {}
         self._joined = {" ".join(e.key): i for i, e in enumerate(self.entries)}
+        self._by_first: dict[str, list[int]] = {}
+        for index, entry in enumerate(self.entries):
+            self._by_first.setdefault(entry.key[0], []).append(index)
 
     @classmethod
     def from_csv(
@@ -344,9 +341,11 @@ class Vocabulary:
         if exact is not None:
             return Parsed(self.entries[exact].canonical, None), (exact,)
         spans: list[tuple[int, int, int]] = []  # (start, end, entry)
-        for index, entry in enumerate(self.entries):
-            for start in _contains(key, entry.key):
-                spans.append((start, start + len(entry.key), index))
+        for start, word in enumerate(key):
+            for index in self._by_first.get(word, ()):
+                entry_key = self.entries[index].key
+                if key[start : start + len(entry_key)] == entry_key:
+                    spans.append((start, start + len(entry_key), index))
         # keep only maximal spans: drop a match lying inside a longer one
         kept = [
             s

@@ -103,6 +103,7 @@ CASE_ENDINGS = frozenset(
         "ие",
     ]
 ) | {""}
+_ENDINGS_LONGEST_FIRST = sorted(CASE_ENDINGS, key=len, reverse=True)
 #: Final letters dropped from an alias to get its stem.
 STEM_TRAILING = "аеиоуыэюяйь"
 _RN = re.compile(r"(?<!\w)р\s*[-.]?\s*н(?:а|е|у|ом)?(?!\w)\.?")
@@ -139,7 +140,6 @@ class DistrictResolver:
         from coverage_analysis.clean.vocab import normalize_text
 
         self._normalize = normalize_text
-        own_reference = reference is not None
         frame = load_districts() if reference is None else reference
         if "district_id" not in frame.columns:
             raise ValueError("district reference lacks the column 'district_id'")
@@ -162,7 +162,7 @@ class DistrictResolver:
                 self._ignore.update(_stem(w) for w in self._words(alias, ignore=False))
             elif district_id in known:
                 pairs.append((district_id, alias))
-            elif aliases_path is not None or not own_reference:
+            elif aliases_path is not None:  # the shipped file may name another region's ids
                 _LOG.warning(
                     "district alias %r names unknown district %r; skipped", alias, district_id
                 )
@@ -170,6 +170,7 @@ class DistrictResolver:
         self._aliases: list[tuple[str, str, str]] = []  # (id, alias as written, key)
         self._exact: dict[str, set[str]] = {}
         self._by_words: dict[tuple[str, ...], set[str]] = {}
+        self._by_stem: dict[str, set[str]] = {}  # stem of a Cyrillic alias -> ids
         for district_id, alias in pairs:
             words = self._key_words(alias)
             if not words:
@@ -179,6 +180,10 @@ class DistrictResolver:
             self._aliases.append((district_id, alias.strip(), key))
             self._exact.setdefault(key, set()).add(district_id)
             self._by_words.setdefault(words, set()).add(district_id)
+            stem = key.rstrip(STEM_TRAILING)
+            if not key.isascii() and len(stem) >= MIN_FLEX_STEM:
+                self._by_stem.setdefault(stem, set()).add(district_id)
+        self._multi_words = {w: ids for w, ids in self._by_words.items() if len(w) > 1}
         self._cache: dict[str, Any] = {}
 
     # ---------------------------------------------------------------- keys
@@ -200,7 +205,11 @@ class DistrictResolver:
         """Districts whose alias equals ``key`` or is its stem plus a case ending."""
         if key in self._exact:
             return set(self._exact[key])
-        return {i for i, _, alias_key in self._aliases if _word_matches(key, alias_key)}
+        found: set[str] = set()
+        for ending in _ENDINGS_LONGEST_FIRST:
+            if key.endswith(ending):
+                found |= self._by_stem.get(key[: len(key) - len(ending)], set())
+        return found
 
     # ---------------------------------------------------------------- resolve
     def resolve(self, raw: Any) -> Any:
@@ -249,7 +258,9 @@ class DistrictResolver:
         """Districts whose alias occurs in ``words`` as a run of whole words
         (the last one possibly with a case ending)."""
         found: set[str] = set()
-        for alias_words, ids in self._by_words.items():
+        for word in words:
+            found |= self._flex(word)
+        for alias_words, ids in self._multi_words.items():
             n = len(alias_words)
             for start in range(len(words) - n + 1):
                 window = words[start : start + n]
