@@ -152,6 +152,12 @@ def test__normalize_text__cases(raw: object, expected: str) -> None:
         "15 наурыз 2016 ж.",
         "15 Наурыз 2016 ж",
         "2016 жылғы 15 наурыз",
+        "«15» марта 2016 г.",
+        '"15" марта 2016 г.',
+        "15.03.2016.",
+        "'15.03.2016",
+        "15 мар. 2016",
+        "15 March 2016",
         dt.date(2016, 3, 15),
         dt.datetime(2016, 3, 15, 14, 30),
         TS("2016-03-15"),
@@ -167,7 +173,9 @@ def test__parse_date__spec_forms_give_the_day(raw: object) -> None:
     assert parse_date(raw) == Parsed(DateValue(TS("2016-03-15"), TS("2016-03-01")), None)
 
 
-@pytest.mark.parametrize("raw", ["март 2016", "Март 2016 г.", "03.2016", "2016-03", "мар.16"])
+@pytest.mark.parametrize(
+    "raw", ["март 2016", "Март 2016 г.", "март, 2016", "03.2016", "03/2016", "2016-03", "мар.16"]
+)
 def test__parse_date__month_only_has_no_day(raw: object) -> None:
     assert parse_date(raw) == Parsed(DateValue(None, TS("2016-03-01")), None)
 

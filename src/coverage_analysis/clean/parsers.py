@@ -270,10 +270,11 @@ _DMY = re.compile(
 _YMD = re.compile(rf"(\d{{4}})[./\-](\d{{1,2}})[./\-](\d{{1,2}}){_TIME}")
 _D_MONTH_Y = re.compile(rf"(\d{{1,2}})\s*-?\s*([^\W\d_]+)\.?,?\s*(\d{{4}}|\d{{2}}){_YEAR_SUFFIX}")
 _Y_D_MONTH = re.compile(rf"(\d{{4}}){_YEAR_SUFFIX}\s*(\d{{1,2}})\s*-?\s*([^\W\d_]+)")
+_QUOTES = re.compile(r"[«»\"“”„]")
 _SERIAL = re.compile(r"\d{5}(?:\.\d+)?")
 _MY = re.compile(rf"(\d{{1,2}})\s*[./\-]\s*(\d{{4}}){_YEAR_SUFFIX}")
 _YM = re.compile(r"(\d{4})\s*[./\-]\s*(\d{1,2})")
-_MONTH_Y = re.compile(rf"([^\W\d_]+)\.?\s*[-'’/.]?\s*(\d{{4}}|\d{{2}}){_YEAR_SUFFIX}")
+_MONTH_Y = re.compile(rf"([^\W\d_]+)\.?\s*[-'’/.,]?\s*(\d{{4}}|\d{{2}}){_YEAR_SUFFIX}")
 _Y_MONTH = re.compile(rf"(\d{{4}}){_YEAR_SUFFIX}\s*([^\W\d_]+)")
 
 
@@ -310,9 +311,15 @@ def parse_date(raw: Any) -> Parsed:
     return _parse_date_str(str(raw))
 
 
+def _date_text(raw: str) -> str:
+    """Normalised date text without quotes (``«15» марта``), a leading apostrophe
+    (Excel's text prefix) or trailing punctuation."""
+    return _QUOTES.sub("", normalize_text(raw)).strip(" '.,;")
+
+
 @lru_cache(maxsize=CACHE_SIZE)
 def _parse_date_str(raw: str) -> Parsed:
-    text = normalize_text(raw)
+    text = _date_text(raw)
     shown = _shown(raw)
     if not text:
         return Parsed(None, None)
@@ -357,7 +364,7 @@ def parse_month(raw: Any) -> Parsed:
 
 @lru_cache(maxsize=CACHE_SIZE)
 def _parse_month_str(raw: str) -> Parsed:
-    text = normalize_text(raw)
+    text = _date_text(raw)
     shown = _shown(raw)
     if not text:
         return Parsed(None, None)
