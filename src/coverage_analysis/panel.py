@@ -234,42 +234,91 @@ def population_by_month(
     return frame
 
 
-def _count_by(
-    pubs: pd.DataFrame, column: str, values: tuple[str, ...], prefix: str
-) -> pd.DataFrame:
-    """Counts of ``pubs`` per district-month and value of ``column``, one column per value."""
-    if column not in pubs.columns:
-        return pd.DataFrame(columns=[f"{prefix}{v}" for v in values])
-    counts = pubs.groupby(["district_id", "month", column], observed=True, sort=False).size()
-    wide = counts.unstack(column).reindex(columns=list(values)).fillna(0)
-    wide.columns = [f"{prefix}{v}" for v in values]
-    return wide
+def month_index(stamps: pd.Series, months: pd.DatetimeIndex) -> np.ndarray:
+    """Position in ``months`` (consecutive month starts) of the month holding each of
+    ``stamps``; -1 outside them or for NaT. A binary search, fast at millions of rows.
+
+    >>> month_index(pd.Series(pd.to_datetime(["2014-09-01", "2014-10-15", "2016-01-01", None])),
+    ...     pd.date_range("2014-09-01", "2014-12-01", freq="MS")).tolist()
+    [0, 1, -1, -1]
+    """
+    values = stamps.to_numpy(dtype="datetime64[ns]")
+    edges = months.append(pd.DatetimeIndex([months[-1] + pd.offsets.MonthBegin(1)])).to_numpy()
+    index = np.searchsorted(edges, values, side="right") - 1
+    inside = (index >= 0) & (index < len(months)) & ~np.isnat(values)
+    return np.where(inside, index, -1)
 
 
-def _publication_counts(pubs: pd.DataFrame) -> pd.DataFrame:
-    """Per district-month: materials by channel, format and language, and reach."""
-    pubs = pubs.assign(
-        channel=pd.Categorical(pubs["channel"], categories=list(domain.CHANNELS)),
+def _cell_codes(
+    frame: pd.DataFrame,
+    ids: list[str],
+    months: pd.DatetimeIndex,
+    district_codes: np.ndarray | None = None,
+) -> np.ndarray:
+    """Position of each row in the district-major, month-minor grid of ``ids`` × ``months``;
+    -1 for rows outside it (``region``, unknown districts, other months)."""
+    if district_codes is None:
+        district_codes = pd.Categorical(frame["district_id"], categories=ids).codes
+    district = district_codes.astype(np.int64)
+    month = month_index(frame["month"], months)
+    inside = (district >= 0) & (district < len(ids)) & (month >= 0) & (month < len(months))
+    return np.where(inside, district * len(months) + month, -1)
+
+
+def _bincount_by(
+    cell: np.ndarray,
+    values: pd.Series,
+    vocabulary: tuple[str, ...],
+    n_cells: int,
+    code: np.ndarray | None = None,
+) -> np.ndarray:
+    """Counts per grid cell (rows) and value of ``vocabulary`` (columns)."""
+    if code is None:
+        code = pd.Categorical(values, categories=list(vocabulary)).codes
+    code = code.astype(np.int64)
+    keep = (cell >= 0) & (code >= 0)
+    flat = np.bincount(
+        cell[keep] * len(vocabulary) + code[keep], minlength=n_cells * len(vocabulary)
     )
+    return flat.reshape(n_cells, len(vocabulary))
+
+
+def _publication_counts(
+    pubs: pd.DataFrame,
+    ids: list[str],
+    months: pd.DatetimeIndex,
+    district_codes: np.ndarray | None = None,
+    channel_codes: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Per cell of the ``ids`` × ``months`` grid (district-major): materials by channel,
+    format (empty = news) and language, reach of known reach and how many had it.
+
+    Integer cell codes and ``np.bincount`` rather than a group-by: linear in the rows and
+    fast at national scale (millions of publications).
+    """
+    n_cells = len(ids) * len(months)
+    cell = _cell_codes(pubs, ids, months, district_codes)
+    out = {"materials": np.bincount(cell[cell >= 0], minlength=n_cells)}
+    by_channel = _bincount_by(cell, pubs["channel"], domain.CHANNELS, n_cells, channel_codes)
+    out.update({col: by_channel[:, k] for k, col in enumerate(MATERIAL_COLUMNS)})
     if "format" in pubs.columns:
-        pubs["format"] = pd.Categorical(
-            pubs["format"].fillna("news"), categories=list(domain.FORMATS)
-        )
+        fmt_code = pd.Categorical(pubs["format"], categories=list(domain.FORMATS)).codes.copy()
+        fmt_code[pubs["format"].isna().to_numpy()] = domain.FORMATS.index("news")  # empty = news
+        fmt = _bincount_by(cell, pubs["format"], domain.FORMATS, n_cells, fmt_code)
+        out.update({col: fmt[:, k] for k, col in enumerate(FORMAT_COLUMNS)})
     if "language" in pubs.columns:
-        pubs["language"] = pd.Categorical(pubs["language"], categories=list(domain.LANGUAGES))
-    parts = [
-        _count_by(pubs, "channel", domain.CHANNELS, "materials_"),
-        _count_by(pubs, "format", domain.FORMATS, "materials_format_"),
-        _count_by(pubs, "language", domain.LANGUAGES, "materials_lang_"),
-    ]
-    grouped = pubs.groupby(["district_id", "month"], sort=False)
-    totals = pd.DataFrame({"materials": grouped.size()})
+        lang = _bincount_by(cell, pubs["language"], domain.LANGUAGES, n_cells)
+        out.update({col: lang[:, k] for k, col in enumerate(LANGUAGE_COLUMNS)})
     if "reach" in pubs.columns:
-        reach = pd.to_numeric(pubs["reach"], errors="coerce").astype("float64")
-        by = [pubs["district_id"], pubs["month"]]
-        totals["reach"] = reach.groupby(by, sort=False).sum(min_count=1)
-        totals["reach_known_materials"] = reach.notna().groupby(by, sort=False).sum()
-    return totals.join(parts, how="left")
+        reach = pd.to_numeric(pubs["reach"], errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan
+        )
+        known = (cell >= 0) & ~np.isnan(reach)
+        total = np.bincount(cell[known], weights=reach[known], minlength=n_cells)
+        n_known = np.bincount(cell[known], minlength=n_cells)
+        out["reach"] = np.where(n_known > 0, total, np.nan)
+        out["reach_known_materials"] = n_known
+    return pd.DataFrame(out)
 
 
 def build_panel(
@@ -308,18 +357,31 @@ def build_panel(
 
     # --- publications and reporting coverage -------------------------------------------
     pubs = tables.publications
+    district_codes = channel_codes = None
     if pubs is not None:
-        unknown = set(pubs["district_id"].dropna().unique()) - {*ids, domain.REGION_ID}
-        if unknown:
-            log.warning(
-                "publications of districts not in the reference ignored: %s", sorted(unknown)
-            )
-        bad_channels = set(pubs["channel"].dropna().unique()) - set(domain.CHANNELS)
-        if bad_channels:
-            log.warning(
-                "publications with unknown channels counted in no channel column: %s",
-                sorted(bad_channels),
-            )
+        # Codes once: the region is the code after the last district (outside the grid)
+        district_codes = pd.Categorical(
+            pubs["district_id"], categories=[*ids, domain.REGION_ID]
+        ).codes
+        channel_codes = pd.Categorical(pubs["channel"], categories=list(domain.CHANNELS)).codes
+        for column, codes, what in (
+            (
+                "district_id",
+                district_codes,
+                "publications of districts not in the reference ignored",
+            ),
+            (
+                "channel",
+                channel_codes,
+                "publications with unknown channels counted in no channel column",
+            ),
+        ):
+            odd = codes < 0
+            if odd.any():
+                values = pubs[column].to_numpy()[odd]
+                unknown = sorted({str(v) for v in values if not pd.isna(v)})
+                if unknown:
+                    log.warning("%s: %s", what, unknown)
     if tables.registry_coverage is not None:
         coverage = tables.registry_coverage
     elif pubs is not None:
@@ -327,24 +389,20 @@ def build_panel(
         coverage = infer_registry_coverage(pubs)
     else:
         coverage = None
-    covered = pd.Series(False, index=index)
+    covered = np.zeros(len(panel), dtype=bool)
     if coverage is not None and not coverage.empty:
-        cov_keys = pd.MultiIndex.from_frame(
-            in_grid(coverage)[["district_id", "month"]].drop_duplicates()
-        )
-        covered.loc[cov_keys] = True
-    counts = None
-    if pubs is not None:
-        district_pubs = in_grid(pubs)
-        if not district_pubs.empty:
-            counts = _publication_counts(district_pubs)
-            covered.loc[counts.index] = True
-    counts = (counts if counts is not None else pd.DataFrame()).reindex(
-        index=index, columns=[c for c in REPORTED_ONLY_COLUMNS if c != "materials_per_10k"]
-    )
-    reported = covered.to_numpy()
-    for col in counts.columns:
-        values = counts[col].astype("float64").reset_index(drop=True)
+        cov_cell = _cell_codes(coverage, ids, months)
+        covered[cov_cell[cov_cell >= 0]] = True
+    count_cols = [c for c in REPORTED_ONLY_COLUMNS if c != "materials_per_10k"]
+    if pubs is not None and not pubs.empty:
+        counts = _publication_counts(pubs, ids, months, district_codes, channel_codes)
+        counts = counts.reindex(columns=count_cols)
+        covered |= counts["materials"].to_numpy() > 0  # a material found is a report
+    else:
+        counts = pd.DataFrame(np.nan, index=panel.index, columns=count_cols)
+    reported = covered
+    for col in count_cols:
+        values = counts[col].astype("float64")
         if col != "reach":  # unknown reach stays NA even in reported months
             values = values.fillna(0)
         panel[col] = values.where(reported).round().astype("Int64")

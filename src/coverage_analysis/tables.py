@@ -112,18 +112,19 @@ def normalise_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     for col in ("district_id", "channel"):
         if col in out.columns and out[col].dtype != object:
             out[col] = out[col].astype("string").astype(object)
-    if "month" in out.columns and not (
-        out["month"].dtype == "datetime64[ns]" and (out["month"].dt.day == 1).all()
-    ):
-        out["month"] = to_month(out["month"]).astype("datetime64[ns]")
-    for col in ("applications", "posts", "reach", "population"):
-        if col in out.columns:
+    if "month" in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out["month"]) and out["month"].dt.tz is None:
+            # Truncate to the month in numpy: linear and fast at millions of rows.
+            values = out["month"].to_numpy().astype("datetime64[M]").astype("datetime64[ns]")
+            out["month"] = values
+        else:
+            out["month"] = to_month(out["month"]).astype("datetime64[ns]")
+    for col in ("applications", "posts", "reach", "population", "year"):
+        if col in out.columns and out[col].dtype != "Int64":
             out[col] = pd.to_numeric(out[col], errors="coerce").round().astype("Int64")
     for col in ("amount_kzt", "planned", "actual_reported", "users_reached"):
-        if col in out.columns:
+        if col in out.columns and out[col].dtype != "Float64":
             out[col] = pd.to_numeric(out[col], errors="coerce").astype("Float64")
-    if "year" in out.columns:
-        out["year"] = pd.to_numeric(out["year"], errors="coerce").astype("Int64")
     return out
 
 
