@@ -269,9 +269,7 @@ def _row_score(vocab: HeaderVocabulary, row: list[object]) -> tuple[int, str]:
     best = (0, "")
     for kind in KINDS:
         found, periods = row_fields(vocab, kind, row)
-        score = len(found - {"rownum"} - SUB_FIELDS) + (
-            1 if periods and kind in PERIOD_KINDS else 0
-        )
+        score = len(found - {"rownum"}) + (1 if periods and kind in PERIOD_KINDS else 0)
         if score > best[0]:
             best = (score, kind)
     return best
@@ -281,8 +279,10 @@ def _is_header_like(
     vocab: HeaderVocabulary, kind: str, row: list[object], key_col: int | None
 ) -> bool:
     """A row that continues a header: no value under the key column, every filled cell a known label."""
+    from coverage_analysis.clean import parsers
+
     cells = [(i, c) for i, c in enumerate(row) if _cell_text(c)]
-    if not cells:
+    if not cells or parsers.is_summary_label(cells[0][1]) or parsers.is_footer_label(cells[0][1]):
         return False
     if key_col is not None and any(i == key_col for i, _ in cells):
         # the same label repeated by a vertical merge is still header-like
