@@ -130,6 +130,13 @@ def test__resolve__every_case_of_every_adjectival_name(resolver: DistrictResolve
         ("Урджар", "urzhar"),
         ("Үржар", "urzhar"),
         ("Oskemen", "ust_kamenogorsk"),
+        ("Семипалатинского района", "semey"),  # adjective of a city alias
+        ("Лениногорский", "ridder"),
+        ("Усть-Каменогорский городской акимат", "ust_kamenogorsk"),
+        ("Курчатовский", "kurchatov"),
+        ("Жарминский район (Калбатау)", "zharma"),
+        ("Аягозский район, г. Аягоз", "ayagoz"),
+        ("Восточно-Казахстанская обл.", REGION_ID),
         ("Аппарат акима Аягозского района", "ayagoz"),
         ("Аппарат акима Аягозского района ВКО", "ayagoz"),
         ("Аягозский район, ВКО", "ayagoz"),

@@ -511,6 +511,12 @@ def test__unit_multiplier__finds_the_unit(text: object, expected: float | None) 
         ("семинар-совещание", "seminar"),
         ("сход граждан", "seminar"),
         ("  ПРЕСС-КОНФЕРЕНЦИИ ", "briefing"),
+        ("Встреча", "seminar"),
+        ("встреча с журналистами", "briefing"),
+        ("Выступление на радио", "radio"),
+        ("https://www.facebook.com/akimat", "social"),
+        ("Интернет (сайт акимата)", "online"),
+        ('Телеканал "Иртыш"', "tv"),
     ],
 )
 def test__parse_channel__variants(raw: str, expected: str) -> None:
@@ -526,7 +532,11 @@ def test__parse_channel__unknown_names_value_and_closest() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "channels"),
-    [("интервью на ТВ", ("tv", "interview")), ("буклет и баннер", ("outdoor", "print_handout"))],
+    [
+        ("интервью на ТВ", ("tv", "interview")),
+        ("буклет и баннер", ("outdoor", "print_handout")),
+        ("ТВ, радио", ("tv", "radio")),
+    ],
 )
 def test__parse_channel__two_channels_is_ambiguous(raw: str, channels: tuple[str, ...]) -> None:
     parsed = parse_channel(raw)

@@ -180,6 +180,8 @@ class DistrictResolver:
             self._aliases.append((district_id, alias.strip(), key))
             self._exact.setdefault(key, set()).add(district_id)
             self._by_words.setdefault(words, set()).add(district_id)
+            if ADJECTIVE_SUFFIX.search(key + "ий"):  # Семипалатинск -> Семипалатинский
+                self._exact.setdefault(ADJECTIVE_SUFFIX.sub("", key + "ий"), set()).add(district_id)
             stem = key.rstrip(STEM_TRAILING)
             if not key.isascii() and len(stem) >= MIN_FLEX_STEM:
                 self._by_stem.setdefault(stem, set()).add(district_id)
