@@ -324,9 +324,11 @@ def detect_header(sheet: RawSheet, vocab: HeaderVocabulary) -> Header | None:
     )
     rows = [best_i]
     filled = _fill_merged(top, sheet.merged)
+    first_col = next((i for i, c in enumerate(top[best_i]) if _cell_text(c)), 0)
     while (
         len(rows) < MAX_HEADER_ROWS
         and rows[0] > 0
+        and _starts_after(top[rows[0] - 1], first_col)
         and _continues(vocab, kind, top[rows[0] - 1], key_col, best_i)
     ):
         rows.insert(0, rows[0] - 1)
@@ -352,6 +354,13 @@ def detect_header(sheet: RawSheet, vocab: HeaderVocabulary) -> Header | None:
     title_lines = [" ".join(_cell_text(c) for c in top[r] if _cell_text(c)) for r in range(rows[0])]
     title = "\n".join(t for t in title_lines if t)
     return Header(rows, names, parts, title)
+
+
+def _starts_after(row: list[object], first_col: int) -> bool:
+    """A row above the header continues it unless it is a title line: one lone
+    text at the left edge of the table (a super-header labels columns further right)."""
+    filled = [i for i, c in enumerate(row) if _cell_text(c)]
+    return bool(filled) and (len(filled) > 1 or filled[0] > first_col)
 
 
 def _continues(
