@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from _clean_fixtures import REGISTRY_COUNTS, REGISTRY_LINES, write_csv, write_xlsx
+from test_clean_fixtures import REGISTRY_COUNTS, REGISTRY_LINES, write_csv, write_xlsx
 
 from coverage_analysis.clean import clean_folder
 from coverage_analysis.errors import DataNotFoundError, SchemaError

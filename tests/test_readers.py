@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from _clean_fixtures import write_csv, write_xlsx
+from test_clean_fixtures import write_csv, write_xlsx
 
 from coverage_analysis.errors import InputFileError
 from coverage_analysis.io.headers import HeaderVocabulary, detect_header
