@@ -634,7 +634,8 @@ def plot_decay_search(
 def plot_residuals_by_month(
     data: pd.DataFrame, ax: Axes | None = None, lang: str = "en", synthetic: bool = False
 ) -> Axes:
-    """Box plot of ``residual`` by ``month`` with the deadlines marked.
+    """Box plot of ``residual`` by ``month`` with the deadlines marked; or, for a frame
+    already summarised per month (``month``, ``mean``, optional ``sd``), points with bars.
 
     >>> f = pd.DataFrame({"month": pd.to_datetime(["2015-12-01"] * 2), "residual": [0.1, -0.2]})
     >>> plot_residuals_by_month(f).get_ylabel()
@@ -644,6 +645,25 @@ def plot_residuals_by_month(
     ax = _axes(ax)
     if data.empty:
         return _empty(ax, lang, synthetic)
+    if "residual" not in data and "mean" in data:  # already summarised per month
+        months = pd.to_datetime(data["month"])
+        sd = data["sd"].astype(float).fillna(0.0) if "sd" in data else None
+        ax.errorbar(
+            months,
+            data["mean"].astype(float),
+            yerr=sd,
+            fmt="o",
+            color=POOLED_COLOUR,
+            ecolor="#9ecae1",
+            capsize=2,
+        )
+        for stamp in (domain.FIRST_DEADLINE, domain.FINAL_DEADLINE):
+            ax.axvline(stamp, color=DEADLINE_COLOUR, ls="--", lw=1)
+        ax.axhline(0.0, color="#999999", lw=1)
+        ax.set_xlabel(label("month", lang))
+        ax.set_ylabel(label("residual", lang))
+        ax.set_title(label("residuals_title", lang))
+        return _finish(ax, lang, synthetic)
     frame = data.assign(m=pd.to_datetime(data["month"]).dt.strftime("%Y-%m"))
     order = sorted(frame["m"].unique())
     sns.boxplot(frame, x="m", y="residual", order=order, ax=ax, color="#9ecae1", fliersize=2)

@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,8 +132,18 @@ def _register_engine() -> None:
     engines.papermill_engines.register(ENGINE_NAME, ReusedKernelEngine)
 
 
-def _start_kernel() -> object:
-    """Start this worker's kernel (IPC transport), retrying a failed start."""
+def _warm_imports() -> None:
+    """Import the export stack (nbconvert, WeasyPrint) while a kernel boots."""
+    from coverage_analysis.report.export import _html_exporter, _url_fetcher, report_css
+
+    _html_exporter()
+    _url_fetcher()
+    report_css()
+
+
+def _start_kernel(while_booting: Callable[[], None] | None = None) -> object:
+    """Start this worker's kernel (IPC transport), retrying a failed start; run
+    ``while_booting`` between launching the kernel process and waiting for it."""
     from jupyter_client import KernelManager
 
     last: Exception | None = None
@@ -143,6 +154,9 @@ def _start_kernel() -> object:
         )
         try:
             km.start_kernel(cwd=str(_STATE.get("cwd") or os.getcwd()))
+            if while_booting is not None:
+                while_booting()
+                while_booting = None
             kc = km.client()
             kc.start_channels()
             try:
@@ -179,6 +193,10 @@ def _init_worker(kernel_name: str, env: dict[str, str], cwd: str) -> None:
     _STATE.update(kernel_name=kernel_name, cwd=cwd)
     _register_engine()
     atexit.register(_shutdown_kernel)
+    try:  # start the kernel now, importing the export stack while it boots
+        _STATE["km"] = _start_kernel(while_booting=_warm_imports)
+    except Exception as exc:  # retried per task; never break the pool here
+        log.warning("worker kernel not started yet: %s", exc)
 
 
 def _kernel() -> object:

@@ -81,6 +81,9 @@ TEXT: dict[str, dict[str, str]] = {
         "calendar": "Monthly coverage and the campaign calendar",
         "map": "Map of district centres",
         "cross_section": "Coverage and applications across districts (descriptive)",
+        "spearman": "Spearman rank correlation {rho} (95% interval {lo} to {hi}, p = {p}, "
+        "{n} districts).",
+        "caveat": "Caveat: {caveat}",
         "cross_text": "Each point is a district over the whole period. This is a plain "
         "comparison: it does not account for the calendar or each district's own level.",
         "model": "Association of coverage with applications",
@@ -98,6 +101,15 @@ TEXT: dict[str, dict[str, str]] = {
         "briefings reporting applications may drive coverage instead.",
         "adstock": "Carry-over of coverage",
         "forest": "Association by district",
+        "forest_text": "Each district's own slope over its months with the region's month effects "
+        "as offset; the band is the pooled estimate. Few months per district: wide intervals.",
+        "effect_pct": "% change in applications per doubling of coverage (95% interval)",
+        "wi_own": "District's materials per 10,000 residents per month",
+        "wi_median": "Region's median materials per 10,000 residents per month",
+        "wi_observed": "Applications observed",
+        "wi_expected": "Expected at actual coverage (model)",
+        "wi_cf": "Expected at the median coverage (model)",
+        "wi_diff": "Difference (95% interval)",
         "whatif": "What if: the region's typical coverage",
         "whatif_text": "Had {name} published at the region's median coverage per 10,000 "
         "residents, the model associates that with about {delta} applications ({pct}) over the "
@@ -150,6 +162,9 @@ TEXT: dict[str, dict[str, str]] = {
         "calendar": "Освещение по месяцам и календарь кампании",
         "map": "Карта центров районов",
         "cross_section": "Освещение и заявления по районам (описательно)",
+        "spearman": "Ранговая корреляция Спирмена {rho} (95% интервал от {lo} до {hi}, "
+        "p = {p}, районов: {n}).",
+        "caveat": "Оговорка: {caveat}",
         "cross_text": "Каждая точка — район за весь период. Это простое сравнение: календарь и "
         "собственный уровень района не учтены.",
         "model": "Связь освещения с заявлениями",
@@ -167,6 +182,15 @@ TEXT: dict[str, dict[str, str]] = {
         "наоборот, отчёты о заявлениях порождают публикации.",
         "adstock": "Последействие освещения",
         "forest": "Связь по районам",
+        "forest_text": "Собственный наклон каждого района по его месяцам с эффектами месяцев "
+        "области; полоса — общая оценка. Месяцев на район мало: интервалы широкие.",
+        "effect_pct": "% изменения заявлений при удвоении освещения (95% интервал)",
+        "wi_own": "Материалов района на 10 000 жителей в месяц",
+        "wi_median": "Медиана области: материалов на 10 000 жителей в месяц",
+        "wi_observed": "Заявлений фактически",
+        "wi_expected": "Ожидается при фактическом освещении (модель)",
+        "wi_cf": "Ожидается при медианном освещении (модель)",
+        "wi_diff": "Разница (95% интервал)",
         "whatif": "Что если: типичный для области уровень освещения",
         "whatif_text": "Если бы {name} публиковал материалы на уровне медианы области на 10 000 "
         "жителей, модель связывает это примерно с {delta} заявлениями ({pct}) за период. Это "
@@ -472,23 +496,29 @@ def _fit_model(panel: pd.DataFrame) -> object:
     return fit_coverage_model(panel, outcome="applications")
 
 
-def _model_call(name: str) -> Callable[[pd.DataFrame, object], object]:
-    def call(panel: pd.DataFrame, result: object) -> object:
-        import coverage_analysis.models as models
+def _district_effects(panel: pd.DataFrame, result: object) -> object:
+    from coverage_analysis.models import district_effects
 
-        func = getattr(models, name)
-        try:
-            return func(panel, result)
-        except TypeError:
-            return func(panel)
-
-    return call
+    return district_effects(panel, result=result)
 
 
-#: Model outputs computed once per context (names of coverage_analysis.models functions).
+def _diagnostics(panel: pd.DataFrame, result: object) -> object:
+    from coverage_analysis.models import diagnostics
+
+    return diagnostics(panel, result)
+
+
+def _cross_section(panel: pd.DataFrame, result: object) -> object:
+    from coverage_analysis.models import cross_section
+
+    return cross_section(panel)
+
+
+#: Model outputs computed once per context (coverage_analysis.models).
 _MODEL_EXTRAS: dict[str, Callable[[pd.DataFrame, object], object]] = {
-    "district_effects": _model_call("district_effects"),
-    "diagnostics": _model_call("diagnostics"),
+    "district_effects": _district_effects,
+    "diagnostics": _diagnostics,
+    "cross_section": _cross_section,
 }
 
 
@@ -875,6 +905,21 @@ def cross_section_section(ctx: ReportContext) -> Section:
         return sec
     s = ctx.summary.assign(name=_names(ctx, ctx.summary), coverage_per_10k=ctx.summary["per_10k"])
     sec.parts.append(para(text("cross_text", lang)))
+    cross = ctx.extras.get("cross_section")
+    if isinstance(cross, dict) and cross.get("spearman_rho") is not None:
+        sec.parts.append(
+            para(
+                text(
+                    "spearman",
+                    lang,
+                    rho=_fmt(cross.get("spearman_rho"), 2),
+                    lo=_fmt(cross.get("ci_low"), 2),
+                    hi=_fmt(cross.get("ci_high"), 2),
+                    p=_fmt(cross.get("p_value"), 3),
+                    n=cross.get("n_districts", "—"),
+                )
+            )
+        )
     ax = figures.plot_coverage_vs_applications(s, lang=lang, synthetic=ctx.synthetic)
     sec.parts.append(figure_html(ax, "region_cross_section", ctx.figures_dir))
     return sec
@@ -931,6 +976,11 @@ def model_section(ctx: ReportContext, district_id: str | None = None) -> Section
     )
     ci = _find(data, "ci_method", "inference", "se_method", default="as reported by the model")
     sec.parts.append(para(text("method", lang, method=method, ci=ci), "ca-muted"))
+    caveat = _find(data, "caveat")
+    if caveat:
+        sec.parts.append(para(text("caveat", lang, caveat=caveat), "ca-muted"))
+    for warning in data.get("warnings") or []:
+        sec.parts.append(para(html.escape(str(warning)), "ca-muted"))
     decay = _find(data, "decay", "chosen_decay", "adstock_decay")
     if decay is not None:
         try:
@@ -946,12 +996,18 @@ def model_section(ctx: ReportContext, district_id: str | None = None) -> Section
         and isinstance(effects, pd.DataFrame)
         and {"district_id", "estimate", "ci_low", "ci_high"} <= set(effects.columns)
     ):
+        ok = effects["status"].eq("ok") if "status" in effects else True
+        rows = effects.loc[ok & effects["district_id"].ne("pooled")]
+        pooled = effects.loc[effects["district_id"].eq("pooled")]
+        pooled_row = pooled.iloc[0].to_dict() if len(pooled) else cov
         sec.parts.append(f"<h3>{text('forest', lang)}</h3>")
+        sec.parts.append(para(text("forest_text", lang), "ca-muted"))
         ax = figures.plot_forest(
-            effects.assign(name=_names(ctx, effects)),
+            rows.assign(name=_names(ctx, rows)),
             lang=lang,
             synthetic=ctx.synthetic,
-            pooled=cov,
+            pooled=pooled_row,
+            xlabel=text("effect_pct", lang),
         )
         sec.parts.append(figure_html(ax, "region_forest", ctx.figures_dir))
     return sec
@@ -1131,7 +1187,7 @@ def ranking_section(ctx: ReportContext, district_id: str) -> Section:
 
 
 def whatif_section(ctx: ReportContext, district_id: str) -> Section:
-    """District: the model's what-if at the region's typical coverage."""
+    """District: the model's what-if at the region's typical (median) coverage."""
     lang = ctx.lang
     sec = Section(text("whatif", lang))
     if ctx.model is None:
@@ -1141,35 +1197,45 @@ def whatif_section(ctx: ReportContext, district_id: str) -> Section:
     try:
         from coverage_analysis.models import what_if
 
-        result = what_if(ctx.panel, district_id, ctx.model)
+        data = what_if(ctx.panel, district_id, ctx.model)
     except Exception as exc:
         sec.parts.append(unavailable(f"{type(exc).__name__}: {exc}", lang))
         return sec
-    data = (
-        result
-        if isinstance(result, dict)
-        else (result.to_dict() if hasattr(result, "to_dict") else vars(result))
-    )
-    delta = _find(data, "delta_applications", "difference", "delta")
-    pct = _find(data, "delta_pct", "percent_change", "pct")
+    if data.get("status", "ok") != "ok":
+        sec.parts.append(unavailable(data.get("status"), lang))
+        return sec
+    delta = data.get("difference")
+    expected = data.get("expected_at_actual_coverage")
+    pct = 100.0 * delta / expected if delta is not None and expected else None
     sec.parts.append(
         para(
             text(
                 "whatif_text",
                 lang,
                 name=ctx.name(district_id),
-                delta=_fmt(delta, 0),
-                pct=("—" if pct is None else f"{_fmt(pct, 0)}%"),
+                delta=f"{delta:+,.0f}" if delta is not None else "—",
+                pct="—" if pct is None else f"{pct:+.0f}%",
             )
         )
     )
-    flat = {
-        k: v
-        for k, v in data.items()
-        if isinstance(v, (int, float, str)) and not isinstance(v, bool)
+    rows = {
+        TEXT[lang]["wi_own"]: data.get("district_materials_per_10k_per_month"),
+        TEXT[lang]["wi_median"]: data.get("median_materials_per_10k_per_month"),
+        TEXT[lang]["wi_observed"]: data.get("observed"),
+        TEXT[lang]["wi_expected"]: expected,
+        TEXT[lang]["wi_cf"]: data.get("expected_at_median_coverage"),
+        TEXT[lang]["wi_diff"]: (
+            f"{_fmt(delta, 1)} ({_fmt(data.get('difference_ci_low'), 1)} .. "
+            f"{_fmt(data.get('difference_ci_high'), 1)})"
+        ),
     }
-    if flat:
-        sec.parts.append(table_html(pd.DataFrame([flat])))
+    frame = pd.DataFrame(
+        {"": list(rows), " ": [_fmt(v, 2) if not isinstance(v, str) else v for v in rows.values()]}
+    )
+    sec.parts.append(table_html(frame))
+    caveat = data.get("caveat")
+    if caveat and lang == "en":
+        sec.parts.append(para(html.escape(str(caveat)), "ca-muted"))
     return sec
 
 
@@ -1188,8 +1254,8 @@ def diagnostics_sections(ctx: ReportContext) -> Sections:
     parts = {
         "decay_search": ("decay_search", "decay_table"),
         "overdispersion": ("overdispersion",),
-        "loo": ("leave_one_out", "loo"),
-        "residuals": ("residuals", "residuals_by_month"),
+        "loo": ("leave_one_district_out", "leave_one_out"),
+        "residuals": ("residuals_by_month", "residuals"),
         "collinearity": ("collinearity", "channel_collinearity", "channel_correlation"),
     }
     for key, names in parts.items():
@@ -1241,6 +1307,37 @@ def channel_correlation(panel: pd.DataFrame) -> pd.DataFrame:
 
 def _render_value(ctx: ReportContext, key: str, value: object) -> list[str]:
     lang = ctx.lang
+    if key == "loo" and isinstance(value, dict) and "by_district" in value:
+        summary = {k: v for k, v in value.items() if k != "by_district"}
+        summary["influential"] = ", ".join(ctx.name(d) for d in summary.get("influential", []))
+        table = pd.DataFrame(value["by_district"])
+        if "district_id" in table:
+            table.insert(0, "district", _names(ctx, table))
+            table = table.drop(columns=["district_id"])
+        return [
+            table_html(pd.DataFrame([summary]), float_format="{:,.4f}"),
+            table_html(table, float_format="{:,.4f}"),
+        ]
+    if key == "collinearity" and isinstance(value, dict) and "correlation_within" in value:
+        corr = pd.DataFrame(value["correlation_within"])
+        parts = [table_html(corr, index=True, float_format="{:,.2f}")]
+        if value.get("vif"):
+            vif = pd.DataFrame({"channel": list(value["vif"]), "VIF": list(value["vif"].values())})
+            parts.append(table_html(vif, float_format="{:,.2f}"))
+        if value.get("note"):
+            parts.append(para(html.escape(str(value["note"])), "ca-muted"))
+        return parts
+    if key == "residuals" and isinstance(value, list) and value:
+        frame = pd.DataFrame(value)
+        if {"month", "mean_pearson_residual"} <= set(frame.columns):
+            data = frame.rename(
+                columns={"mean_pearson_residual": "mean", "sd_pearson_residual": "sd"}
+            )
+            ax = figures.plot_residuals_by_month(data, lang=lang, synthetic=ctx.synthetic)
+            return [
+                figure_html(ax, "diagnostics_residuals", ctx.figures_dir),
+                table_html(frame, float_format="{:,.3f}"),
+            ]
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, dict) for v in value):
         value = pd.DataFrame(list(value))
     if isinstance(value, pd.DataFrame):

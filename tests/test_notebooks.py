@@ -1,0 +1,43 @@
+"""The notebooks are thin: a parameters cell, library calls, no definitions, no outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NAMES = ("region_overview", "district_report", "model_diagnostics")
+#: Parameters every notebook takes (outputs.md), and the district notebook's extra one.
+COMMON_PARAMETERS = {"processed_dir", "start_month", "end_month", "lang", "figures_dir"}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test__notebook__has_tagged_parameters_cell(name: str) -> None:
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    params = set(pm.inspect_notebook(str(NOTEBOOKS / f"{name}.ipynb")))
+    expected = COMMON_PARAMETERS | ({"district_id"} if name == "district_report" else set())
+    assert params == expected
+    assert nb.metadata["kernelspec"]["name"] == "coverage-analysis"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test__notebook__is_thin_and_stripped(name: str) -> None:
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        assert cell.outputs == [], f"{name}: committed outputs"
+        assert cell.execution_count is None
+        for line in cell.source.splitlines():
+            stripped = line.strip()
+            assert not stripped.startswith(("def ", "class ", "for ", "while ", "if ", "lambda")), (
+                f"{name}: logic in the notebook: {line!r}"
+            )
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert all(("sections." in src) or ("parameters" in src.lower()) for src in code[1:])
