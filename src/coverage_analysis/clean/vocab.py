@@ -328,6 +328,8 @@ class Vocabulary:
         cached = self._cache.get(memo)
         if cached is None:
             cached = self._match(text, raw, full_cover)
+            if len(self._cache) >= CACHE_SIZE:  # bounded memo: start afresh
+                self._cache.clear()
             self._cache[memo] = cached
         parsed, used = cached
         self._used.update(used)

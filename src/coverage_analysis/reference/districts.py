@@ -49,6 +49,8 @@ IGNORE_ID = "_ignore"
 NAME_COLUMNS: tuple[str, ...] = ("name_ru", "name_kk", "name_en", "center_ru")
 #: How many closest candidates an error names.
 CLOSEST_COUNT = 3
+#: Values remembered by one resolver before its memo starts afresh.
+CACHE_SIZE = 1 << 16
 #: An alias stem shorter than this is matched only exactly (``ук``, ``вко``).
 MIN_FLEX_STEM = 3
 #: Endings of Russian adjectives built with -ск-/-цк- (``Аягозский``, ``Аягозском``).
@@ -227,6 +229,8 @@ class DistrictResolver:
             return Parsed(None, None)
         memo = raw if isinstance(raw, str) else repr(raw)
         if memo not in self._cache:
+            if len(self._cache) >= CACHE_SIZE:  # bounded memo: start afresh
+                self._cache.clear()
             try:
                 self._cache[memo] = self._resolve(raw)
             except Exception as exc:  # the contract: never raise
