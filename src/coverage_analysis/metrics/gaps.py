@@ -3,7 +3,8 @@
 One row per finding: ``district_id``, ``code``, ``severity`` (``high``,
 ``medium``, ``low``), ``message`` (English or Russian, ``lang``), ``value``,
 ``threshold``, ``period_start``, ``period_end``, ``period`` (``"YYYY-MM ..
-YYYY-MM"``). Every rule reads the indicator table
+YYYY-MM"``), ``months_reported`` and ``months_in_period`` (how much of the
+period the finding rests on). Every rule reads the indicator table
 (:func:`~coverage_analysis.metrics.indicators.district_indicators`); its
 thresholds are the named constants below. A district with no reported month
 gets only ``NOT_REPORTED`` (and ``NO_PLAN``): what it did is unknown, not
@@ -88,6 +89,8 @@ COLUMNS: tuple[str, ...] = (
     "period_start",
     "period_end",
     "period",
+    "months_reported",
+    "months_in_period",
 )
 
 
@@ -419,6 +422,8 @@ def gap_findings(
                     "period_start": row["period_start"],
                     "period_end": row["period_end"],
                     "period": row["period"],
+                    "months_reported": row.get("months_reported"),
+                    "months_in_period": row.get("months_in_period"),
                 }
             )
     out = pd.DataFrame(rows, columns=list(COLUMNS))
