@@ -241,24 +241,25 @@ def _make_date(year: int, month: int, day: int | None, shown: str) -> Parsed:
     return Parsed(DateValue(pd.Timestamp(year=year, month=month, day=day), first), None)
 
 
-def _from_datetime(raw: dt.date | pd.Timestamp, kind: str) -> Parsed:
+def _from_datetime(raw: dt.date | pd.Timestamp) -> Parsed:
     stamp = pd.Timestamp(raw)
     if stamp.tzinfo is not None:
         stamp = stamp.tz_localize(None)
     return _make_date(stamp.year, stamp.month, stamp.day, _shown(raw))
 
 
-def _from_serial(raw: float, kind: str) -> Parsed:
+def _from_serial(raw: float, kind: str, shown: str | None = None) -> Parsed:
+    shown = shown or repr(raw)
     if not math.isfinite(raw):
-        return Parsed(None, f"{kind} {raw!r} is not a number")
+        return Parsed(None, f"{kind} {shown} is not a number")
     if not SERIAL_MIN <= raw < SERIAL_MAX + 1:
         return Parsed(
             None,
-            f"number {raw!r} is not a {kind}: Excel date serials are accepted only "
+            f"number {shown} is not a {kind}: Excel date serials are accepted only "
             f"between {SERIAL_MIN} ({SERIAL_MIN_DATE}) and {SERIAL_MAX} ({SERIAL_MAX_DATE})",
         )
     day = EXCEL_EPOCH + dt.timedelta(days=math.floor(raw))
-    return _make_date(day.year, day.month, day.day, repr(raw))
+    return _make_date(day.year, day.month, day.day, shown)
 
 
 # ----------------------------------------------------------------- dates and months
@@ -303,11 +304,11 @@ def parse_date(raw: Any) -> Parsed:
     if isinstance(raw, str):
         return _parse_date_str(raw)
     if isinstance(raw, dt.date | pd.Timestamp):
-        return _from_datetime(raw, "date")
+        return _from_datetime(raw)
     if type(raw).__name__ == "datetime64":
-        return _from_datetime(pd.Timestamp(raw), "date")
+        return _from_datetime(pd.Timestamp(raw))
     if _is_number(raw):
-        return _from_serial(float(raw), "date")
+        return _from_serial(float(raw), "date", repr(raw))
     return _parse_date_str(str(raw))
 
 
@@ -328,7 +329,7 @@ def _parse_date_str(raw: str) -> Parsed:
     if m := _YMD.fullmatch(text):
         return _make_date(int(m[1]), int(m[2]), int(m[3]), shown)
     if _SERIAL.fullmatch(text):
-        return _from_serial(float(text), "date")
+        return _from_serial(float(text), "date", shown)
     for pattern, (d, mo, y) in ((_D_MONTH_Y, (1, 2, 3)), (_Y_D_MONTH, (2, 3, 1))):
         if (m := pattern.fullmatch(text)) and (month := _month_number(m[mo])):
             return _make_date(_year(m[y]), month, int(m[d]), shown)
@@ -354,7 +355,7 @@ def parse_month(raw: Any) -> Parsed:
     if isinstance(raw, str):
         return _parse_month_str(raw)
     if isinstance(raw, dt.date | pd.Timestamp) or type(raw).__name__ == "datetime64":
-        parsed = _from_datetime(pd.Timestamp(raw), "month")
+        parsed = _from_datetime(pd.Timestamp(raw))
     elif _is_number(raw) and SERIAL_MIN <= float(raw) <= SERIAL_MAX + 1:
         parsed = _from_serial(float(raw), "month")
     else:
