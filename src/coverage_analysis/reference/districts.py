@@ -34,12 +34,15 @@ import difflib
 import logging
 import os
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from coverage_analysis.domain import REGION_ID
 from coverage_analysis.reference import load_districts, reference_path
+
+if TYPE_CHECKING:  # imported lazily at run time: clean/ imports this module
+    from coverage_analysis.clean.vocab import Parsed
 
 _LOG = logging.getLogger(__name__)
 
@@ -188,7 +191,7 @@ class DistrictResolver:
             if not key.isascii() and len(stem) >= MIN_FLEX_STEM:
                 self._by_stem.setdefault(stem, set()).add(district_id)
         self._multi_words = {w: ids for w, ids in self._by_words.items() if len(w) > 1}
-        self._cache: dict[str, Any] = {}
+        self._cache: dict[str, Parsed] = {}
 
     # ---------------------------------------------------------------- keys
     def _words(self, text: str, ignore: bool = True) -> tuple[str, ...]:
@@ -216,7 +219,7 @@ class DistrictResolver:
         return found
 
     # ---------------------------------------------------------------- resolve
-    def resolve(self, raw: Any) -> Any:
+    def resolve(self, raw: Any) -> Parsed:
         """``Parsed(district_id | 'region', None)``, ``Parsed(None, None)`` when
         empty, else ``Parsed(None, reason)`` naming the closest candidates.
 
@@ -238,7 +241,7 @@ class DistrictResolver:
                 self._cache[memo] = Parsed(None, f"cannot read district {raw!r}: {exc}")
         return self._cache[memo]
 
-    def _resolve(self, raw: Any) -> Any:
+    def _resolve(self, raw: Any) -> Parsed:
         from coverage_analysis.clean.vocab import Parsed
 
         text = raw if isinstance(raw, str) else str(raw)
