@@ -30,7 +30,9 @@ COUNT_KEYS = ("rows_clean", "rows_rejected", "rows_duplicate", "rows_summary", "
 
 
 def _files(raw: Path) -> dict[str, bytes]:
-    return {p.relative_to(raw).as_posix(): p.read_bytes() for p in sorted(raw.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(raw).as_posix(): p.read_bytes() for p in sorted(raw.rglob("*")) if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +45,9 @@ def expected(sample_raw: Path) -> dict[str, pd.DataFrame]:
     return {p.stem: pd.read_parquet(p) for p in (sample_raw / TRUTH_DIR).glob("*.parquet")}
 
 
-def test_same_seed_gives_identical_bytes_and_other_seed_differs(sample_raw: Path, tmp_path: Path) -> None:
+def test_same_seed_gives_identical_bytes_and_other_seed_differs(
+    sample_raw: Path, tmp_path: Path
+) -> None:
     again = tmp_path / "again"
     summary = write_sample(again, seed=SEED)
     first, second = _files(sample_raw), _files(again)
@@ -130,7 +134,9 @@ def test_files_open_in_their_declared_format(sample_raw: Path, truth: dict) -> N
             text = data.decode(meta["encoding"])
             assert data.startswith(b"\xef\xbb\xbf") == (meta["encoding"] == "utf-8-sig")
             assert meta["delimiter"] in text
-    assert (sample_raw / "README.txt").read_text(encoding="utf-8").startswith("Synthetic sample data")
+    assert (
+        (sample_raw / "README.txt").read_text(encoding="utf-8").startswith("Synthetic sample data")
+    )
 
 
 def test_unreported_quarters_and_empty_registry(expected: dict[str, pd.DataFrame]) -> None:
@@ -149,10 +155,15 @@ def test_unreported_quarters_and_empty_registry(expected: dict[str, pd.DataFrame
 def test_deliberate_rejects_and_duplicates(truth: dict, expected: dict[str, pd.DataFrame]) -> None:
     row_rejects = [r for r in truth["rejects"] if r["scope"] == "row"]
     reasons = {r["reason"] for r in row_rejects}
-    assert {"unknown district", "ambiguous district", "impossible date", "outside campaign"} <= reasons
-    assert len({(r["source_file"], r["source_sheet"], r["source_row"]) for r in row_rejects}) == sum(
-        c["rows_rejected"] for sheets in truth["files"].values() for c in sheets.values()
-    )
+    assert {
+        "unknown district",
+        "ambiguous district",
+        "impossible date",
+        "outside campaign",
+    } <= reasons
+    assert len(
+        {(r["source_file"], r["source_sheet"], r["source_row"]) for r in row_rejects}
+    ) == sum(c["rows_rejected"] for sheets in truth["files"].values() for c in sheets.values())
     assert any(r["scope"] == "column" for r in truth["rejects"])
     by = {d.get("by") for d in truth["duplicates"] if d["kind"] == "publications"}
     assert by == {"url", "outlet+title+date"}
@@ -162,3 +173,14 @@ def test_deliberate_rejects_and_duplicates(truth: dict, expected: dict[str, pd.D
     leg = expected["expected_legalization"]
     assert leg.applications.isna().sum() == 1  # the decreasing cumulative value
     assert leg.amount_kzt.notna().all() and (leg.amount_kzt >= 0).all()
+
+
+def test_per_post_social_rows_add_up(expected: dict[str, pd.DataFrame]) -> None:
+    mats = expected["simulated_materials"]
+    posts = mats[(mats.channel == "social") & (mats.district_id == "ust_kamenogorsk")]
+    posts = posts[posts.month.dt.year == 2016]
+    soc = expected["expected_social_reach"]
+    soc = soc[(soc.district_id == "ust_kamenogorsk") & (soc.month.dt.year == 2016)]
+    assert int(soc.posts.sum()) == len(posts) > 0
+    assert int(soc.users_reached.sum()) == int(posts.reach.sum())
+    assert soc.groupby(["month", "platform"]).size().max() == 1

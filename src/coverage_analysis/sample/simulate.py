@@ -61,7 +61,7 @@ ACTIVITY_ON_APPLICATIONS = 0.8
 #: SD of an extra district effect on applications, unrelated to coverage.
 DISTRICT_NOISE_SD = 0.2
 #: Negative binomial dispersion alpha (variance = mu + alpha * mu**2).
-NB_DISPERSION = 0.3
+NB_DISPERSION = 0.2
 
 # --- coverage ------------------------------------------------------------------
 #: SD of the latent district activity (log scale), heterogeneous districts.
@@ -69,7 +69,7 @@ ACTIVITY_SD = 0.6
 #: Activity fixed from the article: the weakest informers named in the report.
 ACTIVITY_OVERRIDES: dict[str, float] = {"ayagoz": -1.8, "semey": -0.9, "ridder": -0.4, "abai": -0.4}
 #: SD of month-to-month noise of a district's coverage (log scale).
-COVERAGE_NOISE_SD = 0.4
+COVERAGE_NOISE_SD = 0.6
 #: Materials grow less than proportionally with population (elasticity).
 SIZE_ELASTICITY = 0.7
 #: Expected district-level materials Sep 2014 - Feb 2016 (all districts).

@@ -7,7 +7,8 @@ Payloads of rows (what a correct cleaner must make of them):
   with ``measure`` in ``applications`` / ``amount_kzt`` (tenge) and
   ``reject_reason`` set for a deliberate cell reject;
 - media plan: list of ``(district_id, month, channel, planned, actual)``;
-- social reach: list of ``(district_id, month, platform, posts, users)``;
+- social reach: list of ``(district_id, month, platform, posts, users)``, per-post
+  rows with a sixth element, the post's URL (posts of a month add up);
 - population: ``(district_id, year, population)``.
 """
 
@@ -383,7 +384,7 @@ def _social(lay: Layout) -> None:
     for r in soc[per_post].sort_values("date").itertuples():
         s.add([V.render_date(r.date, "date_dd.mm.yyyy")[0], lay.place(r.district_id),
                lay.choice(PLATFORM_NAMES[r.platform]), r.url, int(r.reach)],
-              payload=[(r.district_id, r.month, r.platform, 1, int(r.reach))])  # fmt: skip
+              payload=[(r.district_id, r.month, r.platform, 1, int(r.reach), r.url)])  # fmt: skip
     f = lay.new_file(f"Соцсети/Посты_{lay.short(PER_POST_DISTRICT)}_2016.csv", [s], "utf-8", ",")
     f.variants |= {"social_per_post"}
 

@@ -136,9 +136,9 @@ def _resolve_stat(kind, row, src, seen, out: Resolved, spec, sheet) -> None:
         elif kind == "media_plan":
             did, month, ch, planned, actual = value
             key, v = (kind, did, month, ch), (planned, actual)
-        else:
-            did, month, platform, posts, users = value
-            key, v = (kind, did, month, platform), (posts, users)
+        else:  # per-post rows carry a post id: they add up, they never repeat each other
+            did, month, platform, posts, users, *post = value
+            key, v = (kind, did, month, platform, *post), (posts, users)
         if key in seen:
             prev, where = seen[key]
             if prev != v:
@@ -158,7 +158,7 @@ def _resolve_stat(kind, row, src, seen, out: Resolved, spec, sheet) -> None:
         elif kind == "media_plan":
             out.plan.append(value)
         else:
-            out.social.append(value)
+            out.social.append(value[:5])
     row.outcome = "clean" if new else ("rejected" if conflict else "duplicate")
 
 
