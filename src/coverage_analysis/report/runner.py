@@ -9,7 +9,8 @@ TCP port race, papermill issue #511) and executes its notebooks in it
 through a papermill engine that reuses the kernel; the namespace is reset
 between notebooks, but imports and the loaded report context stay warm. The
 shared work (tables, panel, model fit) is computed once in the parent and
-cached on disk for the kernels (``sections.CACHE_ENV``). A kernel that fails
+cached on disk for the kernels in ``<processed>/.report_cache`` (``sections.CACHE_ENV``),
+keyed by the processed files' names, sizes and times, so a re-run reuses it. A kernel that fails
 to start is retried; a kernel that dies is restarted and the notebook run
 once more. One report's failure never stops the others: it is recorded in
 the manifest and the index, and ``Manifest.all_ok`` is false.
@@ -52,6 +53,9 @@ KERNEL_START_TIMEOUT = 60
 CELL_TIMEOUT = 600
 #: Name under which the kernel-reusing papermill engine is registered.
 ENGINE_NAME = "coverage_analysis_reuse"
+#: Folder inside the processed folder where the shared report context (tables, panel,
+#: model fit) is cached between notebooks and runs, keyed by the folder's files and period.
+CACHE_DIRNAME = ".report_cache"
 #: Notebook templates.
 REGION_NOTEBOOK = "region_overview.ipynb"
 DIAGNOSTICS_NOTEBOOK = "model_diagnostics.ipynb"
@@ -386,34 +390,31 @@ def run_reports(
     tasks = build_tasks(params, processed, out, nb_dir, figs)
 
     started = time.perf_counter()
-    cache_dir = Path(tempfile.mkdtemp(prefix="cache-", dir=out))
+    cache_dir = processed / CACHE_DIRNAME
     _precompute(processed, params, cache_dir)
     from coverage_analysis.report.sections import CACHE_ENV
 
     env = {CACHE_ENV: str(cache_dir), "MPLBACKEND": "Agg"}
     results: dict[str, dict[str, object]] = {}
-    try:
-        ctx = multiprocessing.get_context("spawn")
-        workers = min(params.jobs, len(tasks))
-        with cf.ProcessPoolExecutor(
-            workers,
-            mp_context=ctx,
-            initializer=_init_worker,
-            initargs=(_kernel_name(), env, str(nb_dir)),
-        ) as pool:
-            futures = {pool.submit(_run_task, t): t for t in tasks}
-            with tqdm(
-                total=len(tasks), desc="reports", unit="report", file=sys.stderr, disable=None
-            ) as bar:
-                for fut in cf.as_completed(futures):
-                    task = futures[fut]
-                    try:
-                        results[task.name] = fut.result()
-                    except Exception as exc:  # a worker process that died
-                        results[task.name] = {"status": _error_text(exc), "seconds": 0.0}
-                    bar.update(1)
-    finally:
-        shutil.rmtree(cache_dir, ignore_errors=True)
+    ctx = multiprocessing.get_context("spawn")
+    workers = min(params.jobs, len(tasks))
+    with cf.ProcessPoolExecutor(
+        workers,
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=(_kernel_name(), env, str(nb_dir)),
+    ) as pool:
+        futures = {pool.submit(_run_task, t): t for t in tasks}
+        with tqdm(
+            total=len(tasks), desc="reports", unit="report", file=sys.stderr, disable=None
+        ) as bar:
+            for fut in cf.as_completed(futures):
+                task = futures[fut]
+                try:
+                    results[task.name] = fut.result()
+                except Exception as exc:  # a worker process that died
+                    results[task.name] = {"status": _error_text(exc), "seconds": 0.0}
+                bar.update(1)
 
     manifest = Manifest(
         out_dir=out,

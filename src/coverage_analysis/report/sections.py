@@ -381,7 +381,13 @@ def is_synthetic(processed_dir: str | os.PathLike[str]) -> bool:
                     return True
             for key in ("raw_dir", "raw", "source_dir"):
                 if isinstance(report.get(key), str):
-                    raw_candidates.insert(0, Path(report[key]))
+                    raw = Path(report[key])
+                    if raw.is_absolute():
+                        raw_candidates.insert(0, raw)
+                    else:  # relative to where `clean` ran: the project root, usually
+                        from coverage_analysis.config import project_root
+
+                        raw_candidates[:0] = [project_root() / raw, Path.cwd() / raw]
             if "_truth" in json.dumps(report, ensure_ascii=False):
                 return True
     return any((raw / "_truth" / "truth.json").is_file() for raw in raw_candidates)
@@ -615,6 +621,9 @@ def _save_to_disk(key: tuple, ctx: ReportContext) -> None:
         with os.fdopen(fd, "wb") as fh:
             pickle.dump(ctx, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
+        stale = sorted(path.parent.glob("context-*.pkl"), key=lambda p: p.stat().st_mtime)
+        for old in stale[:-MEMORY_CACHE_SIZE]:
+            old.unlink(missing_ok=True)
     except Exception as exc:
         log.warning("report context not cached on disk: %s", exc)
 

@@ -1,0 +1,176 @@
+"""Batch reports: notebooks really executed, HTML and PDF really exported and parsed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pypdf
+import pytest
+
+from coverage_analysis.errors import ParameterError
+from coverage_analysis.report import Manifest, ReportEntry, run_reports, validate_params
+from coverage_analysis.report.export import neutralise_frame, notebook_html, write_csv
+from coverage_analysis.report.sections import TEXT, table_html
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+#: Two districts of the reference used for the batch tests.
+TWO_DISTRICTS = ["ayagoz", "semey"]
+#: Russian words that must appear in a Russian PDF.
+RUSSIAN_WORDS = ("Аягоз", "Основные показатели", "Качество данных")
+#: Markers of code cells in nbconvert HTML.
+CODE_MARKERS = ("load_context(", "jp-InputArea", "input_area", "highlight-ipynb", "In&nbsp;[")
+
+
+def _pdf_text(path: Path) -> str:
+    return "\n".join(page.extract_text() or "" for page in pypdf.PdfReader(path).pages)
+
+
+@pytest.fixture(scope="module")
+def batch_ru(
+    sample_processed: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Manifest]:
+    out = tmp_path_factory.mktemp("reports_ru")
+    manifest = run_reports(
+        sample_processed,
+        out,
+        districts=TWO_DISTRICTS,
+        jobs=2,
+        lang="ru",
+        formats=("html", "pdf"),
+        figures_dir=out / "figures",
+    )
+    return out, manifest
+
+
+def test__run_reports__region_and_two_districts_all_ok(batch_ru: tuple[Path, Manifest]) -> None:
+    out, manifest = batch_ru
+    assert manifest.all_ok, manifest.summary_text()
+    names = [e.name for e in manifest.entries]
+    assert names == ["region_overview", "model_diagnostics", "district_ayagoz", "district_semey"]
+    data = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert data["all_ok"] is True
+    assert data["parameters"]["lang"] == "ru"
+    for entry in data["reports"]:
+        assert entry["status"] == "ok"
+        assert entry["parameters"]["lang"] == "ru"
+        for rel in entry["outputs"].values():
+            assert (out / rel).is_file() and (out / rel).stat().st_size > 0
+    index = (out / "index.html").read_text(encoding="utf-8")
+    for entry in data["reports"]:
+        assert f'href="{entry["outputs"]["pdf"]}"' in index
+    assert len(list((out / "notebooks").glob("*.ipynb"))) == 4
+    assert list((out / "figures").glob("region_*.png")) and list((out / "figures").glob("*.svg"))
+
+
+def test__run_reports__html_without_code_and_with_embedded_figure(
+    batch_ru: tuple[Path, Manifest],
+) -> None:
+    out, _ = batch_ru
+    for name in ("region_overview", "district_ayagoz", "model_diagnostics"):
+        html = (out / f"{name}.html").read_text(encoding="utf-8")
+        assert not any(marker in html for marker in CODE_MARKERS), name
+        assert "data:image/png;base64," in html
+        assert "DejaVu Sans" in html
+    executed = nbformat.read(out / "notebooks" / "district_ayagoz.ipynb", as_version=4)
+    assert executed.metadata["papermill"]["parameters"]["district_id"] == "ayagoz"
+
+
+def test__run_reports__pdf_is_russian_with_synthetic_notice_and_images(
+    batch_ru: tuple[Path, Manifest],
+) -> None:
+    out, _ = batch_ru
+    text = _pdf_text(out / "district_ayagoz.pdf")
+    for word in RUSSIAN_WORDS:
+        assert word in text, word
+    assert "Синтетические демонстрационные данные" in text
+    reader = pypdf.PdfReader(out / "region_overview.pdf")
+    assert sum(len(page.images) for page in reader.pages) >= 3
+    assert reader.pages[0].mediabox.width == pytest.approx(595, abs=2)  # A4
+
+
+def test__run_reports__one_failure_does_not_stop_the_others(
+    sample_processed: Path, tmp_path: Path
+) -> None:
+    notebooks = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS, notebooks)
+    broken = nbformat.read(notebooks / "district_report.ipynb", as_version=4)
+    broken.cells.append(nbformat.v4.new_code_cell('raise RuntimeError("<boom>")'))
+    nbformat.write(broken, notebooks / "district_report.ipynb")
+    manifest = run_reports(
+        sample_processed,
+        tmp_path / "out",
+        districts=["ridder"],
+        jobs=1,
+        formats=("html",),
+        notebooks_dir=notebooks,
+    )
+    assert not manifest.all_ok
+    status = {e.name: e.status for e in manifest.entries}
+    assert status["region_overview"] == "ok"
+    assert "RuntimeError" in status["district_ridder"] and "<boom>" in status["district_ridder"]
+    index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert "&lt;boom&gt;" in index and "<boom>" not in index
+    assert "FAILED district_ridder" in manifest.summary_text()
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"districts": ['ayagoz"; rm -rf /']},
+        {"districts": ["ayagoz\n"]},
+        {"districts": ["Аягоз"]},
+        {"districts": ["../ayagoz"]},
+        {"start_month": "2016-13"},
+        {"end_month": "2017-01"},
+        {"start_month": "2016-05", "end_month": "2016-01"},
+        {"lang": "kk"},
+        {"formats": ("html", "docx")},
+        {"jobs": 0},
+    ],
+)
+def test__run_reports__awkward_parameters_refused_before_anything_runs(
+    kwargs: dict, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(ParameterError) as info:
+        run_reports(tmp_path, out, **kwargs)
+    bad = next(iter(kwargs.values()))
+    shown = bad[0] if isinstance(bad, list) else bad
+    if isinstance(shown, tuple):
+        shown = shown[-1]
+    assert repr(shown) in str(info.value) or str(shown) in str(info.value)
+    assert not out.exists()
+
+
+def test__validate_params__defaults_to_every_district() -> None:
+    assert len(validate_params().districts) == 19
+
+
+def test__index_and_html__escape_data_derived_text() -> None:
+    entry = ReportEntry("x", "n.ipynb", None, {}, {"html": "x.html"}, "ok", title="<script>")
+    page = Manifest(entries=[entry]).index_html()
+    assert "&lt;script&gt;" in page and "<script>" not in page
+    nb = nbformat.v4.new_notebook()
+    assert "<title>&lt;script&gt;</title>" in notebook_html(nb, "<script>")
+    assert "&lt;script&gt;" in table_html(pd.DataFrame({"title": ["<script>alert(1)</script>"]}))
+
+
+def test__csv_export__neutralises_formula_cells(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"value": ["=1+1", "+7", "-2", "@SUM(A1)", "Аягоз"], "n": [1, 2, 3, 4, 5]})
+    assert neutralise_frame(frame)["value"].tolist() == [
+        "'=1+1",
+        "'+7",
+        "'-2",
+        "'@SUM(A1)",
+        "Аягоз",
+    ]
+    path = write_csv(frame, tmp_path / "x.csv")
+    assert pd.read_csv(path, encoding="utf-8-sig")["value"].str.startswith("'").sum() == 4
+
+
+def test__texts__complete_in_english_and_russian() -> None:
+    assert set(TEXT["en"]) == set(TEXT["ru"])
