@@ -21,7 +21,7 @@ import pandas as pd
 from coverage_analysis.models import _ppml
 from coverage_analysis.models._data import prepare_panel
 from coverage_analysis.models.channels import channel_collinearity
-from coverage_analysis.models.coverage import CoverageModelResult, make_design, percent
+from coverage_analysis.models.coverage import LN2, CoverageModelResult, make_design, percent
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def leave_one_district_out(panel: pd.DataFrame, result: CoverageModelResult) -> 
         if len(des.y) == 0:
             continue
         fit = _ppml.fit_ppml_fe(des.y, des.x, des.d, des.m, des.offset)
-        b = float(fit.beta[0])
+        b = float(fit.beta[0]) / LN2
         out.append(
             {
                 "district_id": dist,
@@ -93,7 +93,8 @@ def residuals_by_month(result: CoverageModelResult) -> list[dict[str, Any]]:
 def two_part_amounts(panel: pd.DataFrame, decay: float) -> dict[str, Any]:
     """Two-part view of amounts (diagnostic): slope of P(amount > 0) (logit
     with district and month effects, a linear probability slope as fallback)
-    and of log amount among positive amounts (OLS with both effects)."""
+    and of log2 amount among positive amounts (OLS with both effects; slope =
+    elasticity per doubling, comparable to the PPML ``beta``)."""
     prep = prepare_panel(panel, "amount_kzt")
     rows = prep.usable(decay)
     index = prep.index(decay)
@@ -105,8 +106,8 @@ def two_part_amounts(panel: pd.DataFrame, decay: float) -> dict[str, Any]:
     pos = rows & (y > 0)
     if pos.sum() > g + t + 2:
         z, _, _ = _ppml._design(index[pos][:, None], d[pos], m[pos])
-        coef, *_ = np.linalg.lstsq(z, np.log(y[pos]), rcond=None)
-        out["log_amount_if_positive_slope"] = float(coef[0])
+        coef, *_ = np.linalg.lstsq(z, np.log2(y[pos]), rcond=None)
+        out["log2_amount_if_positive_slope"] = float(coef[0])
     any_zero = rows & (y == 0)
     if any_zero.sum() >= 5:
         z, _, _ = _ppml._design(index[rows][:, None], d[rows], m[rows])

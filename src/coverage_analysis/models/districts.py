@@ -32,6 +32,7 @@ from coverage_analysis.models.adstock import coverage_index
 from coverage_analysis.models.coverage import (
     CAVEAT,
     LEVEL,
+    LN2,
     CoverageModelResult,
     fit_coverage_model,
     percent,
@@ -121,6 +122,7 @@ def district_effects(
         if status == "ok":
             offset = np.log(prep.population[i, sel] / 10_000.0) + gamma[sel]
             beta, se, phi, df = _own_fit(y, c, offset)
+            beta, se = beta / LN2, se / LN2  # report on the log2 scale
             q = stats.t.ppf(0.5 + level / 2, df)
             p = 2 * stats.t.sf(abs(beta / se), df) if se > 0 else float("nan")
             rec.update(
@@ -207,7 +209,7 @@ def what_if(
     if fit is None or draws is None or i >= len(fit.alpha) or not np.isfinite(fit.alpha[i]):
         out["status"] = "not enough data: the district is not in the fitted model"
         return out
-    decay, beta = result.decay, result.coverage_effect["beta"]
+    decay, beta = result.decay, result.coverage_effect["beta"] * LN2  # natural-log scale
     median_x = np.nanmedian(prep.x, axis=0)
     median_x = np.where(np.isnan(median_x), np.nanmedian(prep.x), median_x)
     c_cf = coverage_index(median_x, decay)

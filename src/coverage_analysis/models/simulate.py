@@ -8,8 +8,10 @@ Scenarios (``scenario`` accepts the name or the letter):
   (deadline surges in Dec 2015 and Nov-Dec 2016, a jump after the rule change).
 - ``"reverse"`` (b): no effect, but a district's coverage in month *t*
   responds to its applications in month *t-1* (briefings report applications).
-- ``"effect"`` (c): applications respond to the coverage index with slope
-  ``beta`` (default 0.25) at carry-over ``decay``.
+- ``"effect"`` (c): expected applications are multiplied by
+  ``2 ** (beta * coverage_index)`` (``beta`` default 0.25, i.e. +18.9% per
+  doubling of 1 + carry-over per 10k) at carry-over ``decay``; ``beta`` is on
+  the scale the models report.
 
 The truth is kept in ``frame.attrs["truth"]``.
 
@@ -40,7 +42,8 @@ from coverage_analysis.reference import load_districts
 
 #: Scenario names and their letters in the issue.
 SCENARIOS: dict[str, str] = {"a": "null", "b": "reverse", "c": "effect"}
-#: True slope of applications on the coverage index in the "effect" scenario.
+#: True slope (log2 scale, as reported) of applications on the coverage index
+#: in the "effect" scenario; the sample data set uses the same value.
 DEFAULT_BETA = 0.25
 #: True carry-over decay of coverage (one of the model's search grid values).
 DEFAULT_DECAY = 0.4
@@ -171,7 +174,12 @@ def simulate_panel(
         materials[:, t] = rng.poisson(scale * np.exp(log_rate))
         carry = materials[:, t] / scale + decay * carry
         cover[:, t] = np.log2(1.0 + carry)
-        mu = scale * BASE_APPLICATIONS_PER_10K * np.exp(activity + cal_y[t] + slope * cover[:, t])
+        mu = (
+            scale
+            * BASE_APPLICATIONS_PER_10K
+            * np.exp(activity + cal_y[t])
+            * 2.0 ** (slope * cover[:, t])
+        )
         apps[:, t] = rng.poisson(mu * gamma_mix[:, t])
     # sanity: the loop's index equals the shared definition
     assert np.allclose(cover[0], coverage_index(materials[0] / scale[0], decay))
