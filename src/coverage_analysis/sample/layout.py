@@ -163,6 +163,8 @@ class Layout:
         self.regs: list[RegCtx] = []
         self._csv_cycle = itertools.cycle(CSV_FORMATS)
         self._titles: set[tuple[str, str]] = set()
+        self._spell_cycle: dict[str, list[tuple[str, str]]] = {}
+        self._spell_pos: dict[str, int] = {}
         self.spell = {
             r["district_id"]: V.district_spellings(r) for _, r in sim.districts.iterrows()
         }
@@ -201,6 +203,11 @@ class Layout:
             else f"г. {self.d.loc[did, 'name_ru']}"
         )
 
+    def place_case(self, did: str) -> str:
+        """``в Аягозском районе`` / ``в г. Семей`` (for titles)."""
+        forms = self.spell[did].get("district_case_forms")
+        return forms[0] if forms else f"в {self.place(did)}"
+
     def short(self, did: str) -> str:
         """Short Russian name used in file names (Аягоз, Семей)."""
         row = self.d.loc[did]
@@ -211,15 +218,24 @@ class Layout:
         return str(row["name_kk"]).removesuffix(" ауданы")
 
     def spell_district(self, did: str, encoding: str | None, fams: set[str]) -> str:
+        """The next spelling of ``did`` in its cycle (aliases first, then shuffled), so
+        that even a district with a handful of rows shows several spellings."""
         if did == REGION_ID:
             fams.add("region_rows")
             return self.choice(V.REGION_SPELLINGS)
-        options = [
-            (f, s) for f, ss in self.spell[did].items() for s in ss if V.encodable(s, encoding)
-        ]
-        fam, text = self.choice(options)
-        fams.add(fam)
-        return text
+        cycle = self._spell_cycle.get(did)
+        if cycle is None:
+            options = [(f, s) for f, ss in self.spell[did].items() for s in ss]
+            order = self.rng.permutation(len(options))
+            cycle = sorted((options[i] for i in order), key=lambda o: o[0] != "district_aliases")
+            self._spell_cycle[did] = cycle
+        for _ in range(len(cycle)):
+            fam, text = cycle[self._spell_pos.get(did, 0) % len(cycle)]
+            self._spell_pos[did] = self._spell_pos.get(did, 0) + 1
+            if V.encodable(text, encoding):
+                fams.add(fam)
+                return text
+        raise RuntimeError(f"no spelling of {did} fits {encoding}")  # pragma: no cover
 
     # --- content -------------------------------------------------------------------
     def fill_content(self) -> None:
@@ -390,7 +406,7 @@ class Layout:
             short = self.short(did)
             ctx = self.new_registry(
                 f"Районы/{short}/Реестр_{short}_{qn}кв{year}.xlsx", "Лист1", did, months,
-                f"Реестр публикаций по освещению легализации, {self.place(did)}, {V.quarter_title(year, qn)}",
+                f"Реестр публикаций по освещению легализации {self.place_case(did)} {V.quarter_title(year, qn)}",
                 True, csv=False, two_row=bool(qn % 2),
             )  # fmt: skip
             self._attach(ctx, did, mine, skips)
