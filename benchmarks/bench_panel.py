@@ -14,6 +14,9 @@ sample (``write_sample`` + ``clean_folder``) is timed too. Every timing is the
 best of :data:`REPEATS` runs (one run at national scale); the growth ratio is
 national time / sample time measured in the same run.
 
+The national data is timed twice: text columns as Python strings (the default) and
+as ``category`` (``load_tables(..., categorical=True)``).
+
 Run: ``.venv/bin/python benchmarks/bench_panel.py [--rows N] [--districts N] [--keep]``
 """
 
@@ -172,16 +175,20 @@ def _best(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
     return best, result
 
 
-def time_folder(folder: Path, reference: Path | None, repeats: int) -> dict[str, float]:
+def time_folder(
+    folder: Path, reference: Path | None, repeats: int, categorical: bool = False
+) -> dict[str, float]:
     """Best times (s) of load_tables, build_panel and district_indicators on ``folder``."""
     if reference is not None:
         os.environ[DISTRICTS_ENV] = str(reference)
     else:
         os.environ.pop(DISTRICTS_ENV, None)
-    t_load, tables = _best(lambda: load_tables(folder), repeats)
+    t_load, tables = _best(lambda: load_tables(folder, categorical=categorical), repeats)
     t_panel, panel = _best(lambda: build_panel(tables), repeats)
     t_ind, _ = _best(lambda: district_indicators(tables, panel=panel), repeats)
-    t_all, _ = _best(lambda: district_indicators(load_tables(folder)), repeats)
+    t_all, _ = _best(
+        lambda: district_indicators(load_tables(folder, categorical=categorical)), repeats
+    )
     n_pubs = 0 if tables.publications is None else len(tables.publications)
     return {
         "publications": n_pubs,
@@ -230,23 +237,25 @@ def main(argv: list[str] | None = None) -> int:
         results["synthetic sample"] = time_folder(WORK / "sample", ref, REPEATS)
         ref = make_processed(WORK / "national", args.districts, args.rows)
         results["national"] = time_folder(WORK / "national", ref, 1)
+        results["national, categorical"] = time_folder(WORK / "national", ref, 1, categorical=True)
     finally:
         os.environ.pop(DISTRICTS_ENV, None)
         if not args.keep:
             shutil.rmtree(WORK, ignore_errors=True)
     table = pd.DataFrame(results).T
-    base, big = results["synthetic sample"], results["national"]
-    growth = {k: big[k] / base[k] for k in ("load_s", "panel_s", "indicators_s", "end_to_end_s")}
+    base = results["synthetic sample"]
+    timed = ("load_s", "panel_s", "indicators_s", "end_to_end_s")
     sys.stdout.write(table.to_string(float_format=lambda v: f"{v:,.3f}") + "\n")
+    big = results["national"]
     sys.stdout.write(
         f"data growth: publications x{big['publications'] / base['publications']:,.0f}, "
         f"panel rows x{big['panel_rows'] / base['panel_rows']:,.1f}\n"
     )
-    sys.stdout.write(
-        "time growth (national / sample): "
-        + ", ".join(f"{k} x{v:,.0f}" for k, v in growth.items())
-        + "\n"
-    )
+    for name in ("national", "national, categorical"):
+        growth = ", ".join(f"{k} x{results[name][k] / base[k]:,.0f}" for k in timed)
+        sys.stdout.write(f"time growth ({name} / synthetic sample): {growth}\n")
+    load = os.getloadavg()[0]
+    sys.stdout.write(f"load average at the end: {load:.1f} on {os.cpu_count()} CPUs\n")
     return 0
 
 

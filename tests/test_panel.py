@@ -243,3 +243,15 @@ def test__write_panel__atomic_file(small_processed: Path) -> None:
     back = pd.read_parquet(path)
     assert len(back) == 532
     assert not [p for p in small_processed.iterdir() if p.name.startswith(".panel-")]
+
+
+def test__build_panel__categorical_tables_give_the_same_panel(small_processed: Path) -> None:
+    plain = build_panel(load_tables(small_processed))
+    categorical = load_tables(small_processed, categorical=True)
+    assert isinstance(categorical.publications["district_id"].dtype, pd.CategoricalDtype)
+    pd.testing.assert_frame_equal(build_panel(categorical), plain)
+    (small_processed / "registry_coverage.parquet").unlink()
+    pd.testing.assert_frame_equal(
+        build_panel(load_tables(small_processed, categorical=True)),
+        build_panel(load_tables(small_processed)),
+    )

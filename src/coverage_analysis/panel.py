@@ -164,32 +164,33 @@ def infer_registry_coverage(publications: pd.DataFrame) -> pd.DataFrame:
     pubs = publications.loc[publications["district_id"] != domain.REGION_ID]
     pubs = pubs.dropna(subset=["district_id", "month"])
     keys = [c for c in ("source_file", "source_sheet") if c in pubs.columns]
+    empty = pd.DataFrame(
+        {"district_id": pd.Series(dtype=object), "month": pd.Series(dtype="datetime64[ns]")}
+    )
     if pubs.empty:
-        return pd.DataFrame(
-            {"district_id": pd.Series(dtype=object), "month": pd.Series(dtype="datetime64[ns]")}
-        )
+        return empty
     if not keys:
         # No provenance: each district covers only the months it has material in.
-        return pubs[["district_id", "month"]].drop_duplicates().reset_index(drop=True)
-    grouped = pubs.assign(**{k: pubs[k].fillna("") for k in keys})
-    spans = grouped.groupby(keys, sort=False, dropna=False)["month"].agg(["min", "max"])
-    dists = grouped[[*keys, "district_id"]].drop_duplicates()
+        pairs = pubs[["district_id", "month"]].astype({"district_id": object})
+        return pairs.drop_duplicates().reset_index(drop=True)
+    sheet = pubs.groupby(keys, sort=False, dropna=False, observed=True).ngroup().to_numpy()
+    frame = pd.DataFrame(
+        {"sheet": sheet, "district_id": pubs["district_id"].astype(object).to_numpy()}
+    )
+    spans = pubs["month"].groupby(sheet).agg(["min", "max"])
     parts = []
-    for key, row in spans.iterrows():
-        key_tuple = key if isinstance(key, tuple) else (key,)
-        months = pd.date_range(row["min"], row["max"], freq="MS")
-        mask = np.logical_and.reduce(
-            [dists[k].to_numpy() == v for k, v in zip(keys, key_tuple, strict=True)]
-        )
-        sheet_districts = dists.loc[mask, "district_id"].unique()
+    for code, sheet_districts in frame.drop_duplicates().groupby("sheet")["district_id"]:
+        months = pd.date_range(spans.loc[code, "min"], spans.loc[code, "max"], freq="MS")
         parts.append(
             pd.DataFrame(
                 {
-                    "district_id": np.repeat(sheet_districts, len(months)),
+                    "district_id": np.repeat(sheet_districts.to_numpy(), len(months)),
                     "month": np.tile(months.to_numpy(), len(sheet_districts)),
                 }
             )
         )
+    if not parts:
+        return empty
     return pd.concat(parts, ignore_index=True).drop_duplicates().reset_index(drop=True)
 
 
@@ -217,6 +218,7 @@ def population_by_month(
     years = sorted(set(months.year) | set(population["year"].dropna().astype(int)))
     table = (
         population.dropna(subset=["year", "population"])
+        .astype({"district_id": object})
         .assign(
             year=lambda f: f["year"].astype(int), population=lambda f: f["population"].astype(float)
         )
@@ -353,7 +355,8 @@ def build_panel(
 
     def in_grid(frame: pd.DataFrame) -> pd.DataFrame:
         """Rows of ``frame`` for reference districts and months of the period."""
-        return frame.loc[frame["district_id"].isin(ids) & frame["month"].between(lo, hi)]
+        inside = frame.loc[frame["district_id"].isin(ids) & frame["month"].between(lo, hi)]
+        return inside.astype({"district_id": object})  # categorical ids group like strings
 
     # --- publications and reporting coverage -------------------------------------------
     pubs = tables.publications

@@ -40,6 +40,19 @@ REJECTS_FILE = "rejects.csv"
 #: Per-sheet row accounting of the cleaning run (read when present).
 CLEANING_REPORT_FILE = "cleaning_report.json"
 
+#: Low-cardinality text columns read as ``category`` by ``load_tables(..., categorical=True)``
+#: (national-scale data: far less memory and much faster grouping than Python strings).
+CATEGORICAL_COLUMNS: tuple[str, ...] = (
+    "district_id",
+    "channel",
+    "language",
+    "format",
+    "outlet",
+    "source_file",
+    "source_sheet",
+    "platform",
+)
+
 #: Columns each table must have for the panel and the metrics to use it.
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "publications": ("district_id", "month", "channel"),
@@ -97,8 +110,10 @@ def to_month(values: pd.Series) -> pd.Series:
     return stamps.dt.to_period("M").dt.to_timestamp()
 
 
-def normalise_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+def normalise_table(name: str, frame: pd.DataFrame, categorical: bool = False) -> pd.DataFrame:
     """A copy of cleaned table ``name`` with the column types later steps rely on.
+    ``district_id`` and ``channel`` become Python strings unless ``categorical`` (then a
+    ``category`` column is kept as it is).
 
     >>> f = normalise_table("legalization", pd.DataFrame(
     ...     {"district_id": ["ayagoz"], "month": ["2016-02-01"], "applications": [3]}))
@@ -110,7 +125,9 @@ def normalise_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
         raise InputFileError(TABLE_FILES.get(name, name), f"table lacks columns {missing}")
     out = frame.copy()
     for col in ("district_id", "channel"):
-        if col in out.columns and out[col].dtype != object:
+        if col not in out.columns or out[col].dtype == object:
+            continue
+        if not (categorical and isinstance(out[col].dtype, pd.CategoricalDtype)):
             out[col] = out[col].astype("string").astype(object)
     if "month" in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out["month"]) and out["month"].dt.tz is None:
@@ -128,10 +145,12 @@ def normalise_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def load_tables(processed_dir: str | os.PathLike[str]) -> CleanTables:
+def load_tables(processed_dir: str | os.PathLike[str], categorical: bool = False) -> CleanTables:
     """Read the cleaned tables of ``processed_dir``.
 
-    Absent kinds are ``None``. Raises :class:`DataNotFoundError` naming the
+    Absent kinds are ``None``. With ``categorical=True`` the text columns of
+    :data:`CATEGORICAL_COLUMNS` are read as ``category`` (for national-scale data; every
+    function of the package accepts either). Raises :class:`DataNotFoundError` naming the
     folder when it does not exist or holds none of the cleaned tables.
 
     >>> import tempfile
@@ -154,10 +173,12 @@ def load_tables(processed_dir: str | os.PathLike[str]) -> CleanTables:
             continue
         try:
             # Dates as datetime64, not Python ``date`` objects: much faster downstream.
-            frame = pq.read_table(path).to_pandas(date_as_object=False)
+            names = pq.read_schema(path).names
+            as_dict = [c for c in CATEGORICAL_COLUMNS if c in names] if categorical else None
+            frame = pq.read_table(path, read_dictionary=as_dict).to_pandas(date_as_object=False)
         except (OSError, ValueError) as exc:
             raise InputFileError(str(path), f"cannot read cleaned table: {exc}") from None
-        loaded[name] = normalise_table(name, frame)
+        loaded[name] = normalise_table(name, frame, categorical=categorical)
     if not loaded:
         raise DataNotFoundError(
             f"processed folder {folder} holds no cleaned tables (expected any of "
@@ -175,7 +196,9 @@ def load_tables(processed_dir: str | os.PathLike[str]) -> CleanTables:
     return CleanTables(**loaded, source_dir=folder)  # type: ignore[arg-type]
 
 
-def as_tables(tables_or_dir: CleanTables | str | os.PathLike[str]) -> CleanTables:
+def as_tables(
+    tables_or_dir: CleanTables | str | os.PathLike[str], categorical: bool = False
+) -> CleanTables:
     """``tables_or_dir`` itself when it is a :class:`CleanTables`, else the tables loaded
     from that folder.
 
@@ -184,4 +207,4 @@ def as_tables(tables_or_dir: CleanTables | str | os.PathLike[str]) -> CleanTable
     """
     if isinstance(tables_or_dir, CleanTables):
         return tables_or_dir
-    return load_tables(tables_or_dir)
+    return load_tables(tables_or_dir, categorical=categorical)

@@ -106,6 +106,7 @@ def plan_fulfilment_by_channel(
         return out.reindex(columns=cols).astype("Float64")
     months = panel["month"].drop_duplicates()
     plan = plan.loc[plan["district_id"].isin(ids) & plan["month"].isin(months)]
+    plan = plan.astype({"district_id": object, "channel": object})
     reported = panel.loc[panel["is_reported"], ["district_id", "month"]]
     plan = plan.merge(reported.assign(_rep=True), on=["district_id", "month"], how="left")
     plan["_rep"] = plan["_rep"].notna()
