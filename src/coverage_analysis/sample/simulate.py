@@ -389,13 +389,16 @@ def _amounts(apps: np.ndarray, months: pd.DatetimeIndex, rng) -> dict[str, np.nd
 #: Reach of one material by channel: (median, lognormal sigma, rounding).
 REACH_MODEL: dict[str, tuple[float, float, int]] = {
     "print": (3000, 0.5, 100), "tv": (25000, 0.8, 1000), "radio": (8000, 0.7, 100),
-    "online": (900, 0.9, 1), "social": (1100, 0.9, 1), "outdoor": (5000, 0.5, 100),
+    "online": (900, 0.9, 1), "social": (650, 0.9, 1), "outdoor": (5000, 0.5, 100),
     "transport": (3000, 0.5, 100), "print_handout": (1000, 0.5, 100), "seminar": (40, 0.5, 1),
     "round_table": (25, 0.4, 1), "open_day": (60, 0.5, 1), "briefing": (30, 0.5, 1),
     "interview": (6000, 0.7, 100),
 }  # fmt: skip
 #: Region-level (oblast) material reaches this many times more people.
-REGION_REACH_FACTOR = 4.0
+REGION_REACH_FACTOR_DEFAULT = 4.0
+#: ... except on social media, where oblast accounts reach only about twice as many
+#: (so users reached by Feb 2016 land near the article's "more than 100,000").
+REGION_REACH_FACTOR: dict[str, float] = {"social": 2.0}
 #: Share of oblast TV segments reported with an audience of 1.0-1.5 million
 #: (hundreds of thousands drawn from this range), written as "1,2 млн".
 MILLION_REACH_SHARE = 0.1
@@ -426,7 +429,7 @@ def _materials(counts: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     for i, (ch, did) in enumerate(zip(rep["channel"], rep["district_id"], strict=True)):
         med, sig, rnd = REACH_MODEL[ch]
         if did == REGION_ID:
-            med *= REGION_REACH_FACTOR
+            med *= REGION_REACH_FACTOR.get(ch, REGION_REACH_FACTOR_DEFAULT)
         value = med * np.exp(rng.normal(0.0, sig))
         reach[i] = max(rnd, int(round(value / rnd) * rnd))
         if did == REGION_ID and ch == "tv" and rng.random() < MILLION_REACH_SHARE:
