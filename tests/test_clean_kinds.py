@@ -136,7 +136,7 @@ def test__clean_folder__legalization_layouts(tmp_path: Path) -> None:
     )
     result = clean_folder(raw, tmp_path / "out")
     leg = result.tables["legalization"].set_index(["district_id", "month"])
-    jan, feb, mar, may = (dt.date(2016, m, 1) for m in (1, 2, 3, 5))
+    jan, feb, mar, may = (pd.Timestamp(2016, m, 1) for m in (1, 2, 3, 5))
     assert leg.loc[("semey", jan), "applications"] == 3
     assert leg.loc[("semey", feb), "amount_kzt"] == pytest.approx(
         1_500_500.0
@@ -177,12 +177,14 @@ def test__clean_folder__media_plan_quarters_spread_with_fact(tmp_path: Path) -> 
     result = clean_folder(raw, tmp_path / "out")
     plan = result.tables["media_plan"].set_index(["district_id", "month", "channel"])
     assert len(plan) == 8
-    assert plan.loc[("ayagoz", dt.date(2016, 2, 1), "print"), "planned"] == pytest.approx(1.0)
-    assert plan.loc[("ayagoz", dt.date(2016, 2, 1), "print"), "actual_reported"] == pytest.approx(
+    assert plan.loc[("ayagoz", pd.Timestamp(2016, 2, 1), "print"), "planned"] == pytest.approx(1.0)
+    assert plan.loc[
+        ("ayagoz", pd.Timestamp(2016, 2, 1), "print"), "actual_reported"
+    ] == pytest.approx(2.0)
+    assert plan.loc[("ayagoz", pd.Timestamp(2016, 4, 1), "tv"), "actual_reported"] == pytest.approx(
         2.0
     )
-    assert plan.loc[("ayagoz", dt.date(2016, 4, 1), "tv"), "actual_reported"] == pytest.approx(2.0)
-    assert pd.isna(plan.loc[("ayagoz", dt.date(2016, 4, 1), "print"), "actual_reported"])
+    assert pd.isna(plan.loc[("ayagoz", pd.Timestamp(2016, 4, 1), "print"), "actual_reported"])
     assert sheet(result.report, "plan.xlsx", "Медиаплан")["rows_clean"] == 2
 
 
@@ -212,9 +214,9 @@ def test__clean_folder__social_reach_per_post_and_aggregated(tmp_path: Path) -> 
     result = clean_folder(raw, tmp_path / "out")
     social = result.tables["social_reach"].set_index(["district_id", "month", "platform"])
     assert social.loc[
-        ("ridder", dt.date(2016, 4, 1), "vk"), ["posts", "users_reached"]
+        ("ridder", pd.Timestamp(2016, 4, 1), "vk"), ["posts", "users_reached"]
     ].tolist() == [2, 150]
-    assert social.loc[("semey", dt.date(2016, 3, 1), "facebook"), "posts"] == 10
+    assert social.loc[("semey", pd.Timestamp(2016, 3, 1), "facebook"), "posts"] == 10
     agg = sheet(result.report, "agg.csv")
     assert (agg["rows_clean"], agg["rows_duplicate"], agg["rows_rejected"]) == (2, 1, 1)
     rejects = pd.read_csv(tmp_path / "out" / "rejects.csv", keep_default_na=False)

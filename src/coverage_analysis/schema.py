@@ -227,6 +227,7 @@ SCHEMAS: dict[str, TableSchema] = {
 #: ``pandas.api.types.infer_dtype`` results accepted for each declared type.
 _INFERRED: dict[str, frozenset[str]] = {
     "string": frozenset({"string", "empty"}),
+    "datetime": frozenset({"datetime64", "datetime", "empty"}),
     "date": frozenset({"date", "empty"}),
     "int": frozenset({"integer", "empty"}),
     "float": frozenset({"floating", "integer", "empty", "mixed-integer-float"}),
@@ -234,6 +235,11 @@ _INFERRED: dict[str, frozenset[str]] = {
 
 
 def _check_dtype(series: pd.Series, f: Field) -> str | None:
+    if f.dtype == "date" and pd.api.types.is_datetime64_dtype(series.dtype):
+        values = series.dropna()
+        if (values != values.dt.normalize()).any():
+            return "timestamps with a time of day where a date is declared"
+        return None
     if f.dtype == "int" and pd.api.types.is_integer_dtype(series.dtype):
         return None
     if f.dtype == "float" and pd.api.types.is_float_dtype(series.dtype):
@@ -268,20 +274,24 @@ def validate(frame: pd.DataFrame, name: str) -> pd.DataFrame:
         if nulls and not f.nullable:
             failures.append(f"{f.name}: {nulls} null value(s) where none is allowed")
         values = s.dropna()
+        low_bound, high_bound = f.minimum, f.maximum
+        if pd.api.types.is_datetime64_dtype(s.dtype):
+            low_bound = None if low_bound is None else pd.Timestamp(low_bound)
+            high_bound = None if high_bound is None else pd.Timestamp(high_bound)
         if f.allowed is not None and len(values):
             allowed = set(_district_ids()) if f.allowed == ("__districts__",) else set(f.allowed)
             uniq = pd.unique(values)
             out = [v for v in uniq if v not in allowed]
             if out:
                 failures.append(f"{f.name}: value(s) not allowed: {out[:EXAMPLES_SHOWN]!r}")
-        if f.minimum is not None and len(values):
-            low = values[values < f.minimum]
+        if low_bound is not None and len(values):
+            low = values[values < low_bound]
             if len(low):
                 failures.append(
                     f"{f.name}: {len(low)} value(s) below {f.minimum} (e.g. {_py(low.iloc[0])!r})"
                 )
-        if f.maximum is not None and len(values):
-            high = values[values > f.maximum]
+        if high_bound is not None and len(values):
+            high = values[values > high_bound]
             if len(high):
                 failures.append(
                     f"{f.name}: {len(high)} value(s) above {f.maximum} (e.g. {_py(high.iloc[0])!r})"

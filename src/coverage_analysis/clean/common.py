@@ -158,6 +158,39 @@ def split_pairs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first[codes], second[codes]
 
 
+def split_dates(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two ``datetime64[ns]`` arrays from an array of ``(day, month)`` pairs (None -> NaT).
+
+    >>> d, m = split_dates(np.array([(pd.Timestamp("2016-03-15"), pd.Timestamp("2016-03-01")), None], dtype=object))
+    >>> d.astype(str).tolist(), m.astype(str).tolist()
+    (['2016-03-15T00:00:00.000000000', 'NaT'], ['2016-03-01T00:00:00.000000000', 'NaT'])
+    """
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    nat = np.datetime64("NaT", "ns")
+    first = np.array(
+        [nat if u[0] is None else np.datetime64(u[0], "ns") for u in uniques] + [nat],
+        dtype="datetime64[ns]",
+    )
+    second = np.array(
+        [nat if u[1] is None else np.datetime64(u[1], "ns") for u in uniques] + [nat],
+        dtype="datetime64[ns]",
+    )
+    return first[codes], second[codes]
+
+
+def text_array(values: pd.Series) -> object:
+    """Cells as stripped text, missing when empty: an Arrow string array for CSV
+    columns (no Python objects), else an object array.
+
+    >>> list(text_array(pd.Series([" a ", "", "b"], dtype="string[pyarrow]")))
+    ['a', <NA>, 'b']
+    """
+    if isinstance(values.dtype, pd.StringDtype):
+        s = values.str.strip()
+        return s.mask(s == "").array
+    return text_values(values)
+
+
 def text_values(values: pd.Series) -> np.ndarray:
     """Cells as stripped text (None when empty), computed per unique value."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)

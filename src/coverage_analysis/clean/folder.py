@@ -35,8 +35,8 @@ from coverage_analysis.clean.rows import classify_rows
 from coverage_analysis.errors import CoverageAnalysisError, DataNotFoundError, InputFileError
 from coverage_analysis.io.headers import HeaderVocabulary, detect_header, headers_found
 from coverage_analysis.io.readers import RawSheet, read_sheets
-from coverage_analysis.io.writers import write_csv, write_json, write_parquet
-from coverage_analysis.schema import validate
+from coverage_analysis.io.writers import write_csv, write_json, write_table
+from coverage_analysis.schema import SCHEMAS, validate
 
 log = logging.getLogger(__name__)
 
@@ -475,7 +475,7 @@ def registry_coverage(
                 pd.DataFrame(
                     {
                         "district_id": d,
-                        "month": months.date,
+                        "month": months,
                         "source_file": sheet.file,
                         "source_sheet": sheet.sheet,
                     }
@@ -588,7 +588,8 @@ def clean_folder(
         validate(table, name)
     written: dict[str, int] = {}
     for name, table in tables.items():
-        write_parquet(table, out_dir / TABLE_FILES[name])
+        dates = tuple(f.name for f in SCHEMAS[name].fields if f.dtype == "date")
+        write_table(table, out_dir / TABLE_FILES[name], dates)
         written[name] = len(table)
     removed = []
     for name, fname in TABLE_FILES.items():

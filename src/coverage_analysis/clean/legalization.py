@@ -438,7 +438,7 @@ def finish_legalization(records: pd.DataFrame) -> pd.DataFrame:
     >>> r = pd.DataFrame({"district_id": ["semey", "semey"], "month": pd.to_datetime(["2016-01-01"] * 2),
     ...     "measure": ["applications", "amount_kzt"], "value": [3.0, 1e6]})
     >>> finish_legalization(r).values.tolist()
-    [['semey', datetime.date(2016, 1, 1), 3, 1000000.0]]
+    [['semey', Timestamp('2016-01-01 00:00:00'), 3, 1000000.0]]
     """
     if records.empty:
         wide = pd.DataFrame({"district_id": [], "month": [], "applications": [], "amount_kzt": []})
@@ -455,7 +455,7 @@ def finish_legalization(records: pd.DataFrame) -> pd.DataFrame:
         else pd.array([], dtype="Int64")
     )
     wide["amount_kzt"] = wide["amount_kzt"].astype(float)
-    wide["month"] = pd.to_datetime(wide["month"]).dt.date
+    wide["month"] = pd.to_datetime(wide["month"])
     wide.columns.name = None
     return (
         wide[["district_id", "month", "applications", "amount_kzt"]]

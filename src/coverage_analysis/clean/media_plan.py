@@ -170,7 +170,7 @@ def finish_media_plan(records: pd.DataFrame) -> pd.DataFrame:
             "source_row",
         ]
     ].copy()
-    out["month"] = pd.to_datetime(out["month"]).dt.date
+    out["month"] = pd.to_datetime(out["month"])
     out["planned"] = out["planned"].astype(float)
     out["actual_reported"] = out["actual_reported"].astype(float)
     out["source_row"] = out["source_row"].astype("int64")

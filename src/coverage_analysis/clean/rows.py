@@ -33,32 +33,28 @@ def classify_rows(
     out = np.full(n, "", dtype=object)
     if n == 0:
         return out
-    first = np.full(n, None, dtype=object)
+
+    def label_flags(values: pd.Series) -> np.ndarray:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        flags = [bool(parsers.is_summary_label(u) or parsers.is_footer_label(u)) for u in uniques]
+        return np.asarray([*flags, False], dtype=bool)[codes]
+
     any_filled = np.zeros(n, dtype=bool)
+    is_total = np.zeros(n, dtype=bool)
     for c in frame.columns:
         filled = is_filled(frame[c]).to_numpy()
         if c == rownum_col:
             # a row number alone does not make a row; a footer written in that column does
-            numeric = (
-                frame[c].astype(str).str.fullmatch(ROW_NUMBER).fillna(False).to_numpy(dtype=bool)
+            column = (
+                frame[c] if isinstance(frame[c].dtype, pd.StringDtype) else frame[c].astype(str)
             )
-            filled &= ~numeric
-        take = filled & ~any_filled
+            filled &= ~column.str.fullmatch(ROW_NUMBER).fillna(False).to_numpy(dtype=bool)
+        take = filled & ~any_filled  # the first filled cell of these rows is in column c
         if take.any():
-            first[take] = frame[c].to_numpy(dtype=object)[take]
+            is_total[take] = label_flags(frame[c][take])
         any_filled |= filled
     out[~any_filled] = BLANK
-    candidates = [pd.Series(first, dtype=object)]
     if key_col is not None and key_col in frame.columns:
-        candidates.append(pd.Series(frame[key_col].to_numpy(dtype=object), dtype=object))
-    is_total = np.zeros(n, dtype=bool)
-    for values in candidates:
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        flags = np.asarray(
-            [bool(parsers.is_summary_label(u) or parsers.is_footer_label(u)) for u in uniques]
-            + [False],
-            dtype=bool,
-        )
-        is_total |= flags[codes]
+        is_total |= label_flags(frame[key_col])
     out[any_filled & is_total] = SUMMARY
     return out

@@ -138,7 +138,7 @@ def finish_social_reach(records: pd.DataFrame) -> pd.DataFrame:
             "source_row",
         ]
     ].copy()
-    out["month"] = pd.to_datetime(out["month"]).dt.date
+    out["month"] = pd.to_datetime(out["month"])
     out["posts"] = pd.array(np.round(out["posts"].astype(float)), dtype="Int64")
     out["users_reached"] = pd.array(np.round(out["users_reached"].astype(float)), dtype="Int64")
     out["source_row"] = out["source_row"].astype("int64")

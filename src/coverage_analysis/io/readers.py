@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 HEADER_SCAN_ROWS = 40
 #: Bytes looked at to tell a text file from a binary one.
 SNIFF_BYTES = 4096
+#: Rows looked at per step when trimming blank rows at the end of a sheet.
+TAIL_BLOCK = 1024
 #: Candidate CSV delimiters, in order of preference on a tie.
 CSV_DELIMITERS: tuple[str, ...] = (";", ",", "\t")
 #: Encodings tried, in order (a BOM selects UTF-8 directly).
@@ -77,13 +79,20 @@ class RawSheet:
 
 def _trim_trailing_blank(frame: pd.DataFrame, rows: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
     """Drop blank rows after the last non-empty one."""
-    if frame.empty:
+    end = len(frame)
+    n = 0
+    while end > 0:  # look at the tail only, a block at a time
+        start = max(0, end - TAIL_BLOCK)
+        chunk = frame.iloc[start:end]
+        filled = np.zeros(len(chunk), dtype=bool)
+        for col in chunk.columns:
+            filled |= is_filled(chunk[col]).to_numpy()
+        if filled.any():
+            n = start + int(np.flatnonzero(filled)[-1]) + 1
+            break
+        end = start
+    if n == len(frame):
         return frame, rows
-    filled = np.zeros(len(frame), dtype=bool)
-    for col in frame.columns:
-        filled |= is_filled(frame[col]).to_numpy()
-    last = np.flatnonzero(filled)
-    n = int(last[-1]) + 1 if len(last) else 0
     return frame.iloc[:n].reset_index(drop=True), rows[:n]
 
 
@@ -93,6 +102,12 @@ def is_filled(values: pd.Series) -> pd.Series:
     >>> is_filled(pd.Series(["a", "", "  ", None, 0.0])).tolist()
     [True, False, False, False, True]
     """
+    if isinstance(values.dtype, pd.StringDtype) and hasattr(values.array, "_pa_array"):
+        import pyarrow.compute as pc
+
+        trimmed = pc.utf8_trim_whitespace(values.array._pa_array)
+        filled = pc.fill_null(pc.not_equal(trimmed, ""), False)
+        return pd.Series(filled.to_numpy(zero_copy_only=False), index=values.index)
     if isinstance(values.dtype, pd.StringDtype):
         return (values.str.strip().str.len() > 0).fillna(False).astype(bool)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
