@@ -163,8 +163,8 @@ COVERAGE_CONSTRAINTS: tuple[Constraint, ...] = (
     Constraint("abai", ("online", "social"), "2014-09", "2016-12", 0, "no internet coverage"),
     Constraint("zharma", None, "2015-01", "2015-03", 0, "empty registry for I quarter 2015"),
 )
-#: Ayagoz after the meeting stays tiny (at most this many materials a month).
-AYAGOZ_POST_MEETING_CAP = 1
+#: Districts that stay tiny after the meeting: at most this many materials a month.
+POST_MEETING_CAPS: dict[str, int] = {"ayagoz": 1}
 
 #: District x quarter registries that were never sent (materials exist but are unreported).
 REPORT_SKIPS: tuple[tuple[str, str], ...] = (
@@ -279,12 +279,11 @@ def simulate(seed: int = 2016) -> Simulation:
     means = base * scale[:, :, None] * share[None, None, :]
     counts = rng.poisson(means)
     _apply_constraints(counts, means, ids, months, rng)
-    ay = ids.index("ayagoz")
-    counts[ay][~until] = np.minimum(counts[ay][~until], AYAGOZ_POST_MEETING_CAP)
-    # keep at most AYAGOZ_POST_MEETING_CAP materials per month in total
-    for t in np.flatnonzero(~until):
-        while counts[ay, t].sum() > AYAGOZ_POST_MEETING_CAP:
-            counts[ay, t, int(np.argmax(counts[ay, t]))] -= 1
+    for did, cap in POST_MEETING_CAPS.items():
+        i = ids.index(did)
+        for t in np.flatnonzero(~until):
+            while counts[i, t].sum() > cap:
+                counts[i, t, int(np.argmax(counts[i, t]))] -= 1
 
     # region-level material: fills the article's 1,060 (observed) up to the meeting
     skipped = np.zeros((n_d, n_m), dtype=bool)
