@@ -288,11 +288,14 @@ def _low_plan(row: pd.Series, lang: str, ctx: dict) -> tuple | None:
     if lang == "ru":
         msg = f"медиаплан выполнен на {pct}%"
         if planned is not None:
-            msg += f" (запланировано {_num(round(planned, 1))} материалов)"
+            n = round(planned, 1)
+            msg += (
+                f" (запланировано {_num(n)} {plural_ru(n, 'материал', 'материала', 'материалов')})"
+            )
     else:
         msg = f"plan fulfilled at {pct}%"
         if planned is not None:
-            msg += f" ({_num(round(planned, 1))} materials planned)"
+            msg += f" ({_en(round(planned, 1), 'material')} planned)"
     return severity, msg, float(share), PLAN_FULFILMENT_MIN
 
 
