@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", help="keep outputs in this folder")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)  # the lab CSS of the baseline
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-report-"))
     folder.mkdir(parents=True, exist_ok=True)
     districts = district_ids()[: args.districts]

@@ -269,7 +269,7 @@ def plot_calendar(
     'Materials'
     >>> plt.close("all")
     """
-    ax = _axes(ax)
+    ax = _axes(ax, (9.5, 4.5))
     cols = channel_columns(data)
     if data.empty or not cols:
         return _empty(ax, lang, synthetic)
@@ -316,7 +316,7 @@ def plot_calendar(
     ax.set_xlabel(label("month", lang))
     ax.set_ylabel(label("materials", lang))
     ax.set_title(label("calendar_title", lang))
-    ax.legend(loc="upper left", ncols=2, frameon=True)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return _finish(ax, lang, synthetic)
 
 

@@ -136,8 +136,8 @@ def validate_params(
     >>> try:
     ...     validate_params(["ayagoz\\n"])
     ... except ParameterError as exc:
-    ...     print(str(exc)[:30])
-    unknown district id 'ayagoz\\n';
+    ...     print(str(exc).split(';')[0])
+    unknown district id 'ayagoz\\n'
     """
     known = district_ids()
     if districts is None:

@@ -133,8 +133,8 @@ TEXT: dict[str, dict[str, str]] = {
         "district": "District",
         "score": "Score (0-100)",
         "rating_method": "Score: weighted mean of percentile ranks of the coverage indicators "
-        "(per 10,000 residents, channels used, plan fulfilment...). Rank range: ranks under "
-        "randomly redrawn weights (5% to 95% of draws not shown: minimum to maximum).",
+        "(per 10,000 residents, channels used, plan fulfilment...). Rank range: the lowest to "
+        "the highest rank when the weights are redrawn at random.",
     },
     "ru": {
         "region_title": "Освещение кампании по легализации: Восточно-Казахстанская область",
@@ -984,6 +984,7 @@ def model_section(ctx: ReportContext, district_id: str | None = None) -> Section
         default="Poisson-type panel regression with month and district effects",
     )
     ci = _find(data, "ci_method", "inference", "se_method", default="as reported by the model")
+    method, ci = str(method).rstrip(". "), str(ci).rstrip(". ")
     sec.parts.append(para(text("method", lang, method=method, ci=ci), "ca-muted"))
     caveat = _find(data, "caveat")
     if caveat:
