@@ -15,6 +15,7 @@ URLs are allowed.
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 from functools import lru_cache
@@ -104,13 +105,20 @@ def _html_exporter():
 
 
 def notebook_html(nb: nbformat.NotebookNode, title: str, lang: str = "en") -> str:
-    """A standalone HTML document of ``nb``'s outputs (no code cells, no prompts).
+    """A standalone HTML document of ``nb``'s outputs (no code, no markdown cells, no prompts,
+    no standard-error streams).
 
     >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("secret_code()")])
     >>> html = notebook_html(nb, "<script>")
     >>> "secret_code" in html, "&lt;script&gt;" in html
     (False, True)
     """
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:  # warnings and logs stay in the executed notebook, not the report
+        if cell.get("outputs"):
+            cell.outputs = [
+                o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")
+            ]
     body, _ = _html_exporter().from_notebook_node(nb)
     page = jinja_env().get_template("page.html.j2")
     return page.render(title=title, lang=lang, css=Markup(report_css()), body=Markup(body))
