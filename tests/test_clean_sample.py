@@ -19,11 +19,6 @@ TABLE_KEYS: dict[str, list[str]] = {
     "population": ["district_id", "year"],
     "registry_coverage": ["district_id", "month"],
 }
-#: Files where the generator and the cleaner disagree on the convention, not on the data:
-#: the generator keys per-post social rows by district x month x platform (a second post
-#: on the same platform in a month is a "conflict"); the cleaner sums posts per month, as
-#: input-formats.md asks ("per district and month (or per post)"). Reported to the lead.
-PER_POST_DISAGREEMENT = "Соцсети/Посты_Усть-Каменогорск_2016.csv"
 
 
 def _norm(frame: pd.DataFrame) -> pd.DataFrame:
@@ -59,11 +54,7 @@ def test__clean_sample__per_sheet_counts_equal_truth(report: dict, truth: dict) 
         (f, sh): counts for f, sheets in truth["files"].items() for sh, counts in sheets.items()
     }
     assert set(got) == set(expected)
-    wrong = {
-        k: (expected[k], got[k])
-        for k in expected
-        if expected[k] != got[k] and k[0] != PER_POST_DISAGREEMENT
-    }
+    wrong = {k: (expected[k], got[k]) for k in expected if expected[k] != got[k]}
     assert not wrong
     assert sorted(s["file"] for s in report["skipped_files"]) == sorted(truth["skipped_files"])
 
@@ -77,11 +68,6 @@ def test__clean_sample__tables_equal_truth(
     key = TABLE_KEYS[name]
     if name == "registry_coverage":
         got = got[key].drop_duplicates()
-    if name == "social_reach":
-        per_post = got["source_file"] == PER_POST_DISAGREEMENT
-        expected = expected.merge(got.loc[per_post, key], on=key, how="left", indicator=True)
-        expected = expected[expected["_merge"] == "left_only"].drop(columns="_merge")
-        got = got[~per_post]
     cols = [c for c in expected.columns if c in got.columns]
     merged = expected[cols].merge(
         got[cols], on=key, how="outer", suffixes=("_e", "_g"), indicator=True
@@ -114,7 +100,6 @@ def test__clean_sample__rejects_and_duplicates_equal_truth(
     expected = {
         (r["source_file"], r["source_sheet"], str(r["source_row"]), r["scope"])
         for r in truth["rejects"]
-        if r["source_file"] != PER_POST_DISAGREEMENT
     }
     assert got == expected
     dups = pd.read_csv(sample_processed / "duplicates.csv", keep_default_na=False, dtype=str)

@@ -158,6 +158,18 @@ def split_pairs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first[codes], second[codes]
 
 
+def object_array(values: list[object]) -> np.ndarray:
+    """A 1-D object array of ``values`` (tuples stay elements, never a second axis).
+
+    >>> object_array([(1, 2), None]).shape
+    (2,)
+    """
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        out[i] = v
+    return out
+
+
 def split_dates(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Two ``datetime64[ns]`` arrays from an array of ``(day, month)`` pairs (None -> NaT).
 

@@ -249,9 +249,8 @@ class _Run:
         rownum = next((c.index for c in columns if c.field == "rownum"), None)
         status = classify_rows(frame, rownum_col=rownum, key_col=ctx.column_of("district"))
         data = status == ""
-        records, rejected = self._clean_kind(
-            kind, frame[data].reset_index(drop=True), rows[data], ctx
-        )
+        body = frame if data.all() else frame[data].reset_index(drop=True)
+        records, rejected = self._clean_kind(kind, body, rows[data], ctx)
         outcome = status.copy()
         sub = np.full(int(data.sum()), CLEAN, dtype=object)
         sub[rejected] = REJECTED
@@ -289,23 +288,39 @@ class _Run:
 # --------------------------------------------------------------------------- duplicates
 
 
-def _norm_text(values: pd.Series) -> pd.Series:
-    s = values.astype("string[pyarrow]")
-    return (
-        s.str.lower()
-        .str.replace("ё", "е", regex=False)
-        .str.replace(r"\s+", " ", regex=True)
-        .str.strip()
-    )
+#: Whitespace that needs collapsing (two spaces, tabs, line breaks, no-break spaces).
+_ODD_SPACE = "\\s\\s|[\\t\\n\\r\u00a0]"
 
 
-def _norm_url(values: pd.Series) -> pd.Series:
-    s = _norm_text(values)
-    return (
-        s.str.replace(r"^[a-z]+://", "", regex=True)
-        .str.replace(r"^www\.", "", regex=True)
-        .str.rstrip("/")
+def _norm_text(values: pd.Series) -> object:
+    """Lower-case, ``ё``→``е``, whitespace collapsed and trimmed (an Arrow array)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(values, type=pa.string(), from_pandas=True)
+    arr = pc.replace_substring(pc.utf8_lower(arr), "ё", "е")
+    if pc.any(pc.match_substring_regex(arr, _ODD_SPACE)).as_py():
+        arr = pc.replace_substring_regex(arr, r"\s+", " ")
+    return pc.utf8_trim_whitespace(arr)
+
+
+def _norm_url(values: pd.Series) -> object:
+    """A URL without scheme, ``www.`` and trailing slashes."""
+    import pyarrow.compute as pc
+
+    arr = pc.replace_substring_regex(
+        _norm_text(values), r"^(?:[a-z][a-z0-9+.-]*://)?(?:www\.)?", ""
     )
+    return pc.utf8_rtrim(arr, characters="/")
+
+
+def _codes(arr: object) -> np.ndarray:
+    """Integer code per distinct text (-1 for missing or empty)."""
+    import pyarrow.compute as pc
+
+    arr = pc.if_else(pc.equal(arr, ""), None, arr)
+    indices = pc.fill_null(arr.dictionary_encode().indices, -1)
+    return indices.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def publication_duplicates(records: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
@@ -326,22 +341,32 @@ def publication_duplicates(records: pd.DataFrame) -> tuple[np.ndarray, pd.DataFr
     if n == 0:
         return dup, pd.DataFrame(columns=list(DUPLICATE_COLUMNS))
     pos = np.arange(n)
-    url = _norm_url(records["url"])
-    when = records["date"].where(records["date"].notna(), records["month"]).astype(str)
-    content = (
-        _norm_text(records["outlet"].fillna(""))
-        + "\x1f"
-        + _norm_text(records["title"])
-        + "\x1f"
-        + when
+    url = _codes(_norm_url(records["url"]))
+    when = (
+        pd.to_datetime(records["date"])
+        .fillna(pd.to_datetime(records["month"]))
+        .to_numpy("datetime64[ns]")
+        .view(np.int64)
     )
-    for name, key in (("url", url), ("outlet, title and date", content)):
-        has = key.notna().to_numpy() & (key.str.len() > 0).fillna(False).to_numpy()
-        if name != "url":
-            has &= records["title"].notna().to_numpy()
-        k = key[has]
-        firsts = pd.Series(pos[has]).groupby(k.to_numpy(), sort=False).transform("min").to_numpy()
-        later = firsts != pos[has]
+    outlet = _codes(_norm_text(records["outlet"]))
+    title = _codes(_norm_text(records["title"]))
+    keys = (
+        ("url", url >= 0, [url]),
+        ("outlet, title and date", title >= 0, [outlet, title, when]),
+    )
+    for name, has, parts in keys:
+        if not has.any():
+            continue
+        frame = pd.DataFrame({i: p[has] for i, p in enumerate(parts)})
+        later = frame.duplicated(keep="first").to_numpy()
+        if not later.any():
+            continue
+        firsts = (
+            pd.Series(pos[has])
+            .groupby([frame[c].to_numpy() for c in frame.columns], sort=False)
+            .transform("min")
+            .to_numpy()
+        )
         idx = pos[has][later]
         new = ~dup[idx]
         dup[idx[new]] = True

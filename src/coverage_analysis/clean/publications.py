@@ -20,6 +20,7 @@ from coverage_analysis.clean.common import (
     SheetContext,
     map_parser,
     month_start,
+    object_array,
     split_dates,
     text_array,
 )
@@ -50,16 +51,12 @@ RECORD_COLUMNS: tuple[str, ...] = (
 
 
 def _date_parts(value: object) -> tuple[object, object]:
-    """(date or None, month start or None) of a parsed DateValue."""
+    """(day or None, month start or None) of a parsed DateValue (or a plain date)."""
     if value is None:
         return None, None
-    day = getattr(value, "date", None)
-    month = getattr(value, "month", None)
-    if callable(day):  # a plain datetime was returned
-        day, month = value, value
-    return (None if day is None else pd.Timestamp(day)), month_start(
-        month if month is not None else day
-    )
+    if hasattr(value, "month") and isinstance(getattr(value, "month", None), pd.Timestamp):
+        return value.date, value.month  # a DateValue: month is already a month start
+    return pd.Timestamp(value), month_start(value)
 
 
 def clean_publications(
@@ -87,8 +84,14 @@ def clean_publications(
             else (_date_parts(p.value), None)
         )
 
-    dvals, derrs = map_parser(col("date"), parse_day_month)
-    days, months = split_dates(dvals)
+    # parsed once per distinct cell; code -1 (an empty cell) takes the last entry
+    codes, uniques = pd.factorize(col("date"), use_na_sentinel=True)
+    parsed = [parse_day_month(u) for u in uniques] + [parse_day_month(None)]
+    derrs = np.asarray([p[1] for p in parsed], dtype=object)[codes]
+    pairs = object_array([p[0] for p in parsed])
+    dvals = pairs[codes]
+    days, months = split_dates(pairs)
+    days, months = days[codes], months[codes]
     _reject(ledger, ctx, rows, col("date"), derrs, dvals, "date", rejected)
     outside = ~np.isnat(months) & (
         (months < CAMPAIGN_START.to_datetime64()) | (months > CAMPAIGN_END.to_datetime64())
@@ -144,7 +147,7 @@ def clean_publications(
         out[name] = vals
 
     keep = ~rejected
-    records = pd.DataFrame({k: v[keep] for k, v in out.items()})
+    records = pd.DataFrame({k: v if keep.all() else v[keep] for k, v in out.items()})
     records["source_file"] = ctx.file
     records["source_sheet"] = ctx.sheet
     records["source_row"] = rows[keep]
@@ -190,8 +193,14 @@ def material_ids(files: pd.Series, sheets: pd.Series, rows: pd.Series) -> np.nda
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    pairs = files.astype(str) + "\x1f" + sheets.astype(str)
-    codes, uniques = pd.factorize(pairs)
+    fcodes, funiques = pd.factorize(files)
+    scodes, suniques = pd.factorize(sheets)
+    codes = fcodes.astype(np.int64) * max(len(suniques), 1) + scodes
+    codes, combos = pd.factorize(codes)
+    uniques = [
+        f"{funiques[c // max(len(suniques), 1)]}\x1f{suniques[c % max(len(suniques), 1)]}"
+        for c in combos
+    ]
     prefixes = [
         "M" + hashlib.sha1(u.encode("utf-8")).hexdigest()[:SHEET_HASH_DIGITS] for u in uniques
     ]

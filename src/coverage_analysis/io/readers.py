@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 HEADER_SCAN_ROWS = 40
 #: Bytes looked at to tell a text file from a binary one.
 SNIFF_BYTES = 4096
+#: Bytes at the head of a CSV on which its encoding and delimiter are decided.
+HEAD_BYTES = 1 << 20
 #: Rows looked at per step when trimming blank rows at the end of a sheet.
 TAIL_BLOCK = 1024
 #: Candidate CSV delimiters, in order of preference on a tie.
@@ -213,22 +215,33 @@ def read_csv_sheets(
         raw = path.read_bytes()
     except OSError as exc:
         raise InputFileError(rel, f"cannot read file: {exc}") from None
-    if not raw.strip():
+    if not raw[:SNIFF_BYTES].strip() and not raw.strip():
         raise InputFileError(rel, "empty file")
-    text, encoding = decode_csv_bytes(raw, rel)
+    head = raw
+    if len(raw) > HEAD_BYTES:  # detect on the head; the body is checked when it is read
+        head = raw[: raw.rfind(b"\n", 0, HEAD_BYTES) + 1] or raw[:HEAD_BYTES]
+    text, encoding = decode_csv_bytes(head, rel)
     head_lines = text.splitlines(keepends=True)[: HEADER_SCAN_ROWS * 2]
     candidates = {d: _parse_lines(head_lines, d)[:HEADER_SCAN_ROWS] for d in CSV_DELIMITERS}
     delimiter = (choose_delimiter or default_delimiter)(candidates)
     top = candidates[delimiter]
-    body_text = text if encoding == "cp1251" else None
+    sheet = RawSheet(rel, "", top, [], encoding, delimiter)
 
     def data(skip: int, width: int) -> tuple[pd.DataFrame, np.ndarray]:
-        utf8 = body_text.encode("utf-8") if body_text is not None else raw
-        if utf8.startswith(b"\xef\xbb\xbf"):
-            utf8 = utf8[3:]
-        return _csv_body(utf8, delimiter, skip, width, rel)
+        if sheet.encoding == "cp1251":
+            utf8 = raw.decode("cp1251").encode("utf-8")
+        else:
+            utf8 = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+        try:
+            return _csv_body(utf8, delimiter, skip, width, rel)
+        except UnicodeDecodeError:
+            # the head was UTF-8 but the body is not: decide on the whole file
+            text, sheet.encoding = decode_csv_bytes(raw, rel)
+            log.info("%s: encoding is %s (not UTF-8 below the first lines)", rel, sheet.encoding)
+            return _csv_body(text.encode("utf-8"), delimiter, skip, width, rel)
 
-    return [RawSheet(rel, "", top, [], encoding, delimiter, _data=data)]
+    sheet._data = data
+    return [sheet]
 
 
 def default_delimiter(candidates: dict[str, list[list[object]]]) -> str:
@@ -279,9 +292,7 @@ def _csv_body(
         rows = np.arange(lines_before + 1, lines_before + 1 + len(frame), dtype=np.int64)
     else:
         log.debug("%s: irregular CSV rows, reading line by line", rel)
-        frame, rows = _csv_body_slow(
-            body.decode("utf-8", errors="replace"), delimiter, width, lines_before
-        )
+        frame, rows = _csv_body_slow(body.decode("utf-8"), delimiter, width, lines_before)
     return _trim_trailing_blank(frame, rows)
 
 
@@ -312,7 +323,9 @@ def _csv_body_fast(body: bytes, delimiter: str, width: int) -> pd.DataFrame | No
                 quoted_strings_can_be_null=False,
             ),
         )
-    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        if "utf8" in str(exc).lower() or "utf-8" in str(exc).lower():
+            body.decode("utf-8")  # raises UnicodeDecodeError: the caller re-decides the encoding
         return None
     if bad:
         return None
