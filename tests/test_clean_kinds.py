@@ -221,6 +221,12 @@ def test__clean_folder__social_reach_per_post_and_aggregated(tmp_path: Path) -> 
     assert (agg["rows_clean"], agg["rows_duplicate"], agg["rows_rejected"]) == (2, 1, 1)
     rejects = pd.read_csv(tmp_path / "out" / "rejects.csv", keep_default_na=False)
     assert rejects.loc[rejects.source_row == 5, "reason"].item() == "conflicts with agg.csv row 2"
+    conflict = rejects[rejects.source_row == 5].iloc[0]
+    assert (conflict["field"], conflict["value"], conflict["scope"]) == (
+        "2016-03 facebook",
+        "11, 1000",
+        "row",
+    )
 
 
 def test__clean_folder__population_wide(tmp_path: Path) -> None:

@@ -118,3 +118,19 @@ def test__writers__atomic_leave_no_temporary_files(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json", "t.parquet"]
     assert pd.read_parquet(tmp_path / "t.parquet")["a"].tolist() == [1, 2]
     assert "ключ" in (tmp_path / "r.json").read_text(encoding="utf-8")
+
+
+def test__read_csv__encoding_re_decided_when_the_body_is_not_utf8(tmp_path: Path) -> None:
+    from coverage_analysis.io import readers
+
+    head = b"date;district\n"  # ASCII: the head alone reads as UTF-8
+    filler = b"01.03.2016;Ayagoz\n" * (
+        readers.HEAD_BYTES // 18 + 10
+    )  # ASCII: UTF-8 and cp1251 alike
+    tail = "02.03.2016;Аягоз\n".encode("cp1251")
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(head + filler + tail)
+    [sheet] = read_csv_sheets(path, "mixed.csv")
+    frame, _ = sheet.data(1, 2)
+    assert frame[1].iloc[-1] == "Аягоз"
+    assert sheet.encoding == "cp1251"

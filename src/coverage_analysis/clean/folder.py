@@ -29,6 +29,7 @@ from coverage_analysis.clean.common import (
     SUMMARY,
     Ledger,
     SheetContext,
+    display,
 )
 from coverage_analysis.clean.layout import recognize
 from coverage_analysis.clean.rows import classify_rows
@@ -591,13 +592,16 @@ def clean_folder(
             status = np.where(dup, "dup", np.where(conflict, "conflict", "kept"))
             reasons = records.attrs.get("conflict_reasons", [])
             c = records[conflict]
-            for (f, s, r), reason in zip(
-                zip(c["source_file"], c["source_sheet"], c["source_row"], strict=True),
-                reasons,
-                strict=True,
-            ):
+            for (_, rec), reason in zip(c.iterrows(), reasons, strict=True):
                 run.ledger.add(
-                    f, s, int(r), kind, ",".join(VALUE_COLUMNS[kind]), "", reason, "cell"
+                    rec["source_file"],
+                    rec["source_sheet"],
+                    int(rec["source_row"]),
+                    kind,
+                    _conflict_field(rec, kind),
+                    ", ".join(display(rec[v]) for v in VALUE_COLUMNS[kind]),
+                    reason,
+                    "cell",
                 )
         _set_outcomes(run, records, status)
         dup_parts.append(pairs)
@@ -637,6 +641,17 @@ def clean_folder(
     write_json(report, out_dir / REPORT_FILE)
     anything = any(s.kind is not None for s in run.sheets)
     return CleaningResult(raw, out_dir, tables, report, anything)
+
+
+def _conflict_field(record: pd.Series, kind: str) -> str:
+    """What a conflicting value is for: its key without the district (``amount_kzt 2016-07``)."""
+    parts = []
+    for k in RECORD_KEYS[kind]:
+        if k == "district_id":
+            continue
+        v = record[k]
+        parts.append(v.strftime("%Y-%m") if isinstance(v, pd.Timestamp) else str(v))
+    return " ".join(parts)
 
 
 def _fix_conflict_scope(ledger: pd.DataFrame, run: _Run) -> pd.DataFrame:
