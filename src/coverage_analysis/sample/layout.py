@@ -300,10 +300,12 @@ class Layout:
         return title
 
     # --- registries --------------------------------------------------------------------
-    def registry_cols(self, encoding: str | None) -> list[str]:
+    def registry_cols(self, full: bool) -> list[str]:
+        """Columns of a registry: the required ones, outlet and title always (they
+        identify a material), the other optional ones at random unless ``full``."""
         cols = ["date", "district", "channel", "outlet", "title"]
         for opt, p in (("url", 0.8), ("reach", 0.75), ("language", 0.7), ("format", 0.6)):
-            if self.rng.random() < p:
+            if full or self.rng.random() < p:
                 cols.append(opt)
         return cols
 
@@ -328,7 +330,7 @@ class Layout:
         file.sheets.append(sheet)
         if file.encoding == "cp1251":
             title = V.translit_kk(title)
-        cols = self.registry_cols(file.encoding)
+        cols = self.registry_cols(full=did is None)  # region-wide registries have every column
         sheet.top = [[title], []]
         file.variants.add("title_lines")
         if period_named:
@@ -480,7 +482,8 @@ class Layout:
         ]  # fmt: skip
         for c, it in self._sample(url_pool, N_DUP_URL):
             target = self.region_ctx[quarter_key(it.material["month"])]
-            target.items.append(Item(it.material))
+            it.full_date = True  # so the pair is also the same by outlet, title and date
+            target.items.append(Item(it.material, full_date=True))
             c.file.variants.add("duplicate_same_url")
             target.file.variants.add("duplicate_same_url")
         print_pool = [
@@ -646,8 +649,11 @@ class Layout:
                 rec["url"] = mat["url"]
             elif fld == "reach":
                 true = int(mat["reach"])
-                fam = self.choice(V.reach_families(true))
-                if self.rng.random() < UNKNOWN_REACH_SHARE:
+                options = V.reach_families(true)
+                fam = self.choice(options)
+                if "reach_million" in options:  # rare values: always in their own family
+                    fam = "reach_million"
+                elif self.rng.random() < UNKNOWN_REACH_SHARE:
                     fam = self.choice(list(V.UNKNOWN_REACH))
                 value = V.render_reach(true, fam)
                 fams.add(fam)

@@ -402,6 +402,8 @@ REGION_REACH_FACTOR: dict[str, float] = {"social": 2.0}
 #: (hundreds of thousands drawn from this range), written as "1,2 млн".
 MILLION_REACH_SHARE = 0.1
 MILLION_REACH_RANGE = (10, 16)
+#: At least this many oblast TV segments carry such an audience.
+MILLION_REACH_MIN = 2
 
 
 def _pick(rng: np.random.Generator, shares: dict[str, float], n: int) -> list[str]:
@@ -432,6 +434,10 @@ def _materials(counts: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         value = med * np.exp(rng.normal(0.0, sig))
         reach[i] = max(rnd, int(round(value / rnd) * rnd))
         if did == REGION_ID and ch == "tv" and rng.random() < MILLION_REACH_SHARE:
+            reach[i] = int(rng.integers(*MILLION_REACH_RANGE)) * 100_000
+    region_tv = np.flatnonzero((rep["district_id"] == REGION_ID) & (rep["channel"] == "tv"))
+    for i in region_tv[:MILLION_REACH_MIN]:  # a few always, whatever the seed
+        if reach[i] < 1_000_000:
             reach[i] = int(rng.integers(*MILLION_REACH_RANGE)) * 100_000
     rep["reach"] = reach
     rep = rep.sort_values(["date", "district_id", "channel"], kind="stable").reset_index(drop=True)
