@@ -223,22 +223,31 @@ def cluster_scores(
     return s[present], present, info, fit0
 
 
+def score_t(scores: np.ndarray, weights: np.ndarray) -> tuple[float, np.ndarray]:
+    """Studentized cluster score ``t = sum(s_g) / sqrt(sum(s_g^2))`` and its
+    wild bootstrap draws ``t* = sum(w_g s_g) / sqrt(sum((w_g s_g)^2))``.
+    ``weights`` has one column per entry of ``scores`` (same clusters, same order)."""
+    denom = np.sqrt(np.sum(scores**2))
+    if denom == 0:
+        return 0.0, np.zeros(len(weights))
+    t = float(scores.sum() / denom)
+    ws = weights * scores[None, :]
+    t_star = ws.sum(axis=1) / np.sqrt(np.sum(ws**2, axis=1))
+    return t, t_star
+
+
 def score_bootstrap_p(scores: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
-    """Two-sided wild bootstrap p-value of the studentized cluster score
-    ``t = sum(s_g) / sqrt(sum(s_g^2))`` with ``t* = sum(w_g s_g) / sqrt(sum((w_g s_g)^2))``.
+    """Two-sided wild bootstrap p-value of the studentized cluster score (see
+    :func:`score_t`); ``weights`` has one column per cluster score.
 
     >>> w = webb_weights(999, 19, 0)
     >>> s = np.ones(19)  # every cluster pushes the same way: clear rejection
     >>> score_bootstrap_p(s, w)[0] < 0.01
     True
     """
-    denom = np.sqrt(np.sum(scores**2))
-    if denom == 0:
+    t, t_star = score_t(scores, weights)
+    if not np.any(scores):
         return 1.0, 0.0
-    t = float(scores.sum() / denom)
-    g = weights[:, : len(scores)]
-    ws = g * scores[None, :]
-    t_star = ws.sum(axis=1) / np.sqrt(np.sum(ws**2, axis=1))
     p = float((np.sum(np.abs(t_star) >= abs(t) - 1e-12) + 1) / (len(t_star) + 1))
     return p, t
 

@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 #: A district needs this many usable months for its own slope.
 MIN_DISTRICT_MONTHS = 12
-#: ... and at least this much outcome in total (applications or scaled amounts).
+#: ... and at least this many applications in total (counts only).
 MIN_DISTRICT_OUTCOME = 10
 #: ... and this much spread of its coverage index over time.
 MIN_INDEX_SD = 0.05
@@ -100,7 +100,6 @@ def district_effects(
         [result.month_effects.get(mth.strftime("%Y-%m"), np.nan) for mth in prep.months]
     )
     y_scale = 1.0 if outcome == "applications" else float(np.nanmean(prep.y[rows]) or 1.0)
-    q = stats.t.ppf(0.5 + level / 2, 1)  # replaced per district below
     records: list[dict[str, Any]] = []
     for i, dist in enumerate(prep.districts):
         sel = rows[i] & np.isfinite(gamma)
@@ -110,9 +109,7 @@ def district_effects(
         status = "ok"
         if sel.sum() < MIN_DISTRICT_MONTHS:
             status = f"not enough data: {int(sel.sum())} usable months (< {MIN_DISTRICT_MONTHS})"
-        elif y.sum() * (y_scale if outcome == "applications" else 1.0) < MIN_DISTRICT_OUTCOME and (
-            outcome == "applications"
-        ):
+        elif outcome == "applications" and y.sum() < MIN_DISTRICT_OUTCOME:
             status = f"not enough data: only {int(y.sum())} applications"
         elif y.sum() <= 0:
             status = "not enough data: outcome is zero throughout"
