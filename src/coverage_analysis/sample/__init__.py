@@ -7,6 +7,23 @@ analysts receive, with every variant of ``input-formats.md`` (:mod:`.layout`,
 :mod:`.sheets`), and writes ``_truth/`` (:mod:`.truth`): ``truth.json`` and the
 expected cleaned tables as parquet. The same seed gives byte-identical files.
 
+``_truth/`` holds:
+
+- ``truth.json``: seed, true ``beta``/``decay`` and the coverage-index definition,
+  month effects, the article's calibration facts as realised, the expected
+  cleaning-report counts of every file and sheet (``files``), each file's
+  container/encoding/delimiter and first data row (``file_meta``), the
+  deliberate rejects and the duplicates with both sources, the conventions
+  chosen where the spec is open, and ``variants`` (family -> files);
+- ``expected_publications`` (one row per kept material, with its source row),
+  ``expected_publication_counts`` (district_id, channel, month, n),
+  ``expected_legalization`` (district_id, month, applications, amount_kzt),
+  ``expected_media_plan``, ``expected_social_reach``, ``expected_population``,
+  ``expected_registry_coverage`` (district_id, month) and its ``_sources``;
+- ``simulated_panel`` (district x month: true materials by channel, coverage
+  index, expected and drawn applications, amounts by kind, ``is_reported``)
+  and ``simulated_materials`` (every true material, reported or not).
+
 Example (a few seconds, so not run as a doctest)::
 
     summary = write_sample("data/raw", seed=2016)

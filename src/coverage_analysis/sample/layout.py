@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coverage_analysis.domain import CHANNELS, REGION_ID
+from coverage_analysis.domain import REGION_ID
 from coverage_analysis.sample import vocab as V
-from coverage_analysis.sample.sheets import FileSpec, Row, Sheet
+from coverage_analysis.sample.sheets import FileSpec, Sheet
 from coverage_analysis.sample.simulate import REPORT_SKIPS, Simulation, quarter_key
 
 log = logging.getLogger(__name__)
@@ -712,9 +712,4 @@ class Layout:
         return self.files
 
 
-def row_payload(row: Row) -> Any:
-    """The payload of a row (helper for the truth module)."""
-    return row.payload
-
-
-__all__ = ["CHANNELS", "Layout", "RegCtx"]
+__all__ = ["Layout", "RegCtx"]
