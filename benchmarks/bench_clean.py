@@ -186,10 +186,21 @@ def write_xlsx(frame: pd.DataFrame, path: Path) -> None:
     wb.save(path)
 
 
-def child(step: str, path: str, out: str) -> None:
-    """Run one timed step in this (fresh) process and print JSON with seconds and peak RSS."""
+def _peak_mb() -> float:
+    """Peak resident memory of this process in MB (``VmHWM``; ``ru_maxrss`` of a child
+    started by a big parent reports the parent's size)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     import resource
 
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(step: str, path: str, out: str) -> None:
+    """Run one timed step in this (fresh) process and print JSON with seconds and peak RSS."""
     import pyarrow.csv  # noqa: F401  (imports are not what is timed)
 
     from coverage_analysis.clean import clean_folder
@@ -215,7 +226,7 @@ def child(step: str, path: str, out: str) -> None:
     else:
         raise SystemExit(f"unknown step {step}")
     seconds = time.perf_counter() - t0
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = _peak_mb()
     print(json.dumps({"step": step, "seconds": seconds, "peak_mb": peak_mb, "rows": rows}))
 
 
@@ -243,6 +254,7 @@ def main() -> None:
     write_csv(frame, csv_raw / "registry.csv", args.encoding)
     # the same content in UTF-8 for pandas' pyarrow reader (it reads UTF-8 only)
     write_csv(frame, WORK / "registry_utf8.csv", "utf-8")
+    del frame  # the children's peak memory must be theirs alone
     print(f"generated {args.rows:,} csv rows ({args.encoding}) in {time.perf_counter() - t0:.1f} s")
 
     base = run_child("pyarrow", WORK / "registry_utf8.csv")
@@ -259,6 +271,9 @@ def main() -> None:
     if args.xlsx_rows:
         t0 = time.perf_counter()
         write_xlsx(make_registry(args.xlsx_rows, SEED + 1), xlsx_raw / "registry.xlsx")
+        import gc
+
+        gc.collect()
         print(f"generated {args.xlsx_rows:,} xlsx rows in {time.perf_counter() - t0:.1f} s")
         cal = run_child("calamine", xlsx_raw / "registry.xlsx")
         opx = run_child("openpyxl", xlsx_raw / "registry.xlsx")

@@ -30,6 +30,7 @@ from coverage_analysis.clean.common import (
     Ledger,
     SheetContext,
     display,
+    filter_rows,
 )
 from coverage_analysis.clean.layout import recognize
 from coverage_analysis.clean.rows import classify_rows
@@ -250,14 +251,13 @@ class _Run:
         rownum = next((c.index for c in columns if c.field == "rownum"), None)
         status = classify_rows(frame, rownum_col=rownum, key_col=ctx.column_of("district"))
         data = status == ""
-        body = frame if data.all() else frame[data].reset_index(drop=True)
+        body = filter_rows(frame, data)
         records, rejected = self._clean_kind(kind, body, rows[data], ctx)
         outcome = status.copy()
         sub = np.full(int(data.sum()), CLEAN, dtype=object)
         sub[rejected] = REJECTED
         outcome[data] = sub
-        records = records.copy()
-        records["_sid"] = sid
+        records["_sid"] = sid  # records are the cleaner's own fresh frame
         self.records.setdefault(kind, []).append(records)
         self.sheets.append(
             SheetOutcome(
@@ -317,8 +317,11 @@ def _norm_url(values: pd.Series) -> object:
 
 def _codes(arr: object) -> np.ndarray:
     """Integer code per distinct text (-1 for missing or empty)."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
     arr = pc.if_else(pc.equal(arr, ""), None, arr)
     indices = pc.fill_null(arr.dictionary_encode().indices, -1)
     return indices.to_numpy(zero_copy_only=False).astype(np.int64)
@@ -582,11 +585,12 @@ def clean_folder(
     dup_parts: list[pd.DataFrame] = []
     all_pubs = None
     for kind, parts in run.records.items():
-        records = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
+        nonempty = [p for p in parts if len(p)] or parts[:1]
+        records = nonempty[0] if len(nonempty) == 1 else pd.concat(nonempty, ignore_index=True)
         if kind == "publications":
             dup, pairs = publication_duplicates(records)
             status = np.where(dup, "dup", "kept")
-            all_pubs = records[~dup]
+            all_pubs = records.loc[~dup, ["_sid", "month", "district_id"]]
         else:
             dup, conflict, pairs = value_duplicates(records, kind)
             status = np.where(dup, "dup", np.where(conflict, "conflict", "kept"))
@@ -605,7 +609,8 @@ def clean_folder(
                 )
         _set_outcomes(run, records, status)
         dup_parts.append(pairs)
-        kept = records[status == "kept"].drop(columns=["_sid"])
+        keep = status == "kept"
+        kept = filter_rows(records, keep).drop(columns=["_sid"])
         tables[kind] = finishers[kind](kept)
     if all_pubs is not None:
         tables["registry_coverage"] = registry_coverage(

@@ -18,6 +18,7 @@ from coverage_analysis.clean.common import (
     OUTSIDE_CAMPAIGN,
     Ledger,
     SheetContext,
+    filter_rows,
     map_parser,
     month_start,
     object_array,
@@ -147,7 +148,7 @@ def clean_publications(
         out[name] = vals
 
     keep = ~rejected
-    records = pd.DataFrame({k: v if keep.all() else v[keep] for k, v in out.items()})
+    records = filter_rows(pd.DataFrame(out), keep)
     records["source_file"] = ctx.file
     records["source_sheet"] = ctx.sheet
     records["source_row"] = rows[keep]
