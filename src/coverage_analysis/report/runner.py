@@ -432,9 +432,13 @@ def run_reports(
     )
     for task in tasks:
         res = results.get(task.name, {"status": "not run", "seconds": 0.0})
-        outputs = {"notebook": os.path.relpath(task.output_path, out)}
-        for kind, path in (("html", task.html_path), ("pdf", task.pdf_path)):
-            if path is not None:
+        outputs = {}  # files this run wrote (a failed run may leave only its notebook)
+        for kind, path in (
+            ("notebook", task.output_path),
+            ("html", task.html_path),
+            ("pdf", task.pdf_path),
+        ):
+            if path is not None and (res["status"] == STATUS_OK or Path(path).is_file()):
                 outputs[kind] = os.path.relpath(path, out)
         manifest.entries.append(
             ReportEntry(
