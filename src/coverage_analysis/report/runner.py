@@ -253,6 +253,9 @@ def _run_task(task: Task) -> dict[str, object]:
     from coverage_analysis.report.export import export_notebook
 
     started = time.perf_counter()
+    for stale in (task.html_path, task.pdf_path):  # never leave an old report beside a failure
+        if stale is not None:
+            Path(stale).unlink(missing_ok=True)
     try:
         _execute(task)
         export_notebook(task.output_path, task.html_path, task.pdf_path, task.title, task.lang)
