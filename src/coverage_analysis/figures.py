@@ -46,6 +46,8 @@ POOLED_COLOUR = "#2166ac"
 HEAT_CMAP = "YlGnBu"
 #: Marker area range (points^2) of the district map.
 MAP_SIZE_RANGE = (40.0, 900.0)
+#: Forest plots cut the x axis at these quantiles of the interval bounds.
+CLIP_QUANTILE = 0.1
 #: Months shown on the carry-over curve.
 ADSTOCK_MONTHS = 12
 #: Languages with a complete label dictionary.
@@ -221,10 +223,10 @@ def add_synthetic_note(ax: Axes, lang: str = "en") -> None:
     """Write the visible "Synthetic sample data" note in the corner of ``ax``'s figure."""
     fig = ax.figure
     fig.text(
-        0.995,
+        0.005,
         0.005,
         label("synthetic", lang),
-        ha="right",
+        ha="left",
         va="bottom",
         fontsize=9,
         color="#7f0000",
@@ -553,6 +555,12 @@ def plot_forest(
     else:
         ax.set_yticks(y, labels)
     ax.axvline(0.0, color="#999999", ls=":", lw=1)
+    finite = np.concatenate([lo[np.isfinite(lo)], hi[np.isfinite(hi)]])
+    if finite.size:  # very wide intervals of districts with few months run off the edge
+        left = min(np.nanquantile(lo, CLIP_QUANTILE), np.nanmin(est), 0.0)
+        right = max(np.nanquantile(hi, 1 - CLIP_QUANTILE), np.nanmax(est), 0.0)
+        pad = 0.05 * (right - left or 1.0)
+        ax.set_xlim(left - pad, right + pad)
     ax.set_xlabel(xlabel or label("effect", lang))
     ax.set_title(label("forest_title", lang))
     return _finish(ax, lang, synthetic)

@@ -100,10 +100,14 @@ TEXT: dict[str, dict[str, str]] = {
         "p < 0.05). The association is therefore not evidence of coverage driving applications; "
         "briefings reporting applications may drive coverage instead.",
         "adstock": "Carry-over of coverage",
+        "decay_none": "Carry-over: a material counts in the month it appears only.",
+        "decay_some": "Carry-over: a material keeps {pct} of its weight the next month "
+        "(half-life {hl} months).",
         "forest": "Association by district",
         "forest_text": "Each district's own slope over its months with the region's month effects "
-        "as offset; the band is the pooled estimate. Few months per district: wide intervals.",
-        "effect_pct": "% change in applications per doubling of coverage (95% interval)",
+        "as offset; the band is the pooled estimate. Few months per district: wide intervals, "
+        "cut at the plot edge.",
+        "effect_beta": "Slope per doubling of coverage (0 = no association; 95% interval)",
         "wi_own": "District's materials per 10,000 residents per month",
         "wi_median": "Region's median materials per 10,000 residents per month",
         "wi_observed": "Applications observed",
@@ -181,10 +185,14 @@ TEXT: dict[str, dict[str, str]] = {
         "p < 0,05). Поэтому связь не свидетельствует о влиянии освещения на заявления; возможно, "
         "наоборот, отчёты о заявлениях порождают публикации.",
         "adstock": "Последействие освещения",
+        "decay_none": "Последействие: материал учитывается только в месяц публикации.",
+        "decay_some": "Последействие: в следующем месяце материал сохраняет {pct} веса "
+        "(период полураспада {hl} мес.).",
         "forest": "Связь по районам",
         "forest_text": "Собственный наклон каждого района по его месяцам с эффектами месяцев "
-        "области; полоса — общая оценка. Месяцев на район мало: интервалы широкие.",
-        "effect_pct": "% изменения заявлений при удвоении освещения (95% интервал)",
+        "области; полоса — общая оценка. Месяцев на район мало: интервалы широкие и обрезаны "
+        "краем графика.",
+        "effect_beta": "Наклон на удвоение освещения (0 — нет связи; 95% интервал)",
         "wi_own": "Материалов района на 10 000 жителей в месяц",
         "wi_median": "Медиана области: материалов на 10 000 жителей в месяц",
         "wi_observed": "Заявлений фактически",
@@ -669,6 +677,21 @@ def _find(data: dict, *keys: str, default: object = None) -> object:
     return default
 
 
+def decay_sentence(decay: float, lang: str = "en") -> str:
+    """The chosen carry-over decay in words.
+
+    >>> decay_sentence(0.5)
+    'Carry-over: a material keeps 50% of its weight the next month (half-life 1.0 months).'
+    >>> decay_sentence(0.0, "ru")
+    'Последействие: материал учитывается только в месяц публикации.'
+    """
+    if decay <= 0:
+        return text("decay_none", lang)
+    return text(
+        "decay_some", lang, pct=f"{100 * decay:.0f}%", hl=f"{math.log(0.5) / math.log(decay):.1f}"
+    )
+
+
 def model_verdict(coverage: dict | None, placebo: dict | None) -> str:
     """``"placebo"`` when the placebo is significant, ``"assoc"`` when only coverage is,
     else ``"none"``.
@@ -993,13 +1016,14 @@ def model_section(ctx: ReportContext, district_id: str | None = None) -> Section
         sec.parts.append(para(html.escape(str(warning)), "ca-muted"))
     decay = _find(data, "decay", "chosen_decay", "adstock_decay")
     if decay is not None:
-        try:
-            ax = figures.plot_adstock_curve(float(decay), lang=lang, synthetic=ctx.synthetic)
-            scope = f"district_{district_id}" if district_id else "region"
-            sec.parts.append(f"<h3>{text('adstock', lang)}</h3>")
-            sec.parts.append(figure_html(ax, f"{scope}_adstock", ctx.figures_dir))
-        except (TypeError, ValueError) as exc:
-            log.warning("no adstock curve: %s", exc)
+        sec.parts.append(para(decay_sentence(float(decay), lang)))
+        if district_id is None:  # the curve is region-wide: drawn once, in the region report
+            try:
+                ax = figures.plot_adstock_curve(float(decay), lang=lang, synthetic=ctx.synthetic)
+                sec.parts.append(f"<h3>{text('adstock', lang)}</h3>")
+                sec.parts.append(figure_html(ax, "region_adstock", ctx.figures_dir))
+            except (TypeError, ValueError) as exc:
+                log.warning("no adstock curve: %s", exc)
     effects = ctx.extras.get("district_effects")
     if (
         district_id is None
@@ -1012,12 +1036,18 @@ def model_section(ctx: ReportContext, district_id: str | None = None) -> Section
         pooled_row = pooled.iloc[0].to_dict() if len(pooled) else cov
         sec.parts.append(f"<h3>{text('forest', lang)}</h3>")
         sec.parts.append(para(text("forest_text", lang), "ca-muted"))
+        if {"beta", "beta_ci_low", "beta_ci_high"} <= set(rows.columns):
+            scale = {"beta": "estimate", "beta_ci_low": "ci_low", "beta_ci_high": "ci_high"}
+            rows = rows.drop(columns=list(scale.values())).rename(columns=scale)
+            pooled_row = {
+                scale.get(k, k): v for k, v in pooled_row.items() if k not in scale.values()
+            }
         ax = figures.plot_forest(
             rows.assign(name=_names(ctx, rows)),
             lang=lang,
             synthetic=ctx.synthetic,
             pooled=pooled_row,
-            xlabel=text("effect_pct", lang),
+            xlabel=TEXT[lang]["effect_beta"],
         )
         sec.parts.append(figure_html(ax, "region_forest", ctx.figures_dir))
     return sec
