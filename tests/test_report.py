@@ -63,6 +63,9 @@ def test__run_reports__region_and_two_districts_all_ok(batch_ru: tuple[Path, Man
     for entry in data["reports"]:
         assert f'href="{entry["outputs"]["pdf"]}"' in index
     assert len(list((out / "notebooks").glob("*.ipynb"))) == 4
+    assert data["tables"] == {"district_rating": "district_rating.csv"}
+    rating = pd.read_csv(out / "district_rating.csv", encoding="utf-8-sig")
+    assert len(rating) == 19 and "Аягозский район" in set(rating["name"])
     assert list((out / "figures").glob("region_*.png")) and list((out / "figures").glob("*.svg"))
 
 

@@ -78,6 +78,7 @@ class Manifest:
     out_dir: Path | None = None
     parameters: dict[str, object] = field(default_factory=dict)
     seconds: float = 0.0
+    tables: dict[str, str] = field(default_factory=dict)
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     @property
@@ -109,6 +110,7 @@ class Manifest:
             "all_ok": self.all_ok,
             "seconds": round(self.seconds, 2),
             "reports": [asdict(e) for e in self.entries],
+            "tables": self.tables,
         }
 
     def write(self, out_dir: str | os.PathLike[str], lang: str = "en") -> tuple[Path, Path]:

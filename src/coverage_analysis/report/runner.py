@@ -21,6 +21,7 @@ from __future__ import annotations
 import atexit
 import concurrent.futures as cf
 import contextlib
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -337,21 +338,44 @@ def build_tasks(
     return tasks
 
 
-def _precompute(processed_dir: Path, params: ReportParams, cache_dir: Path) -> None:
+def _precompute(processed_dir: Path, params: ReportParams, cache_dir: Path) -> object | None:
     """Load the report context once (tables, panel, model fit) and cache it on disk."""
     from coverage_analysis.report import sections
 
     previous = os.environ.get(sections.CACHE_ENV)
     os.environ[sections.CACHE_ENV] = str(cache_dir)
     try:
-        sections.load_context(processed_dir, params.start_month, params.end_month)
+        return sections.load_context(processed_dir, params.start_month, params.end_month)
     except Exception as exc:  # the notebooks will report it themselves
         log.warning("shared report context not precomputed: %s", exc)
+        return None
     finally:
         if previous is None:
             os.environ.pop(sections.CACHE_ENV, None)
         else:
             os.environ[sections.CACHE_ENV] = previous
+
+
+#: File name of the rating table written beside the reports (CSV, formula-safe).
+RATING_CSV = "district_rating.csv"
+
+
+def _write_tables(context: object | None, out: Path, lang: str) -> dict[str, str]:
+    """Write the district rating as CSV (cells neutralised against formula injection)."""
+    from coverage_analysis.report import sections
+    from coverage_analysis.report.export import write_csv
+
+    if context is None or getattr(context, "summary", None) is None:
+        return {}
+    try:
+        ctx = dataclasses.replace(context, lang=lang)  # type: ignore[type-var]
+        table = sections.rating_table(ctx)
+        table.insert(1, "name", table["district_id"].map(ctx.name))
+        write_csv(table, out / RATING_CSV)
+    except Exception as exc:
+        log.warning("rating table not written: %s", exc)
+        return {}
+    return {"district_rating": RATING_CSV}
 
 
 def run_reports(
@@ -394,7 +418,7 @@ def run_reports(
 
     started = time.perf_counter()
     cache_dir = processed / CACHE_DIRNAME
-    _precompute(processed, params, cache_dir)
+    context = _precompute(processed, params, cache_dir)
     from coverage_analysis.report.sections import CACHE_ENV
 
     env = {CACHE_ENV: str(cache_dir), "MPLBACKEND": "Agg"}
@@ -455,6 +479,7 @@ def run_reports(
                 seconds=float(res["seconds"]),
             )
         )
+    manifest.tables = _write_tables(context, out, params.lang)
     manifest.write(out, params.lang)
     log.info("reports: %s", manifest.summary_text())
     return manifest
