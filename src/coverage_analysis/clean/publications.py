@@ -182,11 +182,13 @@ def _reject(
 SHEET_HASH_DIGITS = 10
 
 
-def material_ids(files: pd.Series, sheets: pd.Series, rows: pd.Series) -> np.ndarray:
+def material_ids(
+    files: pd.Series, sheets: pd.Series, rows: pd.Series
+) -> pd.api.extensions.ExtensionArray:
     """Stable ids ``M<sheet hash>-<row>``: the same cell of the same file gives the same id
     in every run, and two rows never share one.
 
-    >>> material_ids(pd.Series(["a.csv"]), pd.Series([""]), pd.Series([7])).tolist()
+    >>> list(material_ids(pd.Series(["a.csv"]), pd.Series([""]), pd.Series([7])))
     ['M4a1fa0d88d-7']
     """
     import hashlib
@@ -209,7 +211,7 @@ def material_ids(files: pd.Series, sheets: pd.Series, rows: pd.Series) -> np.nda
         pa.array(codes, pa.int32()), pa.array(prefixes, pa.string())
     ).cast(pa.string())
     row_text = pc.cast(pa.array(np.asarray(rows, dtype=np.int64)), pa.string())
-    return pc.binary_join_element_wise(prefix, row_text, "-").to_numpy(zero_copy_only=False)
+    return pd.array(pc.binary_join_element_wise(prefix, row_text, "-"), dtype="string[pyarrow]")
 
 
 def finish_publications(records: pd.DataFrame) -> pd.DataFrame:

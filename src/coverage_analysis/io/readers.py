@@ -107,8 +107,11 @@ def is_filled(values: pd.Series) -> pd.Series:
     if isinstance(values.dtype, pd.StringDtype) and hasattr(values.array, "_pa_array"):
         import pyarrow.compute as pc
 
-        trimmed = pc.utf8_trim_whitespace(values.array._pa_array)
-        filled = pc.fill_null(pc.not_equal(trimmed, ""), False)
+        arr = values.array._pa_array
+        # non-empty and not only whitespace (utf8_is_space: every character is a space)
+        filled = pc.fill_null(
+            pc.and_(pc.greater(pc.utf8_length(arr), 0), pc.invert(pc.utf8_is_space(arr))), False
+        )
         return pd.Series(filled.to_numpy(zero_copy_only=False), index=values.index)
     if isinstance(values.dtype, pd.StringDtype):
         return (values.str.strip().str.len() > 0).fillna(False).astype(bool)
