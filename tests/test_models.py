@@ -244,3 +244,22 @@ def test__write_model_summary__writes_json_and_names_missing_input(tmp_path):
     assert data["models"]["applications"]["status"] == "ok"
     assert data["models"]["amount_kzt"]["channels"]["status"] == "ok"
     assert not list(tmp_path.glob(".model_summary.*"))
+
+
+def test__fit_coverage_model__decay_search_adjusts_p_value_and_cut_panel_start():
+    panel = simulate_panel("effect", seed=13)
+    res = fit_coverage_model(panel, n_boot=N_BOOT)
+    e = res.coverage_effect
+    # choosing the decay can only make the evidence weaker
+    assert e["p_value"] >= e["p_value_fixed_decay"]
+    assert e["ci_level_at_chosen_decay"] >= 0.95
+    assert "max-t" in res.inference
+    fixed = fit_coverage_model(panel, decay=res.decay, n_boot=N_BOOT)
+    assert "p_value_fixed_decay" in fixed.coverage_effect
+    assert fixed.coverage_effect["p_value"] == fixed.coverage_effect["p_value_fixed_decay"]
+    # a panel cut after the campaign start: carry-over from before it is unknown
+    late = panel[panel["month"] >= pd.Timestamp("2015-03-01")]
+    cut = fit_coverage_model(late, decay=DECAY, n_boot=N_BOOT)
+    full_late = fit_coverage_model(panel, decay=DECAY, n_boot=N_BOOT)
+    assert cut.n_months == 22 - 1  # the first month's carry-over (weight 0.4) is unknown
+    assert cut.n_obs < full_late.n_obs
