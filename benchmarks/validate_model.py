@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     a, b, c = results["null"], results["reverse"], results["effect"]
     print(f"Validation of fit_coverage_model on {args.n} simulated panels per scenario")
     print(
-        f"(bootstrap draws {args.n_boot}, true decay {DEFAULT_DECAY}, true beta in (c) {DEFAULT_BETA})"
+        f"(bootstrap draws {args.n_boot}, true decay {DEFAULT_DECAY}, true beta in (c) "
+        f"{DEFAULT_BETA}, decay {'searched' if args.decay is None else f'fixed at {args.decay:g}'})"
     )
     print()
     print("(a) no effect, common drivers (size, district activity, calendar)")
