@@ -56,6 +56,16 @@ def _all_plots(districts: pd.DataFrame, lang: str, synthetic: bool) -> list[Axes
         figures.plot_plan_vs_actual(districts, lang=lang, synthetic=synthetic),
         figures.plot_coverage_vs_applications(districts, lang=lang, synthetic=synthetic),
         figures.plot_adstock_curve(0.4, lang=lang, synthetic=synthetic),
+        figures.plot_fitted_relation(
+            {
+                "coverage_index": [0.0, 1.0],
+                "relative_expected": [1.0, 1.2],
+                "ci_low": [1.0, 1.1],
+                "ci_high": [1.0, 1.3],
+            },
+            lang=lang,
+            synthetic=synthetic,
+        ),
         figures.plot_forest(
             districts,
             lang=lang,

@@ -91,6 +91,10 @@ LABELS: dict[str, dict[str, str]] = {
         "residual": "Residual",
         "residuals_title": "Residuals by month",
         "no_data": "No data",
+        "binned": "Observed / expected (binned)",
+        "carryover_per_10k": "Carry-over materials per 10,000 residents",
+        "relative_expected": "Applications relative to no coverage",
+        "fitted_title": "Fitted relation (same district and month)",
     },
     "ru": {
         "synthetic": "Синтетические демонстрационные данные",
@@ -128,6 +132,10 @@ LABELS: dict[str, dict[str, str]] = {
         "residual": "Остаток",
         "residuals_title": "Остатки по месяцам",
         "no_data": "Нет данных",
+        "binned": "Наблюдаемое / ожидаемое (группы)",
+        "carryover_per_10k": "Материалов с последействием на 10 000 жителей",
+        "relative_expected": "Заявления относительно отсутствия освещения",
+        "fitted_title": "Оценённая зависимость (тот же район и месяц)",
     },
 }
 
@@ -474,6 +482,64 @@ def plot_coverage_vs_applications(
     ax.set_xlabel(label("coverage_per_10k", lang))
     ax.set_ylabel(label("applications_per_10k", lang))
     ax.set_title(label("scatter_title", lang))
+    return _finish(ax, lang, synthetic)
+
+
+def plot_fitted_relation(
+    data: Mapping[str, object],
+    ax: Axes | None = None,
+    lang: str = "en",
+    synthetic: bool = False,
+) -> Axes:
+    """The model's fitted relation: expected applications relative to no coverage (same
+    district and month) against carry-over materials per 10,000 residents, with its 95%
+    band and binned observed/expected points. ``data``: ``coverage_index``,
+    ``relative_expected``, ``ci_low``, ``ci_high`` (sequences) and optional
+    ``binned_points`` (records with ``coverage_index``, ``observed_over_expected``, ``n``).
+
+    >>> d = {"coverage_index": [0.0, 1.0, 2.0], "relative_expected": [1.0, 1.3, 1.7],
+    ...      "ci_low": [1.0, 1.1, 1.2], "ci_high": [1.0, 1.5, 2.3],
+    ...      "binned_points": [{"coverage_index": 1.0, "observed_over_expected": 1.2, "n": 9}]}
+    >>> plot_fitted_relation(d).get_ylabel()
+    'Applications relative to no coverage'
+    >>> plt.close("all")
+    """
+    ax = _axes(ax, (7.0, 4.0))
+    raw = data.get("coverage_index")
+    grid = np.asarray(raw if raw is not None else [], dtype=float)
+    if grid.size == 0:
+        return _empty(ax, lang, synthetic)
+    x = 2.0**grid - 1.0
+    ax.fill_between(
+        x,
+        np.asarray(data["ci_low"], float),
+        np.asarray(data["ci_high"], float),
+        color=POOLED_COLOUR,
+        alpha=0.15,
+    )
+    ax.plot(
+        x,
+        np.asarray(data["relative_expected"], float),
+        color=POOLED_COLOUR,
+        label=label("fitted", lang),
+    )
+    binned = data.get("binned_points")
+    points = pd.DataFrame(list(binned) if binned is not None else [])
+    if not points.empty:
+        ax.scatter(
+            2.0 ** points["coverage_index"] - 1.0,
+            points["observed_over_expected"],
+            s=12 + 2 * np.sqrt(points.get("n", pd.Series(1, index=points.index))),
+            color="#333333",
+            alpha=0.7,
+            label=label("binned", lang),
+            zorder=3,
+        )
+    ax.axhline(1.0, color="#999999", ls=":", lw=1)
+    ax.set_xlabel(label("carryover_per_10k", lang))
+    ax.set_ylabel(label("relative_expected", lang))
+    ax.set_title(label("fitted_title", lang))
+    ax.legend(loc="upper left")
     return _finish(ax, lang, synthetic)
 
 

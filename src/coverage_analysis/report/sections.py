@@ -1024,6 +1024,14 @@ def model_section(ctx: ReportContext, district_id: str | None = None) -> Section
                 sec.parts.append(figure_html(ax, "region_adstock", ctx.figures_dir))
             except (TypeError, ValueError) as exc:
                 log.warning("no adstock curve: %s", exc)
+    relation = data.get("fitted_relation")
+    if (
+        district_id is None
+        and isinstance(relation, dict)
+        and relation.get("coverage_index") is not None
+    ):
+        ax = figures.plot_fitted_relation(relation, lang=lang, synthetic=ctx.synthetic)
+        sec.parts.append(figure_html(ax, "region_fitted_relation", ctx.figures_dir))
     effects = ctx.extras.get("district_effects")
     if (
         district_id is None
