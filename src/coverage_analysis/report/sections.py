@@ -134,6 +134,9 @@ TEXT: dict[str, dict[str, str]] = {
         "rating": "District rating",
         "reported": "reported",
         "rank_range": "Rank under other weights",
+        "similar": "Similar districts (closest population)",
+        "population": "Population",
+        "applications_per_10k": "Applications per 10,000 residents",
         "district": "District",
         "score": "Score (0-100)",
         "rating_method": "Score: weighted mean of percentile ranks of the coverage indicators "
@@ -219,6 +222,9 @@ TEXT: dict[str, dict[str, str]] = {
         "rating": "Рейтинг районов",
         "reported": "есть отчёт",
         "rank_range": "Место при других весах",
+        "similar": "Похожие районы (близкие по численности населения)",
+        "population": "Население",
+        "applications_per_10k": "Заявлений на 10 000 жителей",
         "district": "Район",
         "score": "Балл (0-100)",
         "rating_method": "Балл: взвешенное среднее процентильных рангов показателей освещения "
@@ -1212,6 +1218,24 @@ def _gap_findings(ctx: ReportContext, district_id: str) -> list[str]:
     return out
 
 
+#: Districts of the same kind shown beside a district as "similar" (closest population).
+N_SIMILAR = 4
+
+
+def similar_districts(table: pd.DataFrame, district_id: str, n: int = N_SIMILAR) -> pd.DataFrame:
+    """``district_id`` and the ``n`` districts closest to it in population (log scale),
+    its own row first.
+
+    >>> t = pd.DataFrame({"district_id": list("abcd"), "population": [10, 1000, 12, 20]})
+    >>> similar_districts(t, "a", 2)["district_id"].tolist()
+    ['a', 'c', 'd']
+    """
+    own = float(table.loc[table["district_id"] == district_id, "population"].iloc[0])
+    distance = (np.log(table["population"].astype(float)) - math.log(own)).abs()
+    order = distance.sort_values(kind="stable").index
+    return table.loc[order].head(n + 1).reset_index(drop=True)
+
+
 def ranking_section(ctx: ReportContext, district_id: str) -> Section:
     """District: rank among districts with the rank range under other rating weights."""
     lang = ctx.lang
@@ -1225,6 +1249,23 @@ def ranking_section(ctx: ReportContext, district_id: str) -> Section:
     rank = "—" if pd.isna(one["rank"]) else int(one["rank"])
     sec.parts.append(para(text("rank_text", lang, name=ctx.name(district_id), rank=rank, n=len(s))))
     sec.parts.append(para(text("sensitivity", lang, ranks=_rank_range(one))))
+    peers = similar_districts(s, district_id)
+    sec.parts.append(f"<h3>{text('similar', lang)}</h3>")
+    sec.parts.append(
+        table_html(
+            pd.DataFrame(
+                {
+                    TEXT[lang]["district"]: _names(ctx, peers),
+                    TEXT[lang]["population"]: peers["population"].round().astype("Int64"),
+                    TEXT[lang]["rank"]: peers["rank"],
+                    TEXT[lang]["per_10k"]: peers["per_10k"],
+                    TEXT[lang]["applications_per_10k"]: peers["applications_per_10k"],
+                    TEXT[lang]["plan_fulfilment"] + ", %": peers["fulfilment_pct"],
+                }
+            ),
+            float_format="{:,.1f}",
+        )
+    )
     sec.parts.append(para(text("rating_method", lang), "ca-muted"))
     bars = s.assign(name=_names(ctx, s))
     ax = figures.plot_district_ranking(
