@@ -529,8 +529,11 @@ def fit_coverage_model(
     # overdispersion (Pearson chi2 / df and the NB2 moment estimate)
     keep = fit.keep
     yk, mk = des.y[keep], fit.mu[keep]
-    # overdispersion in the outcome's own units (counts), not per 10,000
+    # overdispersion in the outcome's own units (counts, not per 10,000); amounts
+    # in units of their mean per district-month (tenge would give a meaningless scale)
     counts_scale = prep.population[des.rows][keep] / PER_RESIDENTS * des.y_scale
+    if outcome != "applications":
+        counts_scale = counts_scale / float(np.mean(prep.y[des.rows]) or 1.0)
     yc, mc = yk * counts_scale, mk * counts_scale
     n_par = 1 + len(clusters) + len(np.unique(des.m[keep])) - 1
     pearson = float(np.sum((yc - mc) ** 2 / mc) / max(n_used - n_par, 1))
@@ -542,8 +545,8 @@ def fit_coverage_model(
             "Pearson chi2/df of the PPML fit (1 = Poisson). PPML stays consistent under "
             "overdispersion; the bootstrap does not assume a variance."
             if outcome == "applications"
-            else "Amounts are not counts: chi2/df is in units of the mean amount and only shows "
-            "the spread; PPML needs only the mean to be right."
+            else "Amounts are not counts: chi2/df is computed in units of the mean amount per "
+            "district-month and only shows the spread; PPML needs only the mean to be right."
         ),
     }
 
