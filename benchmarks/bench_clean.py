@@ -109,6 +109,7 @@ REACH = [
 ]
 LANGS = ["рус", "каз", "рус/каз", "ru", "kk", ""]
 FORMATS = ["новость", "", "точечная статья", "история успеха", "разъяснение"]
+KAZAKH_TO_RUSSIAN = str.maketrans("әғқңөұүһіӘҒҚҢӨҰҮҺІ", "агкноуухиАГКНОУУХИ")
 HEADER = "№ п/п;Дата публикации;Район;Вид СМИ;Наименование СМИ;Заголовок;Ссылка;Охват;Язык;Формат"
 
 
@@ -160,6 +161,8 @@ def write_csv(frame: pd.DataFrame, path: Path, encoding: str) -> None:
         + body
         + "\nИтого;;;;;;;;;\nИсп. Иванова;;;;;;;;;\n"
     )
+    if encoding == "cp1251":  # Windows-1251 has no Kazakh letters: typed as Russian look-alikes
+        text = text.translate(KAZAKH_TO_RUSSIAN)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(text.encode(encoding))
 
