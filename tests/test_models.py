@@ -241,8 +241,10 @@ def test__write_model_summary__writes_json_and_names_missing_input(tmp_path):
     path = write_model_summary(tmp_path, n_boot=N_BOOT)
     data = json.loads(path.read_text())
     assert path.name == "model_summary.json"
-    assert data["models"]["applications"]["status"] == "ok"
-    assert data["models"]["amount_kzt"]["channels"]["status"] == "ok"
+    assert data["applications"]["status"] == "ok"
+    assert data["amount_kzt"]["channels"]["status"] == "ok"
+    assert data["coverage_effect"] == data["applications"]["coverage_effect"]
+    assert {"estimate", "ci_low", "ci_high", "p_value"} <= set(data["placebo_effect"])
     assert not list(tmp_path.glob(".model_summary.*"))
 
 

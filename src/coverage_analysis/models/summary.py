@@ -1,13 +1,22 @@
 """``model_summary.json``: every model the reports read, in one file.
 
+Layout: the applications model's ``to_dict()`` at the top level (so the file
+reads like :class:`~coverage_analysis.models.CoverageModelResult`:
+``coverage_effect``, ``placebo_effect``, ``effect_unit``, ...), then one entry
+per outcome (``applications``, ``amount_kzt``) with ``status``, the model's
+fields and its ``channels``, ``districts`` and ``diagnostics``, then
+``cross_section`` per outcome, ``n_boot``, ``seed`` and ``seconds``. A model
+that cannot be fitted has ``status: error`` and the reason.
+
 >>> import tempfile, json
 >>> from pathlib import Path
 >>> from coverage_analysis.models.simulate import simulate_panel
 >>> tmp = Path(tempfile.mkdtemp())
 >>> simulate_panel("null", seed=0).to_parquet(tmp / "panel.parquet")
 >>> path = write_model_summary(tmp, n_boot=99)
->>> sorted(json.loads(path.read_text())["models"])
-['amount_kzt', 'applications']
+>>> data = json.loads(path.read_text())
+>>> data["applications"]["status"], data["amount_kzt"]["status"], "coverage_effect" in data
+('ok', 'ok', True)
 """
 
 from __future__ import annotations
@@ -101,9 +110,14 @@ def model_summary(
         )
         entry["diagnostics"] = _section("diagnostics", lambda r=res: diagnostics(panel, r))
         models[outcome] = entry
+    top: dict[str, Any] = {}
+    apps = models.get("applications", {})
+    if apps.get("status") == "ok":
+        top = {k: v for k, v in apps.items() if k not in ("channels", "districts", "diagnostics")}
     return _jsonable(
         {
-            "models": models,
+            **top,
+            **models,
             "cross_section": {
                 o: _section("cross_section", cross_section, panel, o)
                 for o in OUTCOMES
