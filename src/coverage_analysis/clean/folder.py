@@ -179,6 +179,7 @@ class _Run:
         self.sheets: list[SheetOutcome] = []
         self.unreadable: list[dict[str, str]] = []
         self.titles: dict[int, str] = {}
+        self.header_parts: set[str] = set()
 
     def file_problem(self, rel: str, reason: str, sheet: str = "", scope: str = "file") -> None:
         where = rel + (f" [sheet {sheet}]" if sheet else "")
@@ -248,6 +249,7 @@ class _Run:
         frame, rows = sheet.data(header.data_start, len(header.names))
         sid = len(self.sheets)
         self.titles[sid] = header.title
+        self.header_parts.update(str(p) for parts in header.parts for p in parts)
         rownum = next((c.index for c in columns if c.field == "rownum"), None)
         status = classify_rows(frame, rownum_col=rownum, key_col=ctx.column_of("district"))
         data = status == ""
@@ -732,7 +734,9 @@ def _report(
         files.setdefault(u["file"], {"sheets": []}).update(
             {"status": "unreadable", "reason": u["reason"]}
         )
-    unused = {}
+    unused: dict[str, list[list[str]]] = {
+        "headers": run.vocab.unused(run.header_parts) if run.sheets else []
+    }
     for name in ("channel", "language", "format", "platform"):
         try:
             unused[name] = [list(e) for e in parsers.vocabulary(name).unused()]

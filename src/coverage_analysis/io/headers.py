@@ -104,6 +104,26 @@ class HeaderVocabulary:
                     best = (len(v), f)
         return best[1] if best else None
 
+    def unused(self, headers: Iterable[object]) -> list[list[str]]:
+        """``[kind, field, variant]`` entries that match none of ``headers``
+        (to prune or review the vocabulary).
+
+        >>> [kind, fld, v] = HeaderVocabulary({"k": {"f": ("дата", "date")}}).unused(["Дата"])[0]
+        >>> (kind, fld, v)
+        ('k', 'f', 'date')
+        """
+        keys = {header_key(h) for h in headers if h is not None}
+        out = []
+        for kind, fields in self.variants.items():
+            for fld, variants in fields.items():
+                for v in variants:
+                    hit = any(
+                        k == v or (k.startswith(v) and _BOUNDARY.match(k[len(v) :])) for k in keys
+                    )
+                    if not hit:
+                        out.append([kind, fld, v])
+        return out
+
 
 @lru_cache(maxsize=4)
 def _load_vocab(path: str) -> HeaderVocabulary:
