@@ -146,6 +146,10 @@ class CleaningResult:
         lines.append(
             f"rejects: {r['ledger_lines']} ledger lines in {self.processed_dir / REJECTS_FILE}"
         )
+        unused = {k: len(v) for k, v in r["unused_vocabulary"].items() if v}
+        if unused:
+            shown = ", ".join(f"{k} {n}" for k, n in unused.items())
+            lines.append(f"vocabulary entries never matched (see {REPORT_FILE}): {shown}")
         if not self.anything_read:
             lines.append("nothing could be read: no sheet of a known kind in the raw folder")
         return "\n".join(lines)
