@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from coverage_analysis.errors import DataNotFoundError, ParameterError
+from coverage_analysis.errors import CoverageAnalysisError, DataNotFoundError, ParameterError
 from coverage_analysis.models import (
     cross_section,
     diagnostics,
@@ -23,7 +23,7 @@ from coverage_analysis.models import (
 )
 from coverage_analysis.models._data import prepare_panel
 from coverage_analysis.models.channels import holm
-from coverage_analysis.models.coverage import make_design
+from coverage_analysis.models.coverage import InsufficientDataError, make_design
 
 #: Bootstrap draws in the tests: enough for 5% decisions, fast.
 N_BOOT = 199
@@ -265,3 +265,18 @@ def test__fit_coverage_model__decay_search_adjusts_p_value_and_cut_panel_start()
     full_late = fit_coverage_model(panel, decay=DECAY, n_boot=N_BOOT)
     assert cut.n_months == 22 - 1  # the first month's carry-over (weight 0.4) is unknown
     assert cut.n_obs < full_late.n_obs
+
+
+def test__fit_coverage_model__short_panels_fall_back_or_fail_clearly():
+    panel = simulate_panel("effect", seed=14)
+    half_year = panel[
+        panel["month"].between(pd.Timestamp("2016-01-01"), pd.Timestamp("2016-06-01"))
+    ]
+    res = fit_coverage_model(half_year, n_boot=N_BOOT)
+    assert res.decay == 0.4 and res.decay_search == []
+    assert any("Decay not chosen from the data" in w for w in res.warnings)
+    json.dumps(res.to_dict(), allow_nan=False)
+    quarter = panel[panel["month"].between(pd.Timestamp("2016-01-01"), pd.Timestamp("2016-03-01"))]
+    with pytest.raises(InsufficientDataError, match="not enough data"):
+        fit_coverage_model(quarter, n_boot=N_BOOT)
+    assert issubclass(InsufficientDataError, CoverageAnalysisError)

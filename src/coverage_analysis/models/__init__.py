@@ -13,6 +13,8 @@ Public API:
 - :func:`write_model_summary` (the ``coverage-analysis model`` command),
   :func:`model_summary`, :func:`load_panel`.
 - :func:`simulate_panel`: simulated panels with a known truth.
+- :class:`InsufficientDataError`: too few usable district-months (a
+  :class:`~coverage_analysis.errors.CoverageAnalysisError`).
 - :func:`adstock`, :func:`coverage_index`, :func:`grouped_coverage_index`.
 
 >>> from coverage_analysis.models import fit_coverage_model, simulate_panel
@@ -22,7 +24,11 @@ Public API:
 
 from coverage_analysis.models.adstock import adstock, coverage_index, grouped_coverage_index
 from coverage_analysis.models.channels import ChannelModelResult, fit_channel_models
-from coverage_analysis.models.coverage import CoverageModelResult, fit_coverage_model
+from coverage_analysis.models.coverage import (
+    CoverageModelResult,
+    InsufficientDataError,
+    fit_coverage_model,
+)
 from coverage_analysis.models.diagnostics import diagnostics
 from coverage_analysis.models.districts import cross_section, district_effects, what_if
 from coverage_analysis.models.simulate import simulate_panel
@@ -31,6 +37,7 @@ from coverage_analysis.models.summary import load_panel, model_summary, write_mo
 __all__ = [
     "ChannelModelResult",
     "CoverageModelResult",
+    "InsufficientDataError",
     "adstock",
     "coverage_index",
     "cross_section",

@@ -110,7 +110,8 @@ class PreparedPanel:
         _g, t = ok.shape
         for k in range(1, lags):
             shifted = np.zeros_like(ok) if not self.starts_at_campaign else np.ones_like(ok)
-            shifted[:, k:] = self.reported[:, : t - k]
+            if k < t:
+                shifted[:, k:] = self.reported[:, : t - k]
             ok &= shifted
         return ok
 

@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from coverage_analysis.domain import PER_RESIDENTS
+from coverage_analysis.errors import CoverageAnalysisError
 from coverage_analysis.models import _ppml
 from coverage_analysis.models._data import (
     CARRYOVER_UNKNOWN_WEIGHT,
@@ -67,6 +68,13 @@ DECAY_GRID: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8)
 N_ORIGINS = 16
 #: A fold needs at least this many earlier months to fit on.
 MIN_TRAIN_MONTHS = 12
+#: Decay used when the panel is too short for the search (a pre-set middle of
+#: the grid: a material keeps 40% of its weight the next month).
+FALLBACK_DECAY = 0.4
+#: Fewest district-months, districts and months the model is fitted on.
+MIN_MODEL_OBS = 30
+MIN_MODEL_CLUSTERS = 3
+MIN_MODEL_MONTHS = 3
 #: Default bootstrap draws (Webb weights; p-value resolution 1/1000).
 DEFAULT_N_BOOT = 999
 #: Default seed of the bootstrap weights.
@@ -155,7 +163,12 @@ def percent(beta: float) -> float:
     >>> round(percent(0.25), 2)
     18.92
     """
-    return 100.0 * math.expm1(beta * LN2) if math.isfinite(beta) else beta
+    if not math.isfinite(beta):
+        return beta
+    try:
+        return 100.0 * math.expm1(beta * LN2)
+    except OverflowError:
+        return math.inf
 
 
 @dataclass
@@ -393,12 +406,16 @@ def search_decay(
 
     All decays are scored on the same rows (those whose carry-over is known
     at the largest decay), so the scores are comparable. Ties go to the
-    smaller decay.
+    smaller decay. With fewer than ``MIN_TRAIN_MONTHS + 1`` usable months
+    there is nothing to score: returns ``FALLBACK_DECAY`` and an empty table.
     """
     grid = sorted(grid)
     rows = prep.usable(max(grid))
     month_cols = np.nonzero(rows.any(axis=0))[0]
-    origins = [int(o) for o in month_cols[-N_ORIGINS:] if o >= MIN_TRAIN_MONTHS]
+    origins = [int(o) for k, o in enumerate(month_cols) if k >= MIN_TRAIN_MONTHS][-N_ORIGINS:]
+    if not origins:
+        log.info("too few months for the out-of-sample decay search; decay %g", FALLBACK_DECAY)
+        return FALLBACK_DECAY, []
     y_all = prep.y[rows]
     y_scale = 1.0 if prep.outcome == "applications" else float(np.mean(y_all) or 1.0)
     table = []
@@ -461,6 +478,21 @@ def selection_adjustment(
     }
 
 
+class InsufficientDataError(CoverageAnalysisError, ValueError):
+    """The panel has too few usable district-months for the model."""
+
+
+def _check_enough(des: Design, outcome: str) -> None:
+    keep = _ppml.separated_rows(des.y, des.d, des.m) if len(des.y) else np.zeros(0, bool)
+    n, g, t = int(keep.sum()), len(np.unique(des.d[keep])), len(np.unique(des.m[keep]))
+    if n < MIN_MODEL_OBS or g < MIN_MODEL_CLUSTERS or t < MIN_MODEL_MONTHS:
+        raise InsufficientDataError(
+            f"not enough data for the {outcome} model: {n} usable district-months in {g} "
+            f"districts and {t} months (need {MIN_MODEL_OBS}, {MIN_MODEL_CLUSTERS} and "
+            f"{MIN_MODEL_MONTHS}; unreported months and their carry-over are not usable)"
+        )
+
+
 def fit_coverage_model(
     panel: pd.DataFrame,
     outcome: str = "applications",
@@ -483,12 +515,17 @@ def fit_coverage_model(
     if decay is None:
         chosen, table = search_decay(prep, decay_grid)
         selected_by = (
+            f"pre-set {FALLBACK_DECAY:g}: too few months (< {MIN_TRAIN_MONTHS + 1} with known "
+            "carry-over) for the out-of-sample search"
+        )
+    if decay is None and table:
+        selected_by = (
             f"rolling-origin out-of-sample fit over the last {N_ORIGINS} months: multinomial "
             "log-likelihood of each month's split of the outcome across districts given the "
             "month total (month effects cancel; each month weighs equally), fit on all earlier "
             "months"
         )
-    else:
+    elif decay is not None:
         if not 0.0 <= decay < 1.0:
             raise ValueError(f"decay must be in [0, 1), got {decay}")
         chosen, table, selected_by = float(decay), [], "given by the caller"
@@ -496,6 +533,7 @@ def fit_coverage_model(
     index = prep.index(chosen)
     rows = prep.usable(chosen)
     des = make_design(prep, [index], rows)
+    _check_enough(des, outcome)
     fit = _ppml.fit_ppml_fe(des.y, des.x, des.d, des.m, des.offset)
     n_used = int(fit.keep.sum())
     clusters = np.unique(des.d[fit.keep])
@@ -525,6 +563,10 @@ def fit_coverage_model(
         warnings.append("The model fit did not converge; treat the estimate with suspicion.")
     if table and chosen in (min(decay_grid), max(decay_grid)) and chosen > 0:
         warnings.append(f"The chosen decay {chosen:g} is at the edge of the search grid.")
+    if decay is None and not table:
+        warnings.append(f"Decay not chosen from the data: {selected_by}.")
+    if not (math.isfinite(main.ci_low) and math.isfinite(main.ci_high)):
+        warnings.append("The interval is unbounded: the data cannot pin the slope down.")
 
     # overdispersion (Pearson chi2 / df and the NB2 moment estimate)
     keep = fit.keep
@@ -567,14 +609,17 @@ def fit_coverage_model(
                     "n": int(sel.sum()),
                 }
             )
+    with np.errstate(invalid="ignore", over="ignore"):
+        band_lo = np.exp(np.minimum(main.ci_low * grid_c, main.ci_high * grid_c))
+        band_hi = np.exp(np.maximum(main.ci_low * grid_c, main.ci_high * grid_c))
     fitted_relation = {
         "x_label": "coverage index: log2(1 + carry-over materials per 10,000 residents)",
         "y_label": f"expected {what} relative to no coverage (same district and month)",
         "coverage_index": grid_c,
         "materials_per_10k_carryover": 2.0**grid_c - 1.0,
         "relative_expected": np.exp(main.beta * grid_c),
-        "ci_low": np.exp(np.minimum(main.ci_low * grid_c, main.ci_high * grid_c)),
-        "ci_high": np.exp(np.maximum(main.ci_low * grid_c, main.ci_high * grid_c)),
+        "ci_low": band_lo,
+        "ci_high": band_hi,
         "binned_points": points,
     }
 
