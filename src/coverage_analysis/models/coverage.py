@@ -623,7 +623,6 @@ def fit_coverage_model(
         "binned_points": points,
     }
 
-    g_all = int((~np.isnan(prep.y)).sum())
     dropped = {
         "outcome_missing": int(np.isnan(prep.y).sum()),
         "coverage_unreported": int((~prep.reported & ~np.isnan(prep.y)).sum()),
@@ -659,7 +658,6 @@ def fit_coverage_model(
     }
     seconds = time.perf_counter() - started
     log.info("coverage model %s fitted in %.2f s", outcome, seconds)
-    _ = g_all
     return CoverageModelResult(
         outcome=outcome,
         coverage_effect=coverage_effect,
