@@ -76,7 +76,9 @@ def test__cli__panel_without_cleaned_tables_is_one_line(tmp_path: Path) -> None:
 
 
 def test__cli__report_refuses_an_unknown_district_before_running(tmp_path: Path) -> None:
-    proc = run("report", "--processed", tmp_path, "--out", tmp_path / "out", "--district", "atlantis")
+    proc = run(
+        "report", "--processed", tmp_path, "--out", tmp_path / "out", "--district", "atlantis"
+    )
     assert_one_line_error(proc)
     assert "atlantis" in proc.stderr
     assert not (tmp_path / "out" / "manifest.json").exists()

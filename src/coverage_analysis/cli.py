@@ -108,11 +108,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--processed", help="cleaned tables folder (default data/processed)")
     p.add_argument("--out", help="reports folder (default reports)")
     p.add_argument("--figures", help="figures folder (default figures)")
-    p.add_argument("--district", action="append", metavar="ID", help="district id (repeatable); default all")
+    p.add_argument(
+        "--district", action="append", metavar="ID", help="district id (repeatable); default all"
+    )
     p.add_argument("--jobs", type=int, default=2, help="parallel notebook workers (default 2)")
     p.add_argument("--lang", choices=("en", "ru"), default="en", help="report language")
     p.add_argument("--format", default="html,pdf", help="comma-separated: html,pdf")
-    p.add_argument("--start-month", default=None, help="first month YYYY-MM (default campaign start)")
+    p.add_argument(
+        "--start-month", default=None, help="first month YYYY-MM (default campaign start)"
+    )
     p.add_argument("--end-month", default=None, help="last month YYYY-MM (default campaign end)")
     p.set_defaults(func=_cmd_report)
     return parser

@@ -58,7 +58,9 @@ def project_root() -> Path:
         return Path(env).expanduser().resolve()
     cwd = Path.cwd().resolve()
     for folder in (cwd, *cwd.parents):
-        if (folder / "pyproject.toml").is_file() and (folder / "src" / "coverage_analysis").is_dir():
+        if (folder / "pyproject.toml").is_file() and (
+            folder / "src" / "coverage_analysis"
+        ).is_dir():
             return folder
     return cwd
 
