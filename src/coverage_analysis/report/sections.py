@@ -116,8 +116,14 @@ TEXT: dict[str, dict[str, str]] = {
         "wi_diff": "Difference (95% interval)",
         "whatif": "What if: the region's typical coverage",
         "whatif_text": "Had {name} published at the region's median coverage per 10,000 "
-        "residents, the model associates that with about {delta} applications ({pct}) over the "
-        "period. A model-based scenario, not a promise.",
+        "residents, the model associates that with a change of about {delta} applications "
+        "({pct}) over the period. A model-based scenario, not a promise.",
+        "model_unit": "percent change in expected applications for a doubling of (1 + carry-over "
+        "materials per 10,000 residents)",
+        "model_method": "Poisson quasi-likelihood regression (PPML) with district and month "
+        "effects and population as exposure",
+        "model_ci": "wild cluster bootstrap by district (Webb weights)",
+        "model_caveat": "observational data: associated with, never caused by.",
         "quality": "Data quality",
         "unreported": "Months without any registry (unknown, not zero): {n} of {total}: {months}.",
         "rejects_n": "Rows rejected while cleaning that concern this district: {n}.",
@@ -204,8 +210,15 @@ TEXT: dict[str, dict[str, str]] = {
         "wi_diff": "Разница (95% интервал)",
         "whatif": "Что если: типичный для области уровень освещения",
         "whatif_text": "Если бы {name} публиковал материалы на уровне медианы области на 10 000 "
-        "жителей, модель связывает это примерно с {delta} заявлениями ({pct}) за период. Это "
-        "модельный сценарий, а не обещание.",
+        "жителей, модель связывает это с изменением числа заявлений примерно на {delta} ({pct}) "
+        "за период. Это модельный сценарий, а не обещание.",
+        "model_unit": "процентное изменение ожидаемого числа заявлений при удвоении (1 + "
+        "материалов с последействием на 10 000 жителей)",
+        "model_method": "пуассоновская квазиправдоподобная регрессия (PPML) с эффектами района и "
+        "месяца и численностью населения как экспозицией",
+        "model_ci": "дикий кластерный бутстреп по районам (веса Уэбба)",
+        "model_caveat": "данные наблюдательные: речь о связи, а не о причинно-следственном "
+        "влиянии.",
         "quality": "Качество данных",
         "unreported": "Месяцы без реестра (неизвестно, а не ноль): {n} из {total}: {months}.",
         "rejects_n": "Отклонённых при очистке строк, относящихся к району: {n}.",
@@ -978,6 +991,8 @@ def model_section(ctx: ReportContext, district_id: str | None = None) -> Section
         sec.parts.append(unavailable("the model result has no coverage_effect", lang))
         return sec
     unit = _find(data, "effect_unit", "unit", "coverage_unit", default="model scale")
+    if lang != "en":  # the model describes itself in English; the report language wins
+        unit = TEXT[lang]["model_unit"]
     sec.parts.append(
         para(
             text(
@@ -1014,8 +1029,11 @@ def model_section(ctx: ReportContext, district_id: str | None = None) -> Section
     )
     ci = _find(data, "ci_method", "inference", "se_method", default="as reported by the model")
     method, ci = str(method).rstrip(". "), str(ci).rstrip(". ")
-    sec.parts.append(para(text("method", lang, method=method, ci=ci), "ca-muted"))
     caveat = _find(data, "caveat")
+    if lang != "en":
+        method, ci = TEXT[lang]["model_method"], TEXT[lang]["model_ci"]
+        caveat = TEXT[lang]["model_caveat"]
+    sec.parts.append(para(text("method", lang, method=method, ci=ci), "ca-muted"))
     if caveat:
         sec.parts.append(para(text("caveat", lang, caveat=caveat), "ca-muted"))
     for warning in data.get("warnings") or []:
