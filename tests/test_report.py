@@ -12,7 +12,14 @@ import pypdf
 import pytest
 
 from coverage_analysis.errors import ParameterError
-from coverage_analysis.report import Manifest, ReportEntry, run_reports, validate_params
+from coverage_analysis.report import (
+    Manifest,
+    ReportEntry,
+    load_context,
+    run_reports,
+    sections,
+    validate_params,
+)
 from coverage_analysis.report.export import neutralise_frame, notebook_html, write_csv
 from coverage_analysis.report.sections import TEXT, table_html
 
@@ -173,6 +180,26 @@ def test__csv_export__neutralises_formula_cells(tmp_path: Path) -> None:
     ]
     path = write_csv(frame, tmp_path / "x.csv")
     assert pd.read_csv(path, encoding="utf-8-sig")["value"].str.startswith("'").sum() == 4
+
+
+def test__sections__say_model_not_available_with_the_reason(tmp_path: Path) -> None:
+    pubs = pd.DataFrame(
+        {
+            "district_id": ["ayagoz", "semey"],
+            "month": pd.to_datetime(["2016-01-01", "2016-02-01"]),
+            "channel": ["print", "tv"],
+            "source_file": ["a.xlsx", "a.xlsx"],
+            "source_sheet": ["Лист1", "Лист1"],
+        }
+    )
+    pubs.to_parquet(tmp_path / "publications.parquet")
+    ctx = load_context(tmp_path, lang="en")
+    html = sections.model_section(ctx, "ayagoz")._repr_html_()
+    assert "Model not available: " in html
+    assert "Not available" in sections.whatif_section(ctx, "ayagoz")._repr_html_()
+    assert "Ayagoz" in sections.header(ctx, "district", "ayagoz")._repr_html_()
+    with pytest.raises(ParameterError):
+        sections.header(ctx, "district", "nowhere")
 
 
 def test__texts__complete_in_english_and_russian() -> None:

@@ -63,6 +63,7 @@ TEXT: dict[str, dict[str, str]] = {
         "the package's generated sample, not from real registries.",
         "period": "Period: {start} to {end}. Data folder: {folder}.",
         "not_available": "Not available: {reason}",
+        "model_unavailable": "Model not available: {reason}",
         "headline": "Headline numbers",
         "materials": "Materials",
         "per_10k": "Materials per 10,000 residents",
@@ -157,6 +158,7 @@ TEXT: dict[str, dict[str, str]] = {
         "получены из сгенерированного примера, а не из реальных реестров.",
         "period": "Период: с {start} по {end}. Папка данных: {folder}.",
         "not_available": "Нет данных: {reason}",
+        "model_unavailable": "Модель недоступна: {reason}",
         "headline": "Основные показатели",
         "materials": "Материалы",
         "per_10k": "Материалов на 10 000 жителей",
@@ -983,7 +985,9 @@ def model_section(ctx: ReportContext, district_id: str | None = None) -> Section
     sec = Section(text("model", lang))
     data, reason = _model_source(ctx)
     if data is None:
-        sec.parts.append(unavailable(reason, lang))
+        sec.parts.append(
+            f"<div class='ca-unavailable'>{text('model_unavailable', lang, reason=reason)}</div>"
+        )
         return sec
     cov = _effect(ctx.model, "coverage_effect") or _effect(data, "coverage_effect")
     pla = _effect(ctx.model, "placebo_effect") or _effect(data, "placebo_effect")
