@@ -5,7 +5,9 @@ of each scenario of :func:`coverage_analysis.models.simulate_panel`:
 
 - (a) ``null``: false-positive rate of the coverage effect (target <= 8%);
 - (b) ``reverse``: how often the placebo flags reverse causality (target: most);
-- (c) ``effect``: detection rate, bias and interval coverage of the true slope.
+- (c) ``effect``: detection rate, bias and interval coverage of the true slope,
+  at each true slope of ``--betas`` (a power curve: a small effect is hard to
+  see in 19 districts x 28 months, and the curve says how small).
 
 It also compares the naive pooled Poisson (no district or month effects) in
 (a), and times one full fit against a plain statsmodels GLM fit of the same
@@ -58,9 +60,10 @@ def naive_beta(panel: pd.DataFrame, decay: float) -> float:
     return float(fit.params[1])
 
 
-def one_run(args: tuple[str, int, int, float | None]) -> dict[str, float]:
-    scenario, seed, n_boot, decay = args
-    panel = simulate_panel(scenario, seed=SEED_OFFSET[scenario] + seed)
+def one_run(args: tuple[str, int, int, float | None, float]) -> dict[str, float]:
+    scenario, seed, n_boot, decay, beta = args
+    kwargs = {"beta": beta} if scenario == "effect" else {}
+    panel = simulate_panel(scenario, seed=SEED_OFFSET[scenario] + seed, **kwargs)
     res = fit_coverage_model(panel, n_boot=n_boot, seed=seed, decay=decay)
     e = res.coverage_effect
     out = {
@@ -116,26 +119,38 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="fix the decay instead of searching it (separates inference from selection)",
     )
+    parser.add_argument(
+        "--betas",
+        default=f"{DEFAULT_BETA},0.5,0.75",
+        help=f"true slopes of scenario (c), comma-separated (default {DEFAULT_BETA},0.5,0.75)",
+    )
     args = parser.parse_args(argv)
+    betas = [float(b) for b in args.betas.split(",") if b.strip()]
     logging.basicConfig(level=logging.WARNING)
 
     started = time.perf_counter()
     results: dict[str, pd.DataFrame] = {}
+    power: dict[float, pd.DataFrame] = {}
     with Pool(args.workers) as pool:
-        for scenario in ("null", "reverse", "effect"):
-            jobs = [(scenario, s, args.n_boot, args.decay) for s in range(args.n)]
+        for scenario in ("null", "reverse"):
+            jobs = [(scenario, s, args.n_boot, args.decay, 0.0) for s in range(args.n)]
             results[scenario] = pd.DataFrame(pool.map(one_run, jobs, chunksize=4))
+        for beta in betas:
+            jobs = [("effect", s, args.n_boot, args.decay, beta) for s in range(args.n)]
+            power[beta] = pd.DataFrame(pool.map(one_run, jobs, chunksize=4))
+    results["effect"] = power[betas[0]]
 
     def rate(x: pd.Series) -> str:
         k, n = int(x.sum()), len(x)
         se = np.sqrt(max(x.mean() * (1 - x.mean()), 1e-12) / n)
         return f"{x.mean():6.1%} ({k}/{n}, +-{1.96 * se:.1%})"
 
-    a, b, c = results["null"], results["reverse"], results["effect"]
+    a, b = results["null"], results["reverse"]
     print(f"Validation of fit_coverage_model on {args.n} simulated panels per scenario")
     print(
         f"(bootstrap draws {args.n_boot}, true decay {DEFAULT_DECAY}, true beta in (c) "
-        f"{DEFAULT_BETA}, decay {'searched' if args.decay is None else f'fixed at {args.decay:g}'})"
+        f"{', '.join(f'{x:g}' for x in betas)}, "
+        f"decay {'searched' if args.decay is None else f'fixed at {args.decay:g}'})"
     )
     print()
     print("(a) no effect, common drivers (size, district activity, calendar)")
@@ -156,22 +171,25 @@ def main(argv: list[str] | None = None) -> int:
         f"    significant AND placebo not flagged     {rate((b['p'] < ALPHA) & (b['placebo_flag'] == 0))}"
     )
     print(f"    mean beta (true 0)                      {b['beta'].mean():+.3f}")
-    print(f"(c) effect beta = {DEFAULT_BETA}")
-    print(f"    detection rate (p < {ALPHA})             {rate(c['p'] < ALPHA)}")
-    if args.decay is None:
-        print(f"    ... unadjusted for the decay search     {rate(c['p_fixed'] < ALPHA)}")
-    print(
-        f"    bias (mean beta - true)                 {c['beta'].mean() - DEFAULT_BETA:+.3f} (sd {c['beta'].std():.3f})"
-    )
-    cover = (c["lo"] <= DEFAULT_BETA) & (c["hi"] >= DEFAULT_BETA)
-    print(f"    interval covers true beta               {rate(cover)}")
-    near = (c["decay"] - DEFAULT_DECAY).abs() <= 0.2 + 1e-9
-    if near.any():
-        print(f"    ... when decay chosen within 0.2 of true {rate(cover[near])}")
+    for beta, c in power.items():
+        print(f"(c) effect beta = {beta:g} ({100 * (2**beta - 1):+.0f}% per doubling)")
         print(
-            f"    bias when decay within 0.2 of true      {c.loc[near, 'beta'].mean() - DEFAULT_BETA:+.3f}"
+            f"    detection rate (p < {ALPHA}, right sign)  {rate((c['p'] < ALPHA) & (c['beta'] > 0))}"
         )
-    print(f"    placebo flag rate                       {rate(c['placebo_flag'] > 0)}")
+        if args.decay is None:
+            print(f"    ... unadjusted for the decay search     {rate(c['p_fixed'] < ALPHA)}")
+        print(
+            f"    wrong sign and significant              {rate((c['p'] < ALPHA) & (c['beta'] < 0))}"
+        )
+        print(
+            f"    bias (mean beta - true)                 {c['beta'].mean() - beta:+.3f} (sd {c['beta'].std():.3f})"
+        )
+        cover = (c["lo"] <= beta) & (c["hi"] >= beta)
+        print(f"    interval covers true beta               {rate(cover)}")
+        near = (c["decay"] - DEFAULT_DECAY).abs() <= 0.2 + 1e-9
+        if near.any():
+            print(f"    ... when decay chosen within 0.2 of true {rate(cover[near])}")
+        print(f"    placebo flag rate                       {rate(c['placebo_flag'] > 0)}")
     for name, frame in results.items():
         counts = frame["decay"].value_counts().sort_index()
         print(
