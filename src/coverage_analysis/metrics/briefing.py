@@ -185,8 +185,9 @@ def akim_briefing(
 
 
 def briefing_table(briefing: dict) -> pd.DataFrame:
-    """The briefing's numbers as a two-column frame (``item``, ``value``), labelled in the
-    briefing's language; gaps are listed after the numbers.
+    """The briefing's numbers as a frame (``item``, ``value``, ``key``), labelled in the
+    briefing's language; gaps are listed after the numbers. ``key`` names the number
+    (``"plan.fulfilment"``, ``"gap"``) so that a report can format it.
 
     >>> b = {"lang": "en", "applications": {"cumulative": 10, "last_month": 6}, "gaps": [
     ...     {"message": "no targeted articles"}]}
@@ -199,10 +200,12 @@ def briefing_table(briefing: dict) -> pd.DataFrame:
     for key, label in labels.items():
         section, field = key.split(".")
         if section in briefing and field in briefing[section]:
-            rows.append({"item": label, "value": briefing[section][field]})
+            rows.append({"item": label, "value": briefing[section][field], "key": key})
     gap_label = "Недоработка" if lang == "ru" else "Gap"
-    rows += [{"item": gap_label, "value": g["message"]} for g in briefing.get("gaps", [])]
-    return pd.DataFrame(rows, columns=["item", "value"])
+    rows += [
+        {"item": gap_label, "value": g["message"], "key": "gap"} for g in briefing.get("gaps", [])
+    ]
+    return pd.DataFrame(rows, columns=["item", "value", "key"])
 
 
 __all__ = ["akim_briefing", "briefing_table"]

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from coverage_analysis import domain, figures
+from coverage_analysis.errors import CoverageAnalysisError
 from coverage_analysis.reference import load_districts
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,8 @@ TEXT: dict[str, dict[str, str]] = {
         "amount_verdict_none": "No clear association of coverage with the amounts at the 5% level.",
         "amount_verdict_placebo": "Warning: future coverage also 'predicts' the amounts; the "
         "association is not evidence of coverage driving them.",
-        "amount_text": "The same model for the amount legalized (tenge): {est}% per doubling of "
-        "coverage, 95% interval {lo}% to {hi}%, p = {p}; placebo p = {pp}.",
+        "amount_text": "The same model for the amount legalized (tenge): {est} per doubling of "
+        "coverage, 95% interval {lo} to {hi}, p = {p}; placebo p = {pp}.",
         "headline": "Headline numbers",
         "materials": "Materials",
         "per_10k": "Materials per 10,000 residents",
@@ -87,6 +88,15 @@ TEXT: dict[str, dict[str, str]] = {
         "ranking": "Rating among districts",
         "rank_text": "{name} ranks {rank} of {n} districts in the coverage rating.",
         "sensitivity": "Under other weightings of the rating its rank ranges over {ranks}.",
+        "sensitivity_fixed": "Under other weightings of the rating its rank stays {ranks}.",
+        "own_effect": "This district's own series: {est} per doubling (95% interval {lo} to "
+        "{hi}), against {pooled} for all districts pooled. Few months: read it as a check, "
+        "not a finding.",
+        "own_effect_none": "This district's own series: {reason}. The pooled estimate above "
+        "applies.",
+        "briefing": "Akim briefing as of {month}",
+        "briefing_text": "What the akim is asked to report: applications, amounts, materials and "
+        "reach, plan fulfilment, rank and gaps.",
         "heatmap": "Channels per 10,000 residents",
         "calendar": "Monthly coverage and the campaign calendar",
         "map": "Map of district centres",
@@ -174,8 +184,8 @@ TEXT: dict[str, dict[str, str]] = {
         "amount_verdict_none": "Явной связи освещения с суммами на уровне 5% нет.",
         "amount_verdict_placebo": "Внимание: будущее освещение тоже «предсказывает» суммы; связь не "
         "свидетельствует о влиянии освещения.",
-        "amount_text": "Та же модель для легализованной суммы (тенге): {est}% при удвоении "
-        "освещения, 95% интервал от {lo}% до {hi}%, p = {p}; плацебо p = {pp}.",
+        "amount_text": "Та же модель для легализованной суммы (тенге): {est} при удвоении "
+        "освещения, 95% интервал от {lo} до {hi}, p = {p}; плацебо p = {pp}.",
         "headline": "Основные показатели",
         "materials": "Материалы",
         "per_10k": "Материалов на 10 000 жителей",
@@ -190,6 +200,14 @@ TEXT: dict[str, dict[str, str]] = {
         "ranking": "Место среди районов",
         "rank_text": "{name}: {rank} место из {n} в рейтинге освещения.",
         "sensitivity": "При других весах рейтинга место меняется в пределах {ranks}.",
+        "sensitivity_fixed": "При других весах рейтинга место не меняется: {ranks}.",
+        "own_effect": "Собственный ряд района: {est} на удвоение (95% интервал от {lo} до "
+        "{hi}) против {pooled} по всем районам вместе. Месяцев мало: это проверка, а не "
+        "вывод.",
+        "own_effect_none": "Собственный ряд района: {reason}. Действует общая оценка выше.",
+        "briefing": "Справка для брифинга акима на {month}",
+        "briefing_text": "Что аким должен доложить: заявления, суммы, материалы и охват, "
+        "выполнение плана, место в рейтинге и недоработки.",
         "heatmap": "Каналы на 10 000 жителей",
         "calendar": "Освещение по месяцам и календарь кампании",
         "map": "Карта центров районов",
@@ -365,6 +383,18 @@ def _fmt(value: object, digits: int = 2) -> str:
     if math.isnan(number):
         return "—"
     return f"{number:,.{digits}f}"
+
+
+def _pct(value: object) -> str:
+    """A signed percent for text, ``—`` for missing or unbounded.
+
+    >>> _pct(30.172), _pct(-3.86), _pct(None)
+    ('+30.2%', '-3.9%', '—')
+    """
+    text_value = _fmt(value, 1)
+    if text_value == "—" or text_value in ("inf", "-inf"):
+        return "—"
+    return text_value + "%" if text_value.startswith("-") else "+" + text_value + "%"
 
 
 # --------------------------------------------------------------------------------------------
@@ -1036,10 +1066,10 @@ def model_section(ctx: ReportContext, district_id: str | None = None) -> Section
             text(
                 "estimate_text",
                 lang,
-                est=_fmt(cov.get("estimate"), 3),
+                est=_pct(cov.get("estimate")),
                 unit=unit,
-                lo=_fmt(cov.get("ci_low"), 3),
-                hi=_fmt(cov.get("ci_high"), 3),
+                lo=_pct(cov.get("ci_low")),
+                hi=_pct(cov.get("ci_high")),
                 p=_fmt(cov.get("p_value"), 3),
             )
         )
@@ -1050,9 +1080,9 @@ def model_section(ctx: ReportContext, district_id: str | None = None) -> Section
                 text(
                     "placebo_text",
                     lang,
-                    est=_fmt(pla.get("estimate"), 3),
-                    lo=_fmt(pla.get("ci_low"), 3),
-                    hi=_fmt(pla.get("ci_high"), 3),
+                    est=_pct(pla.get("estimate")),
+                    lo=_pct(pla.get("ci_low")),
+                    hi=_pct(pla.get("ci_high")),
                     p=_fmt(pla.get("p_value"), 3),
                 )
             )
@@ -1104,9 +1134,9 @@ def model_section(ctx: ReportContext, district_id: str | None = None) -> Section
                 text(
                     "amount_text",
                     lang,
-                    est=_fmt(a_cov.get("estimate"), 1),
-                    lo=_fmt(a_cov.get("ci_low"), 1),
-                    hi=_fmt(a_cov.get("ci_high"), 1),
+                    est=_pct(a_cov.get("estimate")),
+                    lo=_pct(a_cov.get("ci_low")),
+                    hi=_pct(a_cov.get("ci_high")),
                     p=_fmt(a_cov.get("p_value"), 3),
                     pp=_fmt(a_pla.get("p_value"), 3),
                 )
@@ -1139,7 +1169,34 @@ def model_section(ctx: ReportContext, district_id: str | None = None) -> Section
             xlabel=TEXT[lang]["effect_beta"],
         )
         sec.parts.append(figure_html(ax, "region_forest", ctx.figures_dir))
+    if district_id is not None:
+        sec.parts.append(_own_effect_paragraph(ctx, district_id, cov))
     return sec
+
+
+def _own_effect_paragraph(ctx: ReportContext, district_id: str, pooled: dict) -> str:
+    """District: its own time-series association beside the pooled estimate, or why there
+    is none ("not enough data")."""
+    lang = ctx.lang
+    effects = ctx.extras.get("district_effects")
+    if not isinstance(effects, pd.DataFrame) or "district_id" not in effects:
+        reason = ctx.problems.get("district_effects", "not computed")
+        return para(text("own_effect_none", lang, reason=html.escape(str(reason))), "ca-muted")
+    row = effects.loc[effects["district_id"] == district_id]
+    if row.empty or str(row.iloc[0].get("status", "ok")) != "ok":
+        reason = "not enough data" if row.empty else str(row.iloc[0]["status"])
+        return para(text("own_effect_none", lang, reason=html.escape(reason)), "ca-muted")
+    one = row.iloc[0]
+    return para(
+        text(
+            "own_effect",
+            lang,
+            est=_pct(one.get("estimate")),
+            lo=_pct(one.get("ci_low")),
+            hi=_pct(one.get("ci_high")),
+            pooled=_pct(pooled.get("estimate")),
+        )
+    )
 
 
 def data_quality_section(ctx: ReportContext, district_id: str | None = None) -> Section:
@@ -1323,7 +1380,9 @@ def ranking_section(ctx: ReportContext, district_id: str) -> Section:
     one = s.loc[s["district_id"] == district_id].iloc[0]
     rank = "—" if pd.isna(one["rank"]) else int(one["rank"])
     sec.parts.append(para(text("rank_text", lang, name=ctx.name(district_id), rank=rank, n=len(s))))
-    sec.parts.append(para(text("sensitivity", lang, ranks=_rank_range(one))))
+    fixed = one.get("rank_min") == one.get("rank_max")
+    key = "sensitivity_fixed" if fixed else "sensitivity"
+    sec.parts.append(para(text(key, lang, ranks=_rank_range(one))))
     peers = similar_districts(s, district_id)
     sec.parts.append(f"<h3>{text('similar', lang)}</h3>")
     sec.parts.append(
@@ -1347,6 +1406,55 @@ def ranking_section(ctx: ReportContext, district_id: str) -> Section:
         bars, lang=lang, synthetic=ctx.synthetic, highlight=ctx.name(district_id)
     )
     sec.parts.append(figure_html(ax, f"district_{district_id}_ranking", ctx.figures_dir))
+    return sec
+
+
+def _briefing_value(key: str, value: object) -> str:
+    """One briefing number as text: shares as percent, amounts and counts as whole numbers.
+
+    >>> _briefing_value("plan.fulfilment", 0.104), _briefing_value("reach.cumulative", None)
+    ('10%', '—')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, str):
+        return value  # escaped by table_html
+    if key.startswith("plan.fulfilment"):
+        return f"{float(value):.0%}"
+    if key in ("materials.per_10k", "rating.score"):
+        return _fmt(value, 1)
+    return _fmt(value, 0)
+
+
+def briefing_section(ctx: ReportContext, district_id: str) -> Section:
+    """District: the akim briefing table as of the period's last month
+    (:func:`coverage_analysis.metrics.akim_briefing`)."""
+    lang = ctx.lang
+    as_of = ctx.months[-1].strftime("%Y-%m")
+    sec = Section(text("briefing", lang, month=as_of))
+    reason = _need(ctx, "tables")
+    if reason:
+        sec.parts.append(unavailable(reason, lang))
+        return sec
+    from coverage_analysis.metrics import akim_briefing, briefing_table
+
+    try:
+        briefing = akim_briefing(
+            ctx.tables, district_id, as_of, lang=lang, start_month=ctx.months[0]
+        )
+    except CoverageAnalysisError as exc:
+        sec.parts.append(unavailable(exc, lang))
+        return sec
+    sec.parts.append(para(text("briefing_text", lang), "ca-muted"))
+    table = briefing_table(briefing)
+    table["value"] = [
+        _briefing_value(k, v) for k, v in zip(table["key"], table["value"], strict=True)
+    ]
+    table = table.drop(columns="key")
+    heads = ("Показатель", "Значение") if lang == "ru" else ("Item", "Value")
+    sec.parts.append(
+        table_html(table.rename(columns=dict(zip(("item", "value"), heads, strict=True))))
+    )
     return sec
 
 
@@ -1558,6 +1666,7 @@ def district_report(ctx: ReportContext, district_id: str) -> Sections:
             header(ctx, "district", district_id),
             headline_section(ctx, district_id),
             gaps_section(ctx, district_id),
+            briefing_section(ctx, district_id),
             plan_section(ctx, district_id),
             ranking_section(ctx, district_id),
             calendar_section(ctx, district_id),
