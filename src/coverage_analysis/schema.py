@@ -35,6 +35,22 @@ from coverage_analysis.domain import (
 )
 from coverage_analysis.errors import SchemaError
 
+#: File name of each cleaned table in the processed folder (outputs.md).
+TABLE_FILES: dict[str, str] = {
+    "publications": "publications.parquet",
+    "legalization": "legalization.parquet",
+    "media_plan": "media_plan.parquet",
+    "social_reach": "social_reach.parquet",
+    "population": "population.parquet",
+    "registry_coverage": "registry_coverage.parquet",
+}
+#: Ledger of rejected rows, cells, columns, sheets and files.
+REJECTS_FILE = "rejects.csv"
+#: Duplicates dropped while cleaning, with both sources.
+DUPLICATES_FILE = "duplicates.csv"
+#: Per-sheet row accounting of the cleaning run.
+CLEANING_REPORT_FILE = "cleaning_report.json"
+
 #: How many offending values a failure message shows.
 EXAMPLES_SHOWN = 3
 

@@ -23,22 +23,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from coverage_analysis.errors import DataNotFoundError, InputFileError
+from coverage_analysis.schema import CLEANING_REPORT_FILE, REJECTS_FILE, TABLE_FILES
 
 log = logging.getLogger(__name__)
 
-#: File name of each cleaned table kind in the processed folder (outputs.md).
-TABLE_FILES: dict[str, str] = {
-    "publications": "publications.parquet",
-    "legalization": "legalization.parquet",
-    "media_plan": "media_plan.parquet",
-    "social_reach": "social_reach.parquet",
-    "population": "population.parquet",
-    "registry_coverage": "registry_coverage.parquet",
-}
-#: Ledger of rejected rows and cells (read when present, never required).
-REJECTS_FILE = "rejects.csv"
-#: Per-sheet row accounting of the cleaning run (read when present).
-CLEANING_REPORT_FILE = "cleaning_report.json"
 
 #: Low-cardinality text columns read as ``category`` by ``load_tables(..., categorical=True)``
 #: (national-scale data: far less memory and much faster grouping than Python strings).

@@ -38,24 +38,19 @@ from coverage_analysis.errors import CoverageAnalysisError, DataNotFoundError, I
 from coverage_analysis.io.headers import HeaderVocabulary, detect_header, headers_found
 from coverage_analysis.io.readers import RawSheet, read_sheets
 from coverage_analysis.io.writers import write_csv, write_json, write_table
-from coverage_analysis.schema import SCHEMAS, validate
+from coverage_analysis.schema import (
+    CLEANING_REPORT_FILE,
+    DUPLICATES_FILE,
+    REJECTS_FILE,
+    SCHEMAS,
+    TABLE_FILES,
+    validate,
+)
 
 log = logging.getLogger(__name__)
 
 #: Extensions read as spreadsheets; every other file is skipped (and listed).
 SPREADSHEET_SUFFIXES: frozenset[str] = frozenset({".xlsx", ".csv"})
-#: Output file of each kind's table.
-TABLE_FILES: dict[str, str] = {
-    "publications": "publications.parquet",
-    "legalization": "legalization.parquet",
-    "media_plan": "media_plan.parquet",
-    "social_reach": "social_reach.parquet",
-    "population": "population.parquet",
-    "registry_coverage": "registry_coverage.parquet",
-}
-REJECTS_FILE = "rejects.csv"
-DUPLICATES_FILE = "duplicates.csv"
-REPORT_FILE = "cleaning_report.json"
 #: Columns of ``duplicates.csv``.
 DUPLICATE_COLUMNS: tuple[str, ...] = (
     "kind",
@@ -149,7 +144,7 @@ class CleaningResult:
         unused = {k: len(v) for k, v in r["unused_vocabulary"].items() if v}
         if unused:
             shown = ", ".join(f"{k} {n}" for k, n in unused.items())
-            lines.append(f"vocabulary entries never matched (see {REPORT_FILE}): {shown}")
+            lines.append(f"vocabulary entries never matched (see {CLEANING_REPORT_FILE}): {shown}")
         if not self.anything_read:
             lines.append("nothing could be read: no sheet of a known kind in the raw folder")
         return "\n".join(lines)
@@ -649,7 +644,7 @@ def clean_folder(
     write_csv(duplicates, out_dir / DUPLICATES_FILE)
 
     report = _report(run, raw, out_dir, skipped, written, removed, len(ledger), parsers)
-    write_json(report, out_dir / REPORT_FILE)
+    write_json(report, out_dir / CLEANING_REPORT_FILE)
     anything = any(s.kind is not None for s in run.sheets)
     return CleaningResult(raw, out_dir, tables, report, anything)
 
