@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +51,7 @@ import pandas as pd
 
 from coverage_analysis import domain
 from coverage_analysis.errors import ParameterError
+from coverage_analysis.io.writers import write_parquet
 from coverage_analysis.reference import load_districts
 from coverage_analysis.tables import CleanTables, as_tables
 
@@ -516,14 +516,6 @@ def write_panel(processed_dir: str | os.PathLike[str]) -> Path:
     """
     folder = Path(processed_dir)
     panel = build_panel(folder)
-    target = folder / PANEL_FILE
-    fd, tmp = tempfile.mkstemp(prefix=".panel-", suffix=".parquet", dir=folder)
-    os.close(fd)
-    try:
-        panel.to_parquet(tmp, index=False)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    target = write_parquet(panel, folder / PANEL_FILE)
     log.info("panel written: %s (%d rows)", target, len(panel))
     return target

@@ -49,6 +49,8 @@ from coverage_analysis.schema import (
 
 log = logging.getLogger(__name__)
 
+#: The sample generator's answer key: a raw folder holding it is synthetic sample data.
+SAMPLE_TRUTH_MARKER = "_truth/truth.json"
 #: Extensions read as spreadsheets; every other file is skipped (and listed).
 SPREADSHEET_SUFFIXES: frozenset[str] = frozenset({".xlsx", ".csv"})
 #: Columns of ``duplicates.csv``.
@@ -115,6 +117,8 @@ class CleaningResult:
         """A short human summary (the CLI prints it)."""
         r = self.report
         lines = [f"cleaned {r['raw_dir']} -> {r['processed_dir']}"]
+        if r.get("synthetic"):
+            lines.append("Synthetic sample data (the package's generator wrote this raw folder)")
         lines.append(
             f"files read: {r['files_read']} ({r['sheets_read']} sheets); unreadable: {len(r['unreadable_files'])}; "
             f"skipped (not spreadsheets): {len(r['skipped_files'])}"
@@ -744,6 +748,7 @@ def _report(
     return {
         "raw_dir": str(raw),
         "processed_dir": str(out_dir),
+        "synthetic": (raw / SAMPLE_TRUTH_MARKER).is_file(),
         "files_read": len({s.file for s in run.sheets}),
         "sheets_read": sum(1 for s in run.sheets if s.status == "read"),
         "sheets": sheets,

@@ -77,12 +77,18 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     return _write(Path(path), lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8"))
 
 
-def write_json(data: object, path: str | os.PathLike[str]) -> Path:
-    """Write ``data`` as indented UTF-8 JSON, atomically."""
+def write_json(data: object, path: str | os.PathLike[str], *, strict: bool = False) -> Path:
+    """Write ``data`` as indented UTF-8 JSON, atomically. ``strict``: refuse NaN and
+    infinity (``ValueError``) and objects JSON does not know, instead of writing them."""
 
     def dump(tmp: Path) -> None:
-        tmp.write_text(
-            json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+        text = json.dumps(
+            data,
+            ensure_ascii=False,
+            indent=2,
+            allow_nan=not strict,
+            default=None if strict else str,
         )
+        tmp.write_text(text, encoding="utf-8")
 
     return _write(Path(path), dump)

@@ -21,10 +21,8 @@ that cannot be fitted has ``status: error`` and the reason.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -32,6 +30,7 @@ from typing import Any
 import pandas as pd
 
 from coverage_analysis.errors import CoverageAnalysisError, DataNotFoundError
+from coverage_analysis.io.writers import write_json
 from coverage_analysis.models._data import OUTCOMES
 from coverage_analysis.models.channels import fit_channel_models
 from coverage_analysis.models.coverage import (
@@ -138,14 +137,6 @@ def write_model_summary(
     folder = Path(processed_dir)
     panel = load_panel(folder)
     summary = model_summary(panel, n_boot=n_boot, seed=seed)
-    target = folder / SUMMARY_NAME
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".model_summary.", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(summary, fh, ensure_ascii=False, indent=2, allow_nan=False)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    target = write_json(summary, folder / SUMMARY_NAME, strict=True)
     log.info("model summary written to %s", target)
     return target

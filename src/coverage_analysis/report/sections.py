@@ -433,40 +433,19 @@ class ReportContext:
 
 
 def is_synthetic(processed_dir: str | os.PathLike[str]) -> bool:
-    """Whether the processed folder was cleaned from the package's synthetic sample.
-
-    True when ``cleaning_report.json`` says so (a true ``synthetic``/``is_synthetic``
-    key, or a source file under ``_truth``), or when a ``_truth/truth.json`` (the
-    sample generator's answer key) sits in the raw folder recorded by the cleaning
-    report or in the sibling ``../raw`` folder.
+    """Whether the processed folder was cleaned from the package's synthetic sample
+    (``"synthetic": true`` in its ``cleaning_report.json``, written by the cleaner when
+    the raw folder holds the generator's ``_truth/truth.json``).
 
     >>> is_synthetic(tempfile.mkdtemp())
     False
     """
-    folder = Path(processed_dir)
-    report_path = folder / "cleaning_report.json"
-    raw_candidates = [folder.parent / "raw"]
-    if report_path.is_file():
-        try:
-            report = json.loads(report_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            report = {}
-        if isinstance(report, dict):
-            for key in ("synthetic", "is_synthetic", "sample"):
-                if report.get(key) is True:
-                    return True
-            for key in ("raw_dir", "raw", "source_dir"):
-                if isinstance(report.get(key), str):
-                    raw = Path(report[key])
-                    if raw.is_absolute():
-                        raw_candidates.insert(0, raw)
-                    else:  # relative to where `clean` ran: the project root, usually
-                        from coverage_analysis.config import project_root
-
-                        raw_candidates[:0] = [project_root() / raw, Path.cwd() / raw]
-            if "_truth" in json.dumps(report, ensure_ascii=False):
-                return True
-    return any((raw / "_truth" / "truth.json").is_file() for raw in raw_candidates)
+    report_path = Path(processed_dir) / "cleaning_report.json"
+    try:
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(report, dict) and report.get("synthetic") is True
 
 
 @functools.lru_cache(maxsize=1)
