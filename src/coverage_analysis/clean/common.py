@@ -146,6 +146,33 @@ def map_parser(
     return vals[codes], errs[codes]
 
 
+def parse_unique(
+    values: pd.Series, parse: Callable[[object], tuple[object, object]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``parse`` applied once per unique value of ``values`` (as :func:`map_parser`),
+    without expanding to rows: ``(codes, values, errors)`` where row ``i`` has value
+    ``values[codes[i]]``; an empty cell has code ``-1``, i.e. the last entry (the
+    parse of ``None``).
+
+    >>> codes, vals, errs = parse_unique(pd.Series(["1", None, "x", "1"]),
+    ...     lambda v: (None, None) if v is None else ((int(v), None) if v.isdigit() else (None, "bad")))
+    >>> codes.tolist(), vals[codes].tolist(), errs[codes].tolist()
+    ([0, -1, 1, 0], [1, None, None, 1], [None, None, 'bad', None])
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    results = [parse(u) for u in uniques]
+    try:
+        none_result = parse(None)  # an empty cell (NaN/None)
+    except Exception:  # a parser that does not take None: empty is no value, no error
+        none_result = (None, None)
+    vals = np.empty(len(results) + 1, dtype=object)
+    errs = np.empty(len(results) + 1, dtype=object)
+    for i, (v, e) in enumerate([*results, none_result]):
+        vals[i] = v
+        errs[i] = e
+    return np.asarray(codes, dtype=np.intp), vals, errs
+
+
 def split_pairs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Two object arrays from an array of ``(a, b)`` pairs (None -> both None).
 

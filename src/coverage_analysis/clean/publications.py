@@ -18,11 +18,8 @@ from coverage_analysis.clean.common import (
     OUTSIDE_CAMPAIGN,
     Ledger,
     SheetContext,
-    filter_rows,
-    map_parser,
     month_start,
-    object_array,
-    split_dates,
+    parse_unique,
     text_array,
 )
 from coverage_analysis.domain import CAMPAIGN_END, CAMPAIGN_START
@@ -63,7 +60,12 @@ def _date_parts(value: object) -> tuple[object, object]:
 def clean_publications(
     frame: pd.DataFrame, rows: np.ndarray, ctx: SheetContext, ledger: Ledger, resolver: object
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """Clean records of a registry sheet and the mask of rejected rows."""
+    """Clean records of a registry sheet and the mask of rejected rows.
+
+    Every field is parsed once per distinct cell (:func:`parse_unique`); rows
+    are only touched through integer codes, and the record columns are built
+    for the kept rows alone.
+    """
     from coverage_analysis.clean import parsers
 
     n = len(frame)
@@ -74,8 +76,6 @@ def clean_publications(
         i = ctx.column_of(name)
         return frame[i] if i is not None else empty
 
-    out: dict[str, object] = {}
-
     # date (required): a day, or only a month
     def parse_day_month(v: object) -> tuple[object, object]:
         p = parsers.parse_date(v)
@@ -85,15 +85,10 @@ def clean_publications(
             else (_date_parts(p.value), None)
         )
 
-    # parsed once per distinct cell; code -1 (an empty cell) takes the last entry
-    codes, uniques = pd.factorize(col("date"), use_na_sentinel=True)
-    parsed = [parse_day_month(u) for u in uniques] + [parse_day_month(None)]
-    derrs = np.asarray([p[1] for p in parsed], dtype=object)[codes]
-    pairs = object_array([p[0] for p in parsed])
-    dvals = pairs[codes]
-    days, months = split_dates(pairs)
-    days, months = days[codes], months[codes]
-    _reject(ledger, ctx, rows, col("date"), derrs, dvals, "date", rejected)
+    codes, pairs, errs = parse_unique(col("date"), parse_day_month)
+    _reject(ledger, ctx, rows, col("date"), codes, errs, pairs, "date", rejected)
+    udays, umonths = _split_unique_dates(pairs)
+    months = umonths[codes]
     outside = ~np.isnat(months) & (
         (months < CAMPAIGN_START.to_datetime64()) | (months > CAMPAIGN_END.to_datetime64())
     )
@@ -109,20 +104,28 @@ def clean_publications(
         "row",
     )
     rejected |= outside
-    out["date"] = days
-    out["month"] = months
+    date_codes = codes
 
-    # district (required)
-    vals, errs = map_parser(col("district"), lambda v: tuple(resolver.resolve(v)))
-    _reject(ledger, ctx, rows, col("district"), errs, vals, "district", rejected)
-    out["district_id"] = vals
-    # channel (required)
-    vals, errs = map_parser(col("channel"), lambda v: tuple(parsers.parse_channel(v)))
-    _reject(ledger, ctx, rows, col("channel"), errs, vals, "channel", rejected)
-    out["channel"] = vals
+    # district and channel (required)
+    required: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name, parse in (
+        ("district", lambda v: tuple(resolver.resolve(v))),
+        ("channel", lambda v: tuple(parsers.parse_channel(v))),
+    ):
+        codes, vals, errs = parse_unique(col(name), parse)
+        _reject(ledger, ctx, rows, col(name), codes, errs, vals, name, rejected)
+        required[name] = (codes, vals)
+
+    keep = ~rejected
+    every = bool(keep.all())
+    kept_codes = date_codes if every else date_codes[keep]
+    out: dict[str, object] = {"date": udays[kept_codes], "month": umonths[kept_codes]}
+    for name, field_name in (("district", "district_id"), ("channel", "channel")):
+        codes, vals = required[name]
+        out[field_name] = vals[codes if every else codes[keep]]
 
     for name in TEXT_FIELDS:
-        out[name] = text_array(col(name))
+        out[name] = _kept_text(col(name), keep, every)
 
     # optional fields: a bad value is unknown, the row stays
     for name, parse in (
@@ -130,8 +133,9 @@ def clean_publications(
         ("language", parsers.parse_language),
         ("format", parsers.parse_format),
     ):
-        vals, errs = map_parser(col(name), lambda v, p=parse: tuple(p(v)))
-        bad = pd.notna(pd.Series(errs, dtype=object)).to_numpy() & ~rejected
+        codes, vals, errs = parse_unique(col(name), lambda v, p=parse: tuple(p(v)))
+        ubad = pd.notna(errs)
+        bad = ubad[codes] & keep
         if bad.any():
             ledger.add(
                 ctx.file,
@@ -140,19 +144,47 @@ def clean_publications(
                 ctx.kind,
                 name,
                 col(name)[bad].to_numpy(),
-                errs[bad],
+                errs[codes[bad]],
                 "cell",
             )
             vals = vals.copy()
-            vals[bad] = None
-        out[name] = vals
+            vals[ubad] = None
+        out[name] = vals[codes if every else codes[keep]]
 
-    keep = ~rejected
-    records = filter_rows(pd.DataFrame(out), keep)
+    records = pd.DataFrame(out)
     records["source_file"] = ctx.file
     records["source_sheet"] = ctx.sheet
-    records["source_row"] = rows[keep]
+    records["source_row"] = rows if every else rows[keep]
     return records, rejected
+
+
+def _split_unique_dates(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Days and month starts (``datetime64[ns]``, NaT for None) of parsed ``(day, month)`` pairs."""
+    nat = np.datetime64("NaT", "ns")
+    days = np.array(
+        [nat if p is None or p[0] is None else np.datetime64(p[0], "ns") for p in pairs],
+        dtype="datetime64[ns]",
+    )
+    months = np.array(
+        [nat if p is None or p[1] is None else np.datetime64(p[1], "ns") for p in pairs],
+        dtype="datetime64[ns]",
+    )
+    return days, months
+
+
+def _kept_text(values: pd.Series, keep: np.ndarray, every: bool) -> object:
+    """:func:`text_array` of the kept rows (filtered first: less to strip)."""
+    if isinstance(values.dtype, pd.StringDtype) and hasattr(values.array, "_pa_array"):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = values.array._pa_array
+        if not every:
+            arr = arr.filter(pa.array(keep))
+        arr = pc.utf8_trim_whitespace(arr)
+        arr = pc.if_else(pc.equal(pc.binary_length(arr), 0), None, arr)
+        return pd.array(arr, dtype=values.dtype)
+    return text_array(values if every else values[keep])
 
 
 def _reject(
@@ -160,22 +192,31 @@ def _reject(
     ctx: SheetContext,
     rows: np.ndarray,
     raw: pd.Series,
+    codes: np.ndarray,
     errs: np.ndarray,
     vals: np.ndarray,
     name: str,
     rejected: np.ndarray,
 ) -> None:
-    """Reject rows whose required ``name`` failed or is missing (one ledger line each)."""
-    err_s = pd.Series(errs, dtype=object)
-    failed = err_s.notna().to_numpy()
-    missing = ~failed & pd.isna(pd.Series(vals, dtype=object)).to_numpy()
-    reasons = err_s.where(failed, f"missing {name}").to_numpy()
-    bad = failed | missing
-    if bad.any():
+    """Reject rows whose required ``name`` failed or is missing (one ledger line each);
+    ``errs`` and ``vals`` are per distinct cell, ``codes`` maps rows to them."""
+    failed = pd.notna(errs)
+    missing = ~failed & pd.isna(vals)
+    reasons = np.where(failed, errs, f"missing {name}")
+    bad_u = failed | missing
+    if bad_u.any():
+        bad = bad_u[codes]
         ledger.add(
-            ctx.file, ctx.sheet, rows[bad], ctx.kind, name, raw[bad].to_numpy(), reasons[bad], "row"
+            ctx.file,
+            ctx.sheet,
+            rows[bad],
+            ctx.kind,
+            name,
+            raw[bad].to_numpy(),
+            reasons[codes[bad]],
+            "row",
         )
-    rejected |= bad
+        rejected |= bad
 
 
 #: Hex digits of the sheet part of a material id.
