@@ -21,6 +21,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -31,6 +32,9 @@ from matplotlib.figure import Figure
 from coverage_analysis import domain
 
 log = logging.getLogger(__name__)
+
+#: Months that get a tick on monthly time axes (quarter starts).
+QUARTER_START_MONTHS: tuple[int, ...] = (1, 4, 7, 10)
 
 #: The one font family of every figure (has Cyrillic and Kazakh letters).
 FONT_FAMILY = "DejaVu Sans"
@@ -323,6 +327,9 @@ def plot_calendar(
         lw=1.5,
         label=label("final_deadline", lang),
     )
+    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=QUARTER_START_MONTHS))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+    ax.tick_params(axis="x", labelrotation=45)
     ax.set_xlabel(label("month", lang))
     ax.set_ylabel(label("materials", lang))
     ax.set_title(label("calendar_title", lang))

@@ -867,8 +867,8 @@ def rating_section(ctx: ReportContext) -> Section:
             TEXT[lang]["district"]: _names(ctx, s),
             TEXT[lang]["score"]: s["score"],
             TEXT[lang]["per_10k"]: s["per_10k"],
-            TEXT[lang]["materials"]: s["materials"],
-            TEXT[lang]["applications"]: s["applications"],
+            TEXT[lang]["materials"]: s["materials"].round().astype("Int64"),
+            TEXT[lang]["applications"]: s["applications"].round().astype("Int64"),
             TEXT[lang]["plan_fulfilment"] + ", %": s["fulfilment_pct"],
         }
     )
