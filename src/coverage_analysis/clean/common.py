@@ -147,30 +147,54 @@ def map_parser(
 
 
 def parse_unique(
-    values: pd.Series, parse: Callable[[object], tuple[object, object]]
+    values: pd.Series,
+    parse: Callable[[object], tuple[object, object]],
+    active: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``parse`` applied once per unique value of ``values`` (as :func:`map_parser`),
     without expanding to rows: ``(codes, values, errors)`` where row ``i`` has value
     ``values[codes[i]]``; an empty cell has code ``-1``, i.e. the last entry (the
-    parse of ``None``).
+    parse of ``None``). With ``active``, only the values of the active rows are
+    parsed (the others' entries are None and must not be used).
 
     >>> codes, vals, errs = parse_unique(pd.Series(["1", None, "x", "1"]),
     ...     lambda v: (None, None) if v is None else ((int(v), None) if v.isdigit() else (None, "bad")))
     >>> codes.tolist(), vals[codes].tolist(), errs[codes].tolist()
     ([0, -1, 1, 0], [1, None, None, 1], [None, None, 'bad', None])
     """
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    results = [parse(u) for u in uniques]
+    wanted = None
+    if active is None or active.all():
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        codes = np.asarray(codes, dtype=np.intp)
+    elif is_arrow_string(values):
+        # text compares exactly: one factorization of the whole column, parse what is active
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        codes = np.asarray(codes, dtype=np.intp)
+        seen = np.zeros(len(uniques) + 1, dtype=bool)
+        seen[codes[active]] = True
+        wanted = np.flatnonzero(seen[:-1])
+    else:  # objects (1 == 1.0 == True): factorize the active rows alone, as they are
+        sub_codes, uniques = pd.factorize(values[active], use_na_sentinel=True)
+        codes = np.full(len(values), -1, dtype=np.intp)
+        codes[active] = sub_codes
+    vals = np.full(len(uniques) + 1, None, dtype=object)
+    errs = np.full(len(uniques) + 1, None, dtype=object)
+    if wanted is None:
+        for i, u in enumerate(uniques):
+            vals[i], errs[i] = parse(u)
+    else:
+        for i in wanted:
+            vals[i], errs[i] = parse(uniques[i])
     try:
-        none_result = parse(None)  # an empty cell (NaN/None)
+        vals[-1], errs[-1] = parse(None)  # an empty cell (NaN/None)
     except Exception:  # a parser that does not take None: empty is no value, no error
-        none_result = (None, None)
-    vals = np.empty(len(results) + 1, dtype=object)
-    errs = np.empty(len(results) + 1, dtype=object)
-    for i, (v, e) in enumerate([*results, none_result]):
-        vals[i] = v
-        errs[i] = e
-    return np.asarray(codes, dtype=np.intp), vals, errs
+        vals[-1], errs[-1] = None, None
+    return codes, vals, errs
+
+
+def is_arrow_string(values: pd.Series) -> bool:
+    """Whether ``values`` is an Arrow-backed string column (CSV cells)."""
+    return isinstance(values.dtype, pd.StringDtype) and hasattr(values.array, "_pa_array")
 
 
 def split_pairs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -256,8 +256,10 @@ class _Run:
         rownum = next((c.index for c in columns if c.field == "rownum"), None)
         status = classify_rows(frame, rownum_col=rownum, key_col=ctx.column_of("district"))
         data = status == ""
-        body = filter_rows(frame, data)
-        records, rejected = self._clean_kind(kind, body, rows[data], ctx)
+        if kind == "publications":  # long sheets: the cleaner passes over the other rows itself
+            records, rejected = self._clean_kind(kind, frame, rows, ctx, active=data)
+        else:
+            records, rejected = self._clean_kind(kind, filter_rows(frame, data), rows[data], ctx)
         outcome = status.copy()
         sub = np.full(int(data.sum()), CLEAN, dtype=object)
         sub[rejected] = REJECTED
@@ -272,7 +274,12 @@ class _Run:
         log.info("%s [%s]: %s, %d rows", sheet.file, sheet.sheet, kind, len(rows))
 
     def _clean_kind(
-        self, kind: str, frame: pd.DataFrame, rows: np.ndarray, ctx: SheetContext
+        self,
+        kind: str,
+        frame: pd.DataFrame,
+        rows: np.ndarray,
+        ctx: SheetContext,
+        active: np.ndarray | None = None,
     ) -> tuple[pd.DataFrame, np.ndarray]:
         from coverage_analysis.clean.legalization import clean_legalization
         from coverage_analysis.clean.media_plan import clean_media_plan
@@ -282,6 +289,8 @@ class _Run:
 
         if kind == "legalization":
             return clean_legalization(frame, rows, ctx, self.ledger, self.resolver, self.vocab)
+        if kind == "publications":
+            return clean_publications(frame, rows, ctx, self.ledger, self.resolver, active)
         cleaner = {
             "publications": clean_publications,
             "media_plan": clean_media_plan,

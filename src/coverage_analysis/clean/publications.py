@@ -58,23 +58,36 @@ def _date_parts(value: object) -> tuple[object, object]:
 
 
 def clean_publications(
-    frame: pd.DataFrame, rows: np.ndarray, ctx: SheetContext, ledger: Ledger, resolver: object
+    frame: pd.DataFrame,
+    rows: np.ndarray,
+    ctx: SheetContext,
+    ledger: Ledger,
+    resolver: object,
+    active: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Clean records of a registry sheet and the mask of rejected rows.
 
-    Every field is parsed once per distinct cell (:func:`parse_unique`); rows
-    are only touched through integer codes, and the record columns are built
-    for the kept rows alone.
+    ``active`` marks the data rows of ``frame`` (the others, blank and summary
+    lines, are passed over: no parse, no record, no ledger line); the mask
+    returned is over the active rows. Every field is parsed once per distinct
+    cell (:func:`parse_unique`); rows are only touched through integer codes,
+    and the record columns are built for the kept rows alone.
     """
     from coverage_analysis.clean import parsers
 
     n = len(frame)
+    if active is None:
+        active = np.ones(n, dtype=bool)
     rejected = np.zeros(n, dtype=bool)
-    empty = pd.Series([None] * n, index=frame.index, dtype=object)
+    empty: list[pd.Series] = []
 
     def col(name: str) -> pd.Series:
         i = ctx.column_of(name)
-        return frame[i] if i is not None else empty
+        if i is not None:
+            return frame[i]
+        if not empty:
+            empty.append(pd.Series(np.full(n, None, dtype=object), index=frame.index))
+        return empty[0]
 
     # date (required): a day, or only a month
     def parse_day_month(v: object) -> tuple[object, object]:
@@ -85,12 +98,14 @@ def clean_publications(
             else (_date_parts(p.value), None)
         )
 
-    codes, pairs, errs = parse_unique(col("date"), parse_day_month)
-    _reject(ledger, ctx, rows, col("date"), codes, errs, pairs, "date", rejected)
+    codes, pairs, errs = parse_unique(col("date"), parse_day_month, active)
+    _reject(ledger, ctx, rows, col("date"), codes, errs, pairs, "date", rejected, active)
     udays, umonths = _split_unique_dates(pairs)
     months = umonths[codes]
-    outside = ~np.isnat(months) & (
-        (months < CAMPAIGN_START.to_datetime64()) | (months > CAMPAIGN_END.to_datetime64())
+    outside = (
+        active
+        & ~np.isnat(months)
+        & ((months < CAMPAIGN_START.to_datetime64()) | (months > CAMPAIGN_END.to_datetime64()))
     )
     new = outside & ~rejected
     ledger.add(
@@ -112,11 +127,11 @@ def clean_publications(
         ("district", lambda v: tuple(resolver.resolve(v))),
         ("channel", lambda v: tuple(parsers.parse_channel(v))),
     ):
-        codes, vals, errs = parse_unique(col(name), parse)
-        _reject(ledger, ctx, rows, col(name), codes, errs, vals, name, rejected)
+        codes, vals, errs = parse_unique(col(name), parse, active)
+        _reject(ledger, ctx, rows, col(name), codes, errs, vals, name, rejected, active)
         required[name] = (codes, vals)
 
-    keep = ~rejected
+    keep = active & ~rejected
     every = bool(keep.all())
     kept_codes = date_codes if every else date_codes[keep]
     out: dict[str, object] = {"date": udays[kept_codes], "month": umonths[kept_codes]}
@@ -133,7 +148,7 @@ def clean_publications(
         ("language", parsers.parse_language),
         ("format", parsers.parse_format),
     ):
-        codes, vals, errs = parse_unique(col(name), lambda v, p=parse: tuple(p(v)))
+        codes, vals, errs = parse_unique(col(name), lambda v, p=parse: tuple(p(v)), active)
         ubad = pd.notna(errs)
         bad = ubad[codes] & keep
         if bad.any():
@@ -155,7 +170,7 @@ def clean_publications(
     records["source_file"] = ctx.file
     records["source_sheet"] = ctx.sheet
     records["source_row"] = rows if every else rows[keep]
-    return records, rejected
+    return records, rejected[active]
 
 
 def _split_unique_dates(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -173,7 +188,8 @@ def _split_unique_dates(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _kept_text(values: pd.Series, keep: np.ndarray, every: bool) -> object:
-    """:func:`text_array` of the kept rows (filtered first: less to strip)."""
+    """:func:`text_array` of the kept rows (filtered first: less to strip; Arrow
+    kernels skipped when they would change nothing)."""
     if isinstance(values.dtype, pd.StringDtype) and hasattr(values.array, "_pa_array"):
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -181,10 +197,56 @@ def _kept_text(values: pd.Series, keep: np.ndarray, every: bool) -> object:
         arr = values.array._pa_array
         if not every:
             arr = arr.filter(pa.array(keep))
-        arr = pc.utf8_trim_whitespace(arr)
-        arr = pc.if_else(pc.equal(pc.binary_length(arr), 0), None, arr)
+        if _may_need_trim(arr):
+            arr = pc.utf8_trim_whitespace(arr)
+        blank = pc.equal(pc.binary_length(arr), 0)
+        if arr.null_count or pc.any(blank).as_py():
+            arr = pc.if_else(blank, None, arr)
         return pd.array(arr, dtype=values.dtype)
     return text_array(values if every else values[keep])
+
+
+#: Bytes that may begin a whitespace character (ASCII controls and space; lead bytes
+#: of U+0085, U+00A0, U+1680, U+180E, U+2000-U+205F, U+3000).
+_SPACE_FIRST = np.array([*range(0x21), 0xC2, 0xE1, 0xE2, 0xE3], dtype=np.uint8)
+#: Second-to-last byte of a multi-byte whitespace character.
+_SPACE_PREV = np.array([0xC2, 0x9A, 0x80, 0x81, 0xA0], dtype=np.uint8)
+
+
+def _may_need_trim(arr: object) -> bool:
+    """False only when no string of ``arr`` (an Arrow string array) can begin or end
+    with whitespace: a look at the first and last bytes, no string is copied.
+
+    >>> import pyarrow as pa
+    >>> _may_need_trim(pa.chunked_array([["a b", "Аягоз"]])), _may_need_trim(pa.array(["a", "b\u00a0"]))
+    (False, True)
+    """
+    import pyarrow as pa
+
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    for chunk in chunks:
+        if len(chunk) == 0:
+            continue
+        if chunk.type == pa.large_string():
+            width = np.int64
+        elif chunk.type == pa.string():
+            width = np.int32
+        else:
+            return True
+        _, offsets, data = chunk.buffers()
+        if data is None:
+            continue
+        off = np.frombuffer(offsets, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
+        starts, ends = off[:-1], off[1:]
+        filled = ends > starts
+        starts, ends = starts[filled], ends[filled]
+        raw = np.frombuffer(data, dtype=np.uint8)
+        if np.isin(raw[starts], _SPACE_FIRST).any() or (raw[ends - 1] <= 0x20).any():
+            return True
+        ends = ends[ends - starts >= 2]
+        if np.isin(raw[ends - 2], _SPACE_PREV).any():
+            return True
+    return False
 
 
 def _reject(
@@ -197,15 +259,16 @@ def _reject(
     vals: np.ndarray,
     name: str,
     rejected: np.ndarray,
+    active: np.ndarray,
 ) -> None:
-    """Reject rows whose required ``name`` failed or is missing (one ledger line each);
-    ``errs`` and ``vals`` are per distinct cell, ``codes`` maps rows to them."""
+    """Reject active rows whose required ``name`` failed or is missing (one ledger line
+    each); ``errs`` and ``vals`` are per distinct cell, ``codes`` maps rows to them."""
     failed = pd.notna(errs)
     missing = ~failed & pd.isna(vals)
     reasons = np.where(failed, errs, f"missing {name}")
     bad_u = failed | missing
     if bad_u.any():
-        bad = bad_u[codes]
+        bad = bad_u[codes] & active
         ledger.add(
             ctx.file,
             ctx.sheet,
