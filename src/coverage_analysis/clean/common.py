@@ -209,32 +209,38 @@ def split_pairs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first[codes], second[codes]
 
 
-def filter_rows(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
-    """Rows of ``frame`` where ``mask`` holds, index reset; Arrow string columns are
-    filtered by Arrow (much faster than a pandas take), the frame is returned as is
-    when every row is kept.
+def filter_rows(
+    frame: pd.DataFrame, mask: np.ndarray, columns: list[object] | None = None
+) -> pd.DataFrame:
+    """Rows of ``frame`` where ``mask`` holds (only ``columns``, when given), index reset;
+    Arrow string columns are filtered by Arrow (much faster than a pandas take), the
+    frame is returned as is when every row and column is kept.
 
     >>> f = pd.DataFrame({0: pd.array(["a", "b"], dtype="string[pyarrow]"), 1: [1, 2]})
     >>> filter_rows(f, np.array([False, True])).values.tolist()
     [['b', 2]]
+    >>> filter_rows(f, np.array([True, True]), columns=[1]).values.tolist()
+    [[1], [2]]
     """
-    if mask.all():
+    every = bool(mask.all())
+    if every and columns is None:
         return frame.reset_index(drop=True) if not isinstance(frame.index, pd.RangeIndex) else frame
     import pyarrow as pa
 
-    keep = pa.array(mask)
+    keep = None if every else pa.array(mask)
+    labels = frame.columns if columns is None else pd.Index(columns)
     out = {}
-    for c in frame.columns:
+    for c in labels:
         s = frame[c]
-        if isinstance(s.dtype, pd.StringDtype) and hasattr(s.array, "_pa_array"):
+        extension = isinstance(s.dtype, pd.api.extensions.ExtensionDtype)
+        if every:
+            out[c] = s.array if extension else s.to_numpy()
+        elif isinstance(s.dtype, pd.StringDtype) and hasattr(s.array, "_pa_array"):
             out[c] = pd.array(s.array._pa_array.filter(keep), dtype=s.dtype)
         else:
-            out[c] = (
-                s.to_numpy()[mask]
-                if not isinstance(s.dtype, pd.api.extensions.ExtensionDtype)
-                else s.array[mask]
-            )
-    return pd.DataFrame(out, columns=frame.columns)
+            out[c] = s.array[mask] if extension else s.to_numpy()[mask]
+    # the arrays are fresh (or shared with a frame the caller is done with): no copy
+    return pd.DataFrame(out, columns=labels, index=pd.RangeIndex(int(mask.sum())), copy=False)
 
 
 def object_array(values: list[object]) -> np.ndarray:

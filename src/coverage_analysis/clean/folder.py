@@ -624,7 +624,7 @@ def clean_folder(
         _set_outcomes(run, records, status)
         dup_parts.append(pairs)
         keep = status == "kept"
-        kept = filter_rows(records, keep).drop(columns=["_sid"])
+        kept = filter_rows(records, keep, [c for c in records.columns if c != "_sid"])
         tables[kind] = finishers[kind](kept)
     if all_pubs is not None:
         tables["registry_coverage"] = registry_coverage(

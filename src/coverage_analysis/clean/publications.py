@@ -166,7 +166,7 @@ def clean_publications(
             vals[ubad] = None
         out[name] = vals[codes if every else codes[keep]]
 
-    records = pd.DataFrame(out)
+    records = pd.DataFrame(out, copy=False)  # fresh arrays: no copy
     records["source_file"] = ctx.file
     records["source_sheet"] = ctx.sheet
     records["source_row"] = rows if every else rows[keep]
@@ -328,16 +328,38 @@ def finish_publications(records: pd.DataFrame) -> pd.DataFrame:
     >>> t["material_id"].item(), str(t["reach"].dtype)
     ('M4a1fa0d88d-3', 'Int64')
     """
-    out = records.reset_index(drop=True)
-    out.insert(
-        0, "material_id", material_ids(out["source_file"], out["source_sheet"], out["source_row"])
-    )
-    out["date"] = pd.to_datetime(out["date"])
-    out["month"] = pd.to_datetime(out["month"])
-    out["reach"] = pd.array(pd.to_numeric(out["reach"]), dtype="Int64")
-    out["source_row"] = out["source_row"].astype("int64")
-    for c in ("district_id", "channel", "language", "format", "source_file", "source_sheet"):
-        out[c] = out[c].astype(object)
-    for c in ("outlet", "title", "url"):
-        out[c] = out[c].astype("string[pyarrow]")
-    return out.reset_index(drop=True)
+    cols: dict[str, object] = {
+        "material_id": material_ids(
+            records["source_file"], records["source_sheet"], records["source_row"]
+        )
+    }
+    for c in records.columns:
+        s = records[c]
+        if c in ("date", "month"):
+            cols[c] = pd.to_datetime(s).to_numpy()
+        elif c == "reach":
+            cols[c] = _int64_by_value(s)
+        elif c == "source_row":
+            cols[c] = s.to_numpy(dtype="int64")
+        elif c in ("district_id", "channel", "language", "format", "source_file", "source_sheet"):
+            cols[c] = s.to_numpy(dtype=object)
+        elif c in ("outlet", "title", "url"):
+            cols[c] = s.astype("string[pyarrow]").array
+        else:
+            cols[c] = s.array
+    # one frame, the arrays as they are (no per-column copy, no index to reset)
+    return pd.DataFrame(cols, index=pd.RangeIndex(len(records)), copy=False)
+
+
+def _int64_by_value(values: pd.Series) -> pd.api.extensions.ExtensionArray:
+    """``pd.array(pd.to_numeric(values), dtype="Int64")``, converting each distinct value once.
+
+    >>> _int64_by_value(pd.Series([1500, None, 1500, 3], dtype=object)).tolist()
+    [1500, <NA>, 1500, 3]
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if (codes < 0).any():  # a missing value takes part, as in the column itself
+        uniques = pd.Index([*uniques, None], dtype=object)
+        codes = np.where(codes < 0, len(uniques) - 1, codes)
+    numbers = pd.array(pd.to_numeric(np.asarray(uniques, dtype=object)), dtype="Int64")
+    return numbers.take(codes)
