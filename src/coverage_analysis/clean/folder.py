@@ -307,38 +307,76 @@ class _Run:
 _ODD_SPACE = "\\s\\s|[\\t\\n\\r\u00a0]"
 
 
-def _norm_text(values: pd.Series) -> object:
-    """Lower-case, ``ё``→``е``, whitespace collapsed and trimmed (an Arrow array)."""
+def _arrow_text(values: pd.Series) -> object:
+    """The cells as an Arrow string array (the column's own when it is Arrow-backed)."""
     import pyarrow as pa
+
+    if isinstance(values.dtype, pd.StringDtype) and hasattr(values.array, "_pa_array"):
+        return values.array._pa_array
+    return pa.array(values, type=pa.string(), from_pandas=True)
+
+
+def _norm_text(arr: object) -> object:
+    """Lower-case, ``ё``→``е``, whitespace collapsed and trimmed (an Arrow array);
+    a kernel that would change nothing is skipped."""
     import pyarrow.compute as pc
 
-    arr = pa.array(values, type=pa.string(), from_pandas=True)
-    arr = pc.replace_substring(pc.utf8_lower(arr), "ё", "е")
+    from coverage_analysis.clean.publications import _may_need_trim
+
+    arr = pc.utf8_lower(arr)
+    if pc.any(pc.match_substring(arr, "ё")).as_py():
+        arr = pc.replace_substring(arr, "ё", "е")
     if pc.any(pc.match_substring_regex(arr, _ODD_SPACE)).as_py():
         arr = pc.replace_substring_regex(arr, r"\s+", " ")
-    return pc.utf8_trim_whitespace(arr)
+    return pc.utf8_trim_whitespace(arr) if _may_need_trim(arr) else arr
 
 
-def _norm_url(values: pd.Series) -> object:
+def _norm_url(arr: object) -> object:
     """A URL without scheme, ``www.`` and trailing slashes."""
     import pyarrow.compute as pc
 
-    arr = pc.replace_substring_regex(
-        _norm_text(values), r"^(?:[a-z][a-z0-9+.-]*://)?(?:www\.)?", ""
-    )
-    return pc.utf8_rtrim(arr, characters="/")
+    arr = pc.replace_substring_regex(_norm_text(arr), r"^(?:[a-z][a-z0-9+.-]*://)?(?:www\.)?", "")
+    if pc.any(pc.ends_with(arr, "/")).as_py():
+        arr = pc.utf8_rtrim(arr, characters="/")
+    return arr
 
 
 def _codes(arr: object) -> np.ndarray:
-    """Integer code per distinct text (-1 for missing or empty)."""
+    """Integer code per distinct text (-1 for missing or empty); only equal codes mean
+    anything, not their order."""
+    codes, uniques = pd.factorize(_string_array(arr), use_na_sentinel=True)
+    codes = np.asarray(codes, dtype=np.int64)
+    empty = np.flatnonzero(np.asarray(uniques == "", dtype=bool))
+    if len(empty):
+        codes[codes == empty[0]] = -1
+    return codes
+
+
+def _string_array(arr: object) -> pd.api.extensions.ExtensionArray:
     import pyarrow as pa
+
+    if not isinstance(arr, pa.ChunkedArray):
+        arr = pa.chunked_array([arr])
+    return pd.arrays.ArrowStringArray(arr)
+
+
+#: A column with fewer distinct values than this share of a sample is normalised per value.
+_FEW_DISTINCT = 0.2
+_SAMPLE = 20_000
+
+
+def _norm_codes(values: pd.Series, norm: object) -> np.ndarray:
+    """``_codes(norm(values))``; a column of few distinct values (outlets) is
+    normalised once per distinct value."""
     import pyarrow.compute as pc
 
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    arr = pc.if_else(pc.equal(arr, ""), None, arr)
-    indices = pc.fill_null(arr.dictionary_encode().indices, -1)
-    return indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    arr = _arrow_text(values)
+    head = arr.slice(0, _SAMPLE)
+    if len(arr) > _SAMPLE and pc.count_distinct(head).as_py() < _FEW_DISTINCT * len(head):
+        codes, uniques = pd.factorize(_string_array(arr), use_na_sentinel=True)
+        ucodes = _codes(norm(uniques._pa_array))
+        return np.append(ucodes, -1)[codes]
+    return _codes(norm(arr))
 
 
 def publication_duplicates(records: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
@@ -359,15 +397,15 @@ def publication_duplicates(records: pd.DataFrame) -> tuple[np.ndarray, pd.DataFr
     if n == 0:
         return dup, pd.DataFrame(columns=list(DUPLICATE_COLUMNS))
     pos = np.arange(n)
-    url = _codes(_norm_url(records["url"]))
+    url = _norm_codes(records["url"], _norm_url)
     when = (
         pd.to_datetime(records["date"])
         .fillna(pd.to_datetime(records["month"]))
         .to_numpy("datetime64[ns]")
         .view(np.int64)
     )
-    outlet = _codes(_norm_text(records["outlet"]))
-    title = _codes(_norm_text(records["title"]))
+    outlet = _norm_codes(records["outlet"], _norm_text)
+    title = _norm_codes(records["title"], _norm_text)
     keys = (
         ("url", url >= 0, [url]),
         ("outlet, title and date", title >= 0, [outlet, title, when]),
