@@ -288,18 +288,23 @@ def _csv_body(
     data: bytes, delimiter: str, skip: int, width: int, rel: str
 ) -> tuple[pd.DataFrame, np.ndarray]:
     offset, lines_before = _skip_lines_offset(data, skip, delimiter)
-    body = data[offset:]
+    body = memoryview(data)[offset:]  # no copy of the file's bytes
     width = max(width, 1)
     frame = _csv_body_fast(body, delimiter, width)
     if frame is not None:
         rows = np.arange(lines_before + 1, lines_before + 1 + len(frame), dtype=np.int64)
     else:
         log.debug("%s: irregular CSV rows, reading line by line", rel)
-        frame, rows = _csv_body_slow(body.decode("utf-8"), delimiter, width, lines_before)
+        frame, rows = _csv_body_slow(str(body, "utf-8"), delimiter, width, lines_before)
     return _trim_trailing_blank(frame, rows)
 
 
-def _csv_body_fast(body: bytes, delimiter: str, width: int) -> pd.DataFrame | None:
+def _only_space(body: memoryview) -> bool:
+    """Whether ``body`` holds nothing but whitespace (the head decides most files)."""
+    return not bytes(body[:SNIFF_BYTES]).strip() and not bytes(body).strip()
+
+
+def _csv_body_fast(body: memoryview, delimiter: str, width: int) -> pd.DataFrame | None:
     """pyarrow's multithreaded reader; None when a row is irregular (then the slow path)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -311,30 +316,37 @@ def _csv_body_fast(body: bytes, delimiter: str, width: int) -> pd.DataFrame | No
         bad.append(1)
         return "skip"
 
-    if not body.strip():
+    if _only_space(body):
         return pd.DataFrame({i: pd.Series([], dtype=object) for i in range(width)})
     try:
         table = pacsv.read_csv(
-            io.BytesIO(body),
+            pa.BufferReader(pa.py_buffer(body)),
             read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter, ignore_empty_lines=False, invalid_row_handler=on_bad
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
+                column_types=dict.fromkeys(names, pa.large_string()),  # pandas' own type
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         if "utf8" in str(exc).lower() or "utf-8" in str(exc).lower():
-            body.decode("utf-8")  # raises UnicodeDecodeError: the caller re-decides the encoding
+            str(body, "utf-8")  # raises UnicodeDecodeError: the caller re-decides the encoding
         return None
     if bad:
         return None
-    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
-    frame.columns = range(width)
-    if width == 1 and body.endswith(b"\n\n"):
+    dtype = pd.StringDtype("pyarrow")
+    frame = pd.DataFrame(
+        {i: pd.arrays.ArrowStringArray(table.column(i)) for i in range(width)},
+        columns=range(width),
+        copy=False,
+    )
+    if not all(frame[i].dtype == dtype for i in range(width)):
+        frame = table.to_pandas(types_mapper={pa.large_string(): dtype}.get)
+        frame.columns = range(width)
+    if width == 1 and bytes(body[-2:]) == b"\n\n":
         return None  # pyarrow and csv disagree on trailing empty lines of one-column files
     return frame
 
