@@ -324,9 +324,12 @@ def _norm_text(arr: object) -> object:
     from coverage_analysis.clean.publications import _may_need_trim
 
     arr = pc.utf8_lower(arr)
-    if pc.any(pc.match_substring(arr, "ё")).as_py():
+    if _contains(arr, _YO_BYTES):
         arr = pc.replace_substring(arr, "ё", "е")
-    if pc.any(pc.match_substring_regex(arr, _ODD_SPACE)).as_py():
+    if (
+        _contains(arr, _ODD_SPACE_BYTES)
+        and pc.any(pc.match_substring_regex(arr, _ODD_SPACE)).as_py()
+    ):
         arr = pc.replace_substring_regex(arr, r"\s+", " ")
     return pc.utf8_trim_whitespace(arr) if _may_need_trim(arr) else arr
 
@@ -344,12 +347,48 @@ def _norm_url(arr: object) -> object:
 def _codes(arr: object) -> np.ndarray:
     """Integer code per distinct text (-1 for missing or empty); only equal codes mean
     anything, not their order."""
-    codes, uniques = pd.factorize(_string_array(arr), use_na_sentinel=True)
-    codes = np.asarray(codes, dtype=np.int64)
-    empty = np.flatnonzero(np.asarray(uniques == "", dtype=bool))
-    if len(empty):
-        codes[codes == empty[0]] = -1
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(arr, pa.ChunkedArray):  # one hash table, not one per chunk unified after
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    encoded = arr.dictionary_encode()
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    empty = pc.index(encoded.dictionary, "").as_py()
+    if empty >= 0:
+        codes[codes == empty] = -1
     return codes
+
+
+def _contains(arr: object, needles: tuple[bytes, ...]) -> bool:
+    """Whether any of ``needles`` may occur in ``arr`` (an Arrow string array): a byte
+    search of its data buffers (which may hold more than the array: never a false no).
+
+    >>> import pyarrow as pa
+    >>> _contains(pa.array(["a b", "c"]), (b"  ", b"\\t")), _contains(pa.array(["a  b"]), (b"  ",))
+    (False, True)
+    """
+    import pyarrow as pa
+
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    for chunk in chunks:
+        if not pa.types.is_string(chunk.type) and not pa.types.is_large_string(chunk.type):
+            return True
+        data = chunk.buffers()[2]
+        if data is None:
+            continue
+        raw = data.to_pybytes()
+        if any(n in raw for n in needles):
+            return True
+    return False
+
+
+#: Bytes without which ``ё`` cannot occur in lower-cased text (its last byte; rare in
+#: lower-case Cyrillic, found by ``memchr`` where a two-byte search crawls).
+_YO_BYTES = (b"\x91",)
+#: Bytes without which ``_ODD_SPACE`` cannot match (``\s`` is ``[\t\n\f\r ]``; the
+#: no-break space ends in 0xA0), single bytes first.
+_ODD_SPACE_BYTES = (b"\t", b"\n", b"\r", b"\x0c", b"\xa0", b"  ")
 
 
 def _string_array(arr: object) -> pd.api.extensions.ExtensionArray:
