@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -436,15 +437,18 @@ def publication_duplicates(records: pd.DataFrame) -> tuple[np.ndarray, pd.DataFr
     if n == 0:
         return dup, pd.DataFrame(columns=list(DUPLICATE_COLUMNS))
     pos = np.arange(n)
-    url = _norm_codes(records["url"], _norm_url)
-    when = (
-        pd.to_datetime(records["date"])
-        .fillna(pd.to_datetime(records["month"]))
-        .to_numpy("datetime64[ns]")
-        .view(np.int64)
-    )
-    outlet = _norm_codes(records["outlet"], _norm_text)
-    title = _norm_codes(records["title"], _norm_text)
+    # Arrow's kernels release the GIL: the two long columns are hashed side by side
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        url_codes = pool.submit(_norm_codes, records["url"], _norm_url)
+        title_codes = pool.submit(_norm_codes, records["title"], _norm_text)
+        when = (
+            pd.to_datetime(records["date"])
+            .fillna(pd.to_datetime(records["month"]))
+            .to_numpy("datetime64[ns]")
+            .view(np.int64)
+        )
+        outlet = _norm_codes(records["outlet"], _norm_text)
+        url, title = url_codes.result(), title_codes.result()
     keys = (
         ("url", url >= 0, [url]),
         ("outlet, title and date", title >= 0, [outlet, title, when]),
