@@ -109,8 +109,9 @@ def is_filled(values: pd.Series) -> pd.Series:
 
         arr = values.array._pa_array
         # non-empty and not only whitespace (utf8_is_space: every character is a space)
+        # (byte length: read from the offsets, where a character count scans the text)
         filled = pc.fill_null(
-            pc.and_(pc.greater(pc.utf8_length(arr), 0), pc.invert(pc.utf8_is_space(arr))), False
+            pc.and_(pc.greater(pc.binary_length(arr), 0), pc.invert(pc.utf8_is_space(arr))), False
         )
         return pd.Series(filled.to_numpy(zero_copy_only=False), index=values.index)
     if isinstance(values.dtype, pd.StringDtype):
