@@ -624,21 +624,27 @@ def _set_outcomes(run: _Run, records: pd.DataFrame, status: np.ndarray) -> None:
     """Row outcomes from record statuses: any kept record -> clean; else any conflict -> rejected; else duplicate."""
     if "rows" in records.columns:
         exploded = records[["_sid", "rows"]].assign(_status=status).explode("rows")
+        sid = exploded["_sid"].to_numpy(dtype=np.int64)
         row_no = exploded["rows"].to_numpy(dtype=np.int64)
+        st = exploded["_status"].to_numpy()
     else:
-        exploded = records[["_sid"]].assign(_status=status)
+        sid = records["_sid"].to_numpy(dtype=np.int64)
         row_no = records["source_row"].to_numpy(dtype=np.int64)
+        st = np.asarray(status)
     rank = {"kept": 0, "conflict": 1, "dup": 2}
-    table = pd.DataFrame(
-        {
-            "sid": exploded["_sid"].to_numpy(),
-            "row": row_no,
-            "r": exploded["_status"].map(rank).to_numpy(),
-        }
-    )
+    r = np.full(len(st), np.nan)
+    for name, value in rank.items():
+        r[st == name] = value
+    # only rows with a record not kept can change: the rest stay clean
+    bad = r > 0
+    if not bad.any():
+        return
+    key = sid * (int(row_no.max()) + 1) + row_no
+    touched = np.isin(key, np.unique(key[bad]))
+    table = pd.DataFrame({"sid": sid[touched], "row": row_no[touched], "r": r[touched]})
     best = table.groupby(["sid", "row"], sort=False)["r"].min()
-    for sid, group in best.groupby(level=0):
-        sheet = run.sheets[sid]
+    for sid_, group in best.groupby(level=0):
+        sheet = run.sheets[sid_]
         rows = group.index.get_level_values(1).to_numpy()
         idx = np.searchsorted(sheet.rows, rows)
         values = group.to_numpy()
