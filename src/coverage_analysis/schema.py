@@ -286,11 +286,16 @@ def validate(frame: pd.DataFrame, name: str) -> pd.DataFrame:
         if problem:
             failures.append(f"{f.name}: {problem}")
             continue
-        na = s.isna().to_numpy()
-        nulls = int(na.sum())
+        bounded = f.minimum is not None or f.maximum is not None
+        # distinct values first: a few, whatever the length (and no null among them: no scan)
+        uniq = pd.unique(s) if f.allowed is not None and len(s) else None
+        if uniq is not None and not any(pd.isna(v) for v in uniq):
+            na, nulls = None, 0
+        else:
+            na = s.isna().to_numpy()
+            nulls = int(na.sum())
         if nulls and not f.nullable:
             failures.append(f"{f.name}: {nulls} null value(s) where none is allowed")
-        bounded = f.minimum is not None or f.maximum is not None
         values = s[~na] if bounded and nulls else s
         low_bound, high_bound = f.minimum, f.maximum
         if pd.api.types.is_datetime64_dtype(s.dtype):
@@ -298,7 +303,6 @@ def validate(frame: pd.DataFrame, name: str) -> pd.DataFrame:
             high_bound = None if high_bound is None else pd.Timestamp(high_bound)
         if f.allowed is not None and len(s):
             allowed = set(_district_ids()) if f.allowed == ("__districts__",) else set(f.allowed)
-            uniq = pd.unique(s)  # distinct values first: a few, whatever the length
             out = [v for v in uniq if not pd.isna(v) and v not in allowed]
             if out:
                 failures.append(f"{f.name}: value(s) not allowed: {out[:EXAMPLES_SHOWN]!r}")
