@@ -11,6 +11,7 @@ Parsers are mapped over the *unique* values of a column, never row by row:
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -240,7 +241,10 @@ def filter_rows(
         else:
             out[c] = s.array[mask] if extension else s.to_numpy()[mask]
     # the arrays are fresh (or shared with a frame the caller is done with): no copy
-    return pd.DataFrame(out, columns=labels, index=pd.RangeIndex(int(mask.sum())), copy=False)
+    result = pd.DataFrame(out, columns=labels, index=pd.RangeIndex(int(mask.sum())), copy=False)
+    if every:  # as ``frame.drop(columns=...)`` would: the frame's attrs carry over
+        result.attrs = copy.deepcopy(frame.attrs)
+    return result
 
 
 def object_array(values: list[object]) -> np.ndarray:

@@ -9,6 +9,7 @@ Duplicates are found later, across the whole folder (:func:`mark_duplicates`).
 
 from __future__ import annotations
 
+import copy
 import logging
 
 import numpy as np
@@ -348,7 +349,9 @@ def finish_publications(records: pd.DataFrame) -> pd.DataFrame:
         else:
             cols[c] = s.array
     # one frame, the arrays as they are (no per-column copy, no index to reset)
-    return pd.DataFrame(cols, index=pd.RangeIndex(len(records)), copy=False)
+    out = pd.DataFrame(cols, index=pd.RangeIndex(len(records)), copy=False)
+    out.attrs = copy.deepcopy(records.attrs)  # as reset_index would
+    return out
 
 
 def _int64_by_value(values: pd.Series) -> pd.api.extensions.ExtensionArray:
