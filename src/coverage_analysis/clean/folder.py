@@ -38,7 +38,7 @@ from coverage_analysis.clean.rows import classify_rows
 from coverage_analysis.errors import CoverageAnalysisError, DataNotFoundError, InputFileError
 from coverage_analysis.io.headers import HeaderVocabulary, detect_header, headers_found
 from coverage_analysis.io.readers import RawSheet, read_sheets
-from coverage_analysis.io.writers import write_csv, write_json, write_table
+from coverage_analysis.io.writers import arrow_table, write_arrow_table, write_csv, write_json
 from coverage_analysis.schema import (
     CLEANING_REPORT_FILE,
     DUPLICATES_FILE,
@@ -719,13 +719,28 @@ def clean_folder(
         )
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name, table in tables.items():
-        validate(table, name)
+    # the Arrow tables are built while the frames are validated (Arrow hashes without
+    # the GIL); nothing is written unless every table passes
     written: dict[str, int] = {}
-    for name, table in tables.items():
-        dates = tuple(f.name for f in SCHEMAS[name].fields if f.dtype == "date")
-        write_table(table, out_dir / TABLE_FILES[name], dates)
-        written[name] = len(table)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        converted = {
+            name: pool.submit(
+                arrow_table,
+                table,
+                tuple(f.name for f in SCHEMAS[name].fields if f.dtype == "date"),
+            )
+            for name, table in tables.items()
+        }
+        try:
+            for name, table in tables.items():
+                validate(table, name)
+        except BaseException:
+            for future in converted.values():
+                future.cancel()
+            raise
+        for name, table in tables.items():
+            write_arrow_table(converted.pop(name).result(), out_dir / TABLE_FILES[name])
+            written[name] = len(table)
     removed = []
     for name, fname in TABLE_FILES.items():
         if name not in tables and (out_dir / fname).exists():

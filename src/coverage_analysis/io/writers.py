@@ -59,8 +59,12 @@ def write_table(
     >>> import pyarrow.parquet as pq; str(pq.read_schema(p).field("month").type)
     'date32[day]'
     """
+    return write_arrow_table(arrow_table(frame, date_columns), path)
+
+
+def arrow_table(frame: pd.DataFrame, date_columns: tuple[str, ...] = ()) -> object:
+    """``frame`` as the Arrow table :func:`write_table` writes (``date_columns`` as ``date32``)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
     for name in date_columns:
@@ -69,6 +73,13 @@ def write_table(
             column = table.column(i)
             if pa.types.is_timestamp(column.type):
                 table = table.set_column(i, pa.field(name, pa.date32()), column.cast(pa.date32()))
+    return table
+
+
+def write_arrow_table(table: object, path: str | os.PathLike[str]) -> Path:
+    """Write an Arrow table as Parquet, atomically."""
+    import pyarrow.parquet as pq
+
     return _write(Path(path), lambda tmp: pq.write_table(table, tmp))
 
 
