@@ -184,8 +184,9 @@ def parse_unique(
         for i, u in enumerate(uniques):
             vals[i], errs[i] = parse(u)
     else:
+        texts = list(uniques)  # (indexing an Index one value at a time is slow)
         for i in wanted:
-            vals[i], errs[i] = parse(uniques[i])
+            vals[i], errs[i] = parse(texts[i])
     try:
         vals[-1], errs[-1] = parse(None)  # an empty cell (NaN/None)
     except Exception:  # a parser that does not take None: empty is no value, no error
@@ -245,6 +246,18 @@ def filter_rows(
     if every:  # as ``frame.drop(columns=...)`` would: the frame's attrs carry over
         result.attrs = copy.deepcopy(frame.attrs)
     return result
+
+
+def as_datetime(values: pd.Series) -> pd.Series:
+    """``pd.to_datetime(values)``, without the pass when the column already holds
+    ``datetime64[ns]`` (the same values, not a copy).
+
+    >>> as_datetime(pd.Series(["2016-03-01", None])).tolist()
+    [Timestamp('2016-03-01 00:00:00'), NaT]
+    """
+    if values.dtype == "datetime64[ns]":
+        return values
+    return pd.to_datetime(values)
 
 
 def object_array(values: list[object]) -> np.ndarray:

@@ -30,6 +30,7 @@ from coverage_analysis.clean.common import (
     SUMMARY,
     Ledger,
     SheetContext,
+    as_datetime,
     display,
     filter_rows,
 )
@@ -442,8 +443,8 @@ def publication_duplicates(records: pd.DataFrame) -> tuple[np.ndarray, pd.DataFr
         url_codes = pool.submit(_norm_codes, records["url"], _norm_url)
         title_codes = pool.submit(_norm_codes, records["title"], _norm_text)
         when = (
-            pd.to_datetime(records["date"])
-            .fillna(pd.to_datetime(records["month"]))
+            as_datetime(records["date"])
+            .fillna(as_datetime(records["month"]))
             .to_numpy("datetime64[ns]")
             .view(np.int64)
         )
@@ -571,12 +572,14 @@ def registry_coverage(
     from coverage_analysis.domain import CAMPAIGN_END, CAMPAIGN_START, REGION_ID
 
     parts = []
+    sids = pubs["_sid"].to_numpy()
     for sid, sheet in enumerate(sheets):
         if sheet.kind != "publications":
             continue
         title = titles.get(sid, "")
         stem = Path(sheet.file).stem
-        mine = pubs[pubs["_sid"] == sid]
+        sel = sids == sid
+        mine = pubs if sel.all() else pubs[sel]
         period = None
         for text in (title, stem):
             p = parsers.parse_period(text)
@@ -586,14 +589,14 @@ def registry_coverage(
         if period is not None:
             months = pd.date_range(pd.Timestamp(period[0]), pd.Timestamp(period[-1]), freq="MS")
         elif len(mine):
-            m = pd.to_datetime(mine["month"])
+            m = as_datetime(mine["month"])
             months = pd.date_range(m.min(), m.max(), freq="MS")
         else:
             continue
         months = months[(months >= CAMPAIGN_START) & (months <= CAMPAIGN_END)]
         districts = _districts_named(title, resolver) or _districts_named(stem, resolver)
         if not districts:
-            districts = set(mine["district_id"]) - {REGION_ID}
+            districts = set(pd.unique(mine["district_id"])) - {REGION_ID}
         for d in sorted(districts):
             parts.append(
                 pd.DataFrame(

@@ -19,6 +19,7 @@ from coverage_analysis.clean.common import (
     OUTSIDE_CAMPAIGN,
     Ledger,
     SheetContext,
+    as_datetime,
     month_start,
     parse_unique,
     text_array,
@@ -337,7 +338,7 @@ def finish_publications(records: pd.DataFrame) -> pd.DataFrame:
     for c in records.columns:
         s = records[c]
         if c in ("date", "month"):
-            cols[c] = pd.to_datetime(s).to_numpy()
+            cols[c] = as_datetime(s).to_numpy()
         elif c == "reach":
             cols[c] = _int64_by_value(s)
         elif c == "source_row":
