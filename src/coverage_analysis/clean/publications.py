@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -141,8 +142,10 @@ def clean_publications(
         codes, vals = required[name]
         out[field_name] = vals[codes if every else codes[keep]]
 
-    for name in TEXT_FIELDS:
-        out[name] = _kept_text(col(name), keep, every)
+    # the text columns are filtered by Arrow (no GIL) while the optional fields are parsed
+    pool = ThreadPoolExecutor(max_workers=1)
+    texts = {name: pool.submit(_kept_text, col(name), keep, every) for name in TEXT_FIELDS}
+    pool.shutdown(wait=False)
 
     # optional fields: a bad value is unknown, the row stays
     for name, parse in (
@@ -167,6 +170,9 @@ def clean_publications(
             vals = vals.copy()
             vals[ubad] = None
         out[name] = vals[codes if every else codes[keep]]
+    for name in TEXT_FIELDS:
+        out[name] = texts[name].result()
+    out = {c: out[c] for c in RECORD_COLUMNS if c in out}  # the columns in record order
 
     records = pd.DataFrame(out, copy=False)  # fresh arrays: no copy
     records["source_file"] = ctx.file
