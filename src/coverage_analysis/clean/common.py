@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -231,16 +232,19 @@ def filter_rows(
 
     keep = None if every else pa.array(mask)
     labels = frame.columns if columns is None else pd.Index(columns)
-    out = {}
-    for c in labels:
-        s = frame[c]
-        extension = isinstance(s.dtype, pd.api.extensions.ExtensionDtype)
-        if every:
-            out[c] = s.array if extension else s.to_numpy()
-        elif isinstance(s.dtype, pd.StringDtype) and hasattr(s.array, "_pa_array"):
-            out[c] = pd.array(s.array._pa_array.filter(keep), dtype=s.dtype)
-        else:
-            out[c] = s.array[mask] if extension else s.to_numpy()[mask]
+    out: dict[object, object] = {}
+    # Arrow filters (no GIL) run in a worker thread while numpy takes the other columns
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        for c in labels:
+            s = frame[c]
+            extension = isinstance(s.dtype, pd.api.extensions.ExtensionDtype)
+            if every:
+                out[c] = s.array if extension else s.to_numpy()
+            elif is_arrow_string(s):
+                out[c] = pool.submit(_arrow_filter, s, keep)
+            else:
+                out[c] = s.array[mask] if extension else s.to_numpy()[mask]
+        out = {c: v.result() if isinstance(v, Future) else v for c, v in out.items()}
     # the arrays are fresh (or shared with a frame the caller is done with): no copy
     result = pd.DataFrame(out, columns=labels, index=pd.RangeIndex(int(mask.sum())), copy=False)
     if every:  # as ``frame.drop(columns=...)`` would: the frame's attrs carry over
@@ -258,6 +262,10 @@ def as_datetime(values: pd.Series) -> pd.Series:
     if values.dtype == "datetime64[ns]":
         return values
     return pd.to_datetime(values)
+
+
+def _arrow_filter(values: pd.Series, keep: object) -> pd.api.extensions.ExtensionArray:
+    return pd.array(values.array._pa_array.filter(keep), dtype=values.dtype)
 
 
 def object_array(values: list[object]) -> np.ndarray:
