@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from coverage_analysis.domain import (
@@ -252,8 +253,12 @@ _INFERRED: dict[str, frozenset[str]] = {
 
 def _check_dtype(series: pd.Series, f: Field) -> str | None:
     if f.dtype == "date" and pd.api.types.is_datetime64_dtype(series.dtype):
-        values = series.dropna()
-        if (values != values.dt.normalize()).any():
+        # a time of day: a timestamp that is not a whole number of days since the epoch
+        values = series.to_numpy()
+        unit = np.datetime_data(values.dtype)[0]
+        day = int(np.timedelta64(1, "D").astype(f"timedelta64[{unit}]").astype(np.int64))
+        ticks = values.view(np.int64)[~np.isnat(values)]
+        if (ticks % day != 0).any():
             return "timestamps with a time of day where a date is declared"
         return None
     if f.dtype == "int" and pd.api.types.is_integer_dtype(series.dtype):
