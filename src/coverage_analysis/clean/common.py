@@ -152,12 +152,14 @@ def parse_unique(
     values: pd.Series,
     parse: Callable[[object], tuple[object, object]],
     active: np.ndarray | None = None,
+    factorized: Future | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``parse`` applied once per unique value of ``values`` (as :func:`map_parser`),
     without expanding to rows: ``(codes, values, errors)`` where row ``i`` has value
     ``values[codes[i]]``; an empty cell has code ``-1``, i.e. the last entry (the
     parse of ``None``). With ``active``, only the values of the active rows are
-    parsed (the others' entries are None and must not be used).
+    parsed (the others' entries are None and must not be used). ``factorized``: the
+    pending ``pd.factorize(values)`` of an Arrow string column (begun in a thread).
 
     >>> codes, vals, errs = parse_unique(pd.Series(["1", None, "x", "1"]),
     ...     lambda v: (None, None) if v is None else ((int(v), None) if v.isdigit() else (None, "bad")))
@@ -165,12 +167,17 @@ def parse_unique(
     ([0, -1, 1, 0], [1, None, None, 1], [None, None, 'bad', None])
     """
     wanted = None
+    whole = factorized is not None and is_arrow_string(values)
     if active is None or active.all():
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        codes, uniques = (
+            factorized.result() if whole else pd.factorize(values, use_na_sentinel=True)
+        )
         codes = np.asarray(codes, dtype=np.intp)
     elif is_arrow_string(values):
         # text compares exactly: one factorization of the whole column, parse what is active
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        codes, uniques = (
+            factorized.result() if whole else pd.factorize(values, use_na_sentinel=True)
+        )
         codes = np.asarray(codes, dtype=np.intp)
         seen = np.zeros(len(uniques) + 1, dtype=bool)
         seen[codes[active]] = True
