@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -256,10 +256,13 @@ class _Run:
         self.titles[sid] = header.title
         self.header_parts.update(str(p) for parts in header.parts for p in parts)
         rownum = next((c.index for c in columns if c.field == "rownum"), None)
-        status = classify_rows(frame, rownum_col=rownum, key_col=ctx.column_of("district"))
+        ahead = _factorize_ahead(frame, ctx) if kind == "publications" else {}
+        status = classify_rows(
+            frame, rownum_col=rownum, key_col=ctx.column_of("district"), factorized=ahead
+        )
         data = status == ""
         if kind == "publications":  # long sheets: the cleaner passes over the other rows itself
-            records, rejected = self._clean_kind(kind, frame, rows, ctx, active=data)
+            records, rejected = self._clean_kind(kind, frame, rows, ctx, active=data, ahead=ahead)
         else:
             records, rejected = self._clean_kind(kind, filter_rows(frame, data), rows[data], ctx)
         outcome = status.copy()
@@ -282,6 +285,7 @@ class _Run:
         rows: np.ndarray,
         ctx: SheetContext,
         active: np.ndarray | None = None,
+        ahead: dict[object, Future] | None = None,
     ) -> tuple[pd.DataFrame, np.ndarray]:
         from coverage_analysis.clean.legalization import clean_legalization
         from coverage_analysis.clean.media_plan import clean_media_plan
@@ -292,7 +296,7 @@ class _Run:
         if kind == "legalization":
             return clean_legalization(frame, rows, ctx, self.ledger, self.resolver, self.vocab)
         if kind == "publications":
-            return clean_publications(frame, rows, ctx, self.ledger, self.resolver, active)
+            return clean_publications(frame, rows, ctx, self.ledger, self.resolver, active, ahead)
         cleaner = {
             "publications": clean_publications,
             "media_plan": clean_media_plan,
@@ -300,6 +304,25 @@ class _Run:
             "population": clean_population,
         }[kind]
         return cleaner(frame, rows, ctx, self.ledger, self.resolver)
+
+
+#: Fields of a registry parsed once per distinct cell (their columns are factorised ahead).
+PARSED_FIELDS: tuple[str, ...] = ("date", "district", "channel", "reach", "language", "format")
+
+
+def _factorize_ahead(frame: pd.DataFrame, ctx: SheetContext) -> dict[object, Future]:
+    """``pd.factorize`` of the parsed Arrow string columns of a registry, begun in two
+    worker threads (Arrow hashes without the GIL) while the rows are classified."""
+    from coverage_analysis.clean.common import is_arrow_string
+
+    pool = ThreadPoolExecutor(max_workers=2)
+    ahead: dict[object, Future] = {}
+    for name in PARSED_FIELDS:
+        i = ctx.column_of(name)
+        if i is not None and i not in ahead and is_arrow_string(frame[i]):
+            ahead[i] = pool.submit(pd.factorize, frame[i], use_na_sentinel=True)
+    pool.shutdown(wait=False)
+    return ahead
 
 
 # --------------------------------------------------------------------------- duplicates

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -68,12 +68,14 @@ def clean_publications(
     ledger: Ledger,
     resolver: object,
     active: np.ndarray | None = None,
+    ahead: dict[object, Future] | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Clean records of a registry sheet and the mask of rejected rows.
 
     ``active`` marks the data rows of ``frame`` (the others, blank and summary
     lines, are passed over: no parse, no record, no ledger line); the mask
-    returned is over the active rows. Every field is parsed once per distinct
+    returned is over the active rows. ``ahead``: pending ``pd.factorize`` of whole
+    columns by column label (begun by the caller). Every field is parsed once per distinct
     cell (:func:`parse_unique`); rows are only touched through integer codes,
     and the record columns are built for the kept rows alone.
     """
@@ -94,12 +96,15 @@ def clean_publications(
         return empty[0]
 
     # the parsed columns are factorised ahead, two at a time (Arrow hashes without the GIL)
+    given = ahead or {}
     pool = ThreadPoolExecutor(max_workers=2)
-    ahead = {
-        name: pool.submit(pd.factorize, col(name), use_na_sentinel=True)
-        for name in ("date", "district", "channel", "reach", "language", "format")
-        if is_arrow_string(col(name))
-    }
+    ahead = {}
+    for name in ("date", "district", "channel", "reach", "language", "format"):
+        i = ctx.column_of(name)
+        if i in given:
+            ahead[name] = given[i]
+        elif is_arrow_string(col(name)):
+            ahead[name] = pool.submit(pd.factorize, col(name), use_na_sentinel=True)
     pool.shutdown(wait=False)
 
     # date (required): a day, or only a month

@@ -13,6 +13,8 @@ signature/footer line (``Исп. ...``, ``Тел. ...``).
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+
 import numpy as np
 import pandas as pd
 
@@ -24,20 +26,36 @@ ROW_NUMBER = r"\s*\d+(\.0)?[.)]?\s*"
 
 
 def classify_rows(
-    frame: pd.DataFrame, rownum_col: int | None = None, key_col: int | None = None
+    frame: pd.DataFrame,
+    rownum_col: int | None = None,
+    key_col: int | None = None,
+    factorized: dict[object, Future] | None = None,
 ) -> np.ndarray:
-    """``'blank'``, ``'summary'`` or ``''`` (a data row) for every row of ``frame``."""
+    """``'blank'``, ``'summary'`` or ``''`` (a data row) for every row of ``frame``.
+
+    ``factorized``: pending ``pd.factorize`` of whole columns (by label), used
+    instead of factorising the rows looked at (the labels are a pure function
+    of the text, so the flags are the same)."""
     from coverage_analysis.clean import parsers
 
     n = len(frame)
     out = np.full(n, "", dtype=object)
     if n == 0:
         return out
+    factorized = factorized or {}
 
-    def label_flags(values: pd.Series) -> np.ndarray:
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    def flags_of(uniques: object) -> np.ndarray:
         flags = [bool(parsers.is_summary_label(u) or parsers.is_footer_label(u)) for u in uniques]
-        return np.asarray([*flags, False], dtype=bool)[codes]
+        return np.asarray([*flags, False], dtype=bool)
+
+    def label_flags(c: object, take: np.ndarray | None = None) -> np.ndarray:
+        if c in factorized:
+            codes, uniques = factorized[c].result()
+            flags = flags_of(uniques)[codes]
+            return flags if take is None else flags[take]
+        values = frame[c] if take is None else frame[c][take]
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        return flags_of(uniques)[codes]
 
     any_filled = np.zeros(n, dtype=bool)
     is_total = np.zeros(n, dtype=bool)
@@ -51,10 +69,10 @@ def classify_rows(
             filled &= ~column.str.fullmatch(ROW_NUMBER).fillna(False).to_numpy(dtype=bool)
         take = filled & ~any_filled  # the first filled cell of these rows is in column c
         if take.any():
-            is_total[take] = label_flags(frame[c][take])
+            is_total[take] = label_flags(c, take)
         any_filled |= filled
     out[~any_filled] = BLANK
     if key_col is not None and key_col in frame.columns:
-        is_total |= label_flags(frame[key_col])
+        is_total |= label_flags(key_col)
     out[any_filled & is_total] = SUMMARY
     return out
