@@ -301,7 +301,8 @@ def validate(frame: pd.DataFrame, name: str) -> pd.DataFrame:
             nulls = int(na.sum())
         if nulls and not f.nullable:
             failures.append(f"{f.name}: {nulls} null value(s) where none is allowed")
-        values = s[~na] if bounded and nulls else s
+        # (the values alone: masking the index too costs as much again)
+        values = pd.Series(s.array[~na], name=s.name) if bounded and nulls else s
         low_bound, high_bound = f.minimum, f.maximum
         if pd.api.types.is_datetime64_dtype(s.dtype):
             low_bound = None if low_bound is None else pd.Timestamp(low_bound)
@@ -311,14 +312,14 @@ def validate(frame: pd.DataFrame, name: str) -> pd.DataFrame:
             out = [v for v in uniq if not pd.isna(v) and v not in allowed]
             if out:
                 failures.append(f"{f.name}: value(s) not allowed: {out[:EXAMPLES_SHOWN]!r}")
-        if low_bound is not None and len(values):
-            low = values[values < low_bound]
+        if low_bound is not None and len(values) and (below := values < low_bound).any():
+            low = values[below]
             if len(low):
                 failures.append(
                     f"{f.name}: {len(low)} value(s) below {f.minimum} (e.g. {_py(low.iloc[0])!r})"
                 )
-        if high_bound is not None and len(values):
-            high = values[values > high_bound]
+        if high_bound is not None and len(values) and (above := values > high_bound).any():
+            high = values[above]
             if len(high):
                 failures.append(
                     f"{f.name}: {len(high)} value(s) above {f.maximum} (e.g. {_py(high.iloc[0])!r})"

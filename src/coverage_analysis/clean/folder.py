@@ -99,7 +99,8 @@ class SheetOutcome:
 
     def counts(self) -> dict[str, int]:
         """rows_read and the five outcomes."""
-        c = {f"rows_{o}": int((self.outcome == o).sum()) for o in OUTCOMES}
+        seen = pd.Series(self.outcome, dtype=object).value_counts()  # one pass, not five
+        c = {f"rows_{o}": int(seen.get(o, 0)) for o in OUTCOMES}
         c["rows_rejected"] = c.pop(f"rows_{REJECTED}")
         c["rows_duplicate"] = c.pop(f"rows_{DUPLICATE}")
         return {"rows_read": len(self.outcome), **c}

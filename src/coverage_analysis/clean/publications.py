@@ -132,7 +132,7 @@ def clean_publications(
         rows[new],
         ctx.kind,
         "date",
-        col("date")[new].to_numpy(),
+        col("date").array[new].to_numpy(),
         OUTSIDE_CAMPAIGN,
         "row",
     )
@@ -180,7 +180,7 @@ def clean_publications(
                 rows[bad],
                 ctx.kind,
                 name,
-                col(name)[bad].to_numpy(),
+                col(name).array[bad].to_numpy(),
                 errs[codes[bad]],
                 "cell",
             )
@@ -300,7 +300,7 @@ def _reject(
             rows[bad],
             ctx.kind,
             name,
-            raw[bad].to_numpy(),
+            raw.array[bad].to_numpy(),
             reasons[codes[bad]],
             "row",
         )
