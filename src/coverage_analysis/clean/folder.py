@@ -350,13 +350,14 @@ def _norm_text(arr: object) -> object:
     from coverage_analysis.clean.publications import _may_need_trim
 
     arr = pc.utf8_lower(arr)
-    if _contains(arr, _YO_BYTES):
-        arr = pc.replace_substring(arr, "ё", "е")
-    if (
-        _contains(arr, _ODD_SPACE_BYTES)
-        and pc.any(pc.match_substring_regex(arr, _ODD_SPACE)).as_py()
-    ):
-        arr = pc.replace_substring_regex(arr, r"\s+", " ")
+    if _contains(arr, _YO_BYTES + _ODD_SPACE_BYTES):  # one look at the text: usually neither
+        if _contains(arr, _YO_BYTES):
+            arr = pc.replace_substring(arr, "ё", "е")
+        if (
+            _contains(arr, _ODD_SPACE_BYTES)
+            and pc.any(pc.match_substring_regex(arr, _ODD_SPACE)).as_py()
+        ):
+            arr = pc.replace_substring_regex(arr, r"\s+", " ")
     return pc.utf8_trim_whitespace(arr) if _may_need_trim(arr) else arr
 
 
