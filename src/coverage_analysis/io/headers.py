@@ -132,7 +132,7 @@ def _load_vocab(path: str) -> HeaderVocabulary:
     for kind, fld, variant in table[["kind", "field", "variant"]].itertuples(index=False):
         out.setdefault(kind, {}).setdefault(fld, []).append(header_key(variant))
     frozen = {
-        k: {f: tuple(sorted(set(v), key=len, reverse=True)) for f, v in d.items()}
+        k: {f: tuple(sorted(set(v), key=lambda s: (-len(s), s))) for f, v in d.items()}
         for k, d in out.items()
     }
     return HeaderVocabulary(frozen)
