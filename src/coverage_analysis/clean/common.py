@@ -95,6 +95,11 @@ class Ledger:
         )
         self.parts.append(frame)
 
+    def reject_column(self, ctx: SheetContext, header_row: int, name: str, reason: str) -> None:
+        """One ``column`` line: the column ``name`` of the sheet ``ctx`` (at its header row)
+        is not used, for ``reason``."""
+        self.add(ctx.file, ctx.sheet, header_row, ctx.kind, name, name, reason, "column")
+
     def frame(self) -> pd.DataFrame:
         """All lines, in the order added."""
         if not self.parts:

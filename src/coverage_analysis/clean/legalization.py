@@ -223,29 +223,16 @@ def clean_legalization(
             if c.period is None:
                 continue
             if c.period.kind != "month":
-                ledger.add(
-                    ctx.file,
-                    ctx.sheet,
+                ledger.reject_column(
+                    ctx,
                     header_row,
-                    ctx.kind,
-                    c.name,
                     c.name,
                     f"a {c.period.kind} column is not a month; column not used",
-                    "column",
                 )
                 continue
             month = c.period.start
             if month < CAMPAIGN_START or month > CAMPAIGN_END:
-                ledger.add(
-                    ctx.file,
-                    ctx.sheet,
-                    header_row,
-                    ctx.kind,
-                    c.name,
-                    c.name,
-                    OUTSIDE_CAMPAIGN,
-                    "column",
-                )
+                ledger.reject_column(ctx, header_row, c.name, OUTSIDE_CAMPAIGN)
                 continue
             measure_field = c.field if c.field in MEASURES else None
             if measure_field is not None:

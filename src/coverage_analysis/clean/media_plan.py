@@ -85,16 +85,7 @@ def clean_media_plan(
             continue
         months = [m for m in c.period.months if CAMPAIGN_START <= m <= CAMPAIGN_END]
         if not months:
-            ledger.add(
-                ctx.file,
-                ctx.sheet,
-                header_row,
-                ctx.kind,
-                c.name,
-                c.name,
-                OUTSIDE_CAMPAIGN,
-                "column",
-            )
+            ledger.reject_column(ctx, header_row, c.name, OUTSIDE_CAMPAIGN)
             continue
         measure = "actual_reported" if c.sub == "fact" else "planned"
         long = melt_values(
