@@ -343,3 +343,34 @@ def month_start(value: object) -> pd.Timestamp | None:
     if pd.isna(ts):
         return None
     return ts.to_period("M").to_timestamp()
+
+
+def parse_required(
+    frame: pd.DataFrame,
+    rows: np.ndarray,
+    ctx: SheetContext,
+    ledger: Ledger,
+    name: str,
+    parse: object,
+    rejected: np.ndarray,
+) -> np.ndarray:
+    """Parse the required field ``name`` of every row with ``parse``; a row whose value is
+    missing or does not parse gets a ``row`` ledger line and is marked in ``rejected``
+    (in place; rows already rejected are not reported twice). Returns the parsed values."""
+    i = ctx.column_of(name)
+    raw = frame[i] if i is not None else pd.Series([None] * len(frame), dtype=object)
+    vals, errs = map_parser(raw, parse)
+    err_s = pd.Series(errs, dtype=object)
+    bad = (err_s.notna() | pd.isna(pd.Series(vals, dtype=object))).to_numpy() & ~rejected
+    ledger.add(
+        ctx.file,
+        ctx.sheet,
+        rows[bad],
+        ctx.kind,
+        name,
+        raw[bad].to_numpy(),
+        err_s.where(err_s.notna(), f"missing {name}").to_numpy()[bad],
+        "row",
+    )
+    rejected |= bad
+    return vals

@@ -11,7 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from coverage_analysis.clean.common import OUTSIDE_CAMPAIGN, Ledger, SheetContext, map_parser
+from coverage_analysis.clean.common import (
+    OUTSIDE_CAMPAIGN,
+    Ledger,
+    SheetContext,
+    parse_required,
+)
 from coverage_analysis.clean.wide import melt_values
 from coverage_analysis.domain import CAMPAIGN_END, CAMPAIGN_START
 
@@ -29,34 +34,6 @@ RECORD_COLUMNS: tuple[str, ...] = (
 )
 
 
-def _required(
-    frame: pd.DataFrame,
-    rows: np.ndarray,
-    ctx: SheetContext,
-    ledger: Ledger,
-    name: str,
-    parse: object,
-    rejected: np.ndarray,
-) -> np.ndarray:
-    i = ctx.column_of(name)
-    raw = frame[i] if i is not None else pd.Series([None] * len(frame), dtype=object)
-    vals, errs = map_parser(raw, parse)
-    err_s = pd.Series(errs, dtype=object)
-    bad = (err_s.notna() | pd.isna(pd.Series(vals, dtype=object))).to_numpy() & ~rejected
-    ledger.add(
-        ctx.file,
-        ctx.sheet,
-        rows[bad],
-        ctx.kind,
-        name,
-        raw[bad].to_numpy(),
-        err_s.where(err_s.notna(), f"missing {name}").to_numpy()[bad],
-        "row",
-    )
-    rejected |= bad
-    return vals
-
-
 def clean_media_plan(
     frame: pd.DataFrame, rows: np.ndarray, ctx: SheetContext, ledger: Ledger, resolver: object
 ) -> tuple[pd.DataFrame, np.ndarray]:
@@ -65,10 +42,10 @@ def clean_media_plan(
 
     n = len(frame)
     rejected = np.zeros(n, dtype=bool)
-    districts = _required(
+    districts = parse_required(
         frame, rows, ctx, ledger, "district", lambda v: tuple(resolver.resolve(v)), rejected
     )
-    channels = _required(
+    channels = parse_required(
         frame, rows, ctx, ledger, "channel", lambda v: tuple(parsers.parse_channel(v)), rejected
     )
     header_row = (ctx.header_rows[-1] + 1) if ctx.header_rows else 0

@@ -8,8 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from coverage_analysis.clean.common import Ledger, SheetContext, map_parser
-from coverage_analysis.clean.media_plan import _required
+from coverage_analysis.clean.common import Ledger, SheetContext, map_parser, parse_required
 from coverage_analysis.clean.wide import melt_values
 
 #: Columns of a population record.
@@ -43,13 +42,13 @@ def clean_population(
 
     n = len(frame)
     rejected = np.zeros(n, dtype=bool)
-    districts = _required(
+    districts = parse_required(
         frame, rows, ctx, ledger, "district", lambda v: tuple(resolver.resolve(v)), rejected
     )
     count = lambda v: tuple(parsers.parse_count(v))  # noqa: E731
     pop_col = ctx.column_of("population")
     if ctx.column_of("year") is not None and pop_col is not None:
-        years = _required(frame, rows, ctx, ledger, "year", _parse_year, rejected)
+        years = parse_required(frame, rows, ctx, ledger, "year", _parse_year, rejected)
         vals, errs = map_parser(frame[pop_col], count)
         err_s = pd.Series(errs, dtype=object)
         bad = (err_s.notna() | pd.isna(pd.Series(vals, dtype=object))).to_numpy() & ~rejected

@@ -14,8 +14,8 @@ from coverage_analysis.clean.common import (
     SheetContext,
     map_parser,
     month_start,
+    parse_required,
 )
-from coverage_analysis.clean.media_plan import _required
 from coverage_analysis.domain import CAMPAIGN_END, CAMPAIGN_START
 
 #: Columns of a social-reach record.
@@ -40,20 +40,20 @@ def clean_social_reach(
 
     n = len(frame)
     rejected = np.zeros(n, dtype=bool)
-    districts = _required(
+    districts = parse_required(
         frame, rows, ctx, ledger, "district", lambda v: tuple(resolver.resolve(v)), rejected
     )
-    platforms = _required(
+    platforms = parse_required(
         frame, rows, ctx, ledger, "platform", lambda v: tuple(parsers.parse_platform(v)), rejected
     )
     if ctx.column_of("month") is not None:
-        mvals = _required(
+        mvals = parse_required(
             frame, rows, ctx, ledger, "month", lambda v: tuple(parsers.parse_month(v)), rejected
         )
         months = np.asarray([month_start(v) for v in mvals], dtype=object)
         month_field = "month"
     else:
-        dvals = _required(
+        dvals = parse_required(
             frame, rows, ctx, ledger, "date", lambda v: tuple(parsers.parse_date(v)), rejected
         )
         months = np.asarray(
