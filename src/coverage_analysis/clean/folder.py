@@ -10,9 +10,11 @@ every sheet.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
+import stat
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +40,7 @@ from coverage_analysis.clean.layout import recognize
 from coverage_analysis.clean.rows import classify_rows
 from coverage_analysis.errors import CoverageAnalysisError, DataNotFoundError, InputFileError
 from coverage_analysis.io.headers import HeaderVocabulary, detect_header, headers_found
-from coverage_analysis.io.readers import RawSheet, read_sheets
+from coverage_analysis.io.readers import WORKBOOK_SUFFIXES, RawSheet, read_sheets
 from coverage_analysis.io.writers import arrow_table, write_arrow_table, write_csv, write_json
 from coverage_analysis.schema import (
     CLEANING_REPORT_FILE,
@@ -53,8 +55,9 @@ log = logging.getLogger(__name__)
 
 #: The sample generator's answer key: a raw folder holding it is synthetic sample data.
 SAMPLE_TRUTH_MARKER = "_truth/truth.json"
-#: Extensions read as spreadsheets; every other file is skipped (and listed).
-SPREADSHEET_SUFFIXES: frozenset[str] = frozenset({".xlsx", ".csv"})
+#: Extensions read as spreadsheets (workbooks calamine reads, CSV); every other file is
+#: skipped (and listed).
+SPREADSHEET_SUFFIXES: frozenset[str] = WORKBOOK_SUFFIXES | {".csv"}
 #: Columns of ``duplicates.csv``.
 DUPLICATE_COLUMNS: tuple[str, ...] = (
     "kind",
@@ -131,6 +134,12 @@ class CleaningResult:
                 f"  {kind:<13} read {t['rows_read']:>8}  clean {t['rows_clean']:>8}  rejected {t['rows_rejected']:>6}  "
                 f"duplicate {t['rows_duplicate']:>6}  summary {t['rows_summary']:>5}  blank {t['rows_blank']:>5}"
             )
+        if r.get("encodings"):
+            lines.append(
+                "CSV encodings: " + ", ".join(f"{k} {v}" for k, v in r["encodings"].items())
+            )
+        for h in r.get("hidden_sheets", []):
+            lines.append(f"  hidden sheet (read): {h['file']} [sheet {h['sheet']}]")
         for f in r["unreadable_files"]:
             lines.append(f"  unreadable: {f['file']}: {f['reason']}")
         for s in r["unrecognised_sheets"]:
@@ -157,19 +166,74 @@ class CleaningResult:
         return "\n".join(lines)
 
 
-def list_inputs(raw_dir: Path) -> tuple[list[tuple[Path, str]], list[dict[str, str]]]:
-    """Spreadsheets under ``raw_dir`` in POSIX path order, and the skipped other files."""
-    inputs, skipped = [], []
-    for path in sorted(
-        (p for p in raw_dir.rglob("*") if p.is_file()),
-        key=lambda p: p.relative_to(raw_dir).as_posix(),
-    ):
-        rel = path.relative_to(raw_dir).as_posix()
-        if path.suffix.lower() in SPREADSHEET_SUFFIXES:
-            inputs.append((path, rel))
-        else:
-            skipped.append({"file": rel, "reason": "not a spreadsheet"})
+def list_inputs(
+    raw_dir: Path, problems: list[dict[str, str]] | None = None
+) -> tuple[list[tuple[Path, str]], list[dict[str, str]]]:
+    """Spreadsheets under ``raw_dir`` in POSIX path order, and the skipped other files.
+
+    Symbolic links are followed, once: a link back to a folder already walked (a loop)
+    and a link that cannot be resolved are named in ``problems`` (file and reason), as
+    are entries that cannot be read (a folder without permission, a FIFO or device named
+    like a spreadsheet).
+    """
+    inputs: list[tuple[Path, str]] = []
+    skipped: list[dict[str, str]] = []
+    found: list[dict[str, str]] = []
+
+    def rel_of(p: Path) -> str:
+        return p.relative_to(raw_dir).as_posix()
+
+    seen: set[tuple[int, int]] = set()
+    pending = [raw_dir]
+    while pending:
+        folder = pending.pop()
+        try:
+            st = folder.stat()
+            if (st.st_dev, st.st_ino) in seen:
+                target = os.path.realpath(folder)
+                reason = f"symbolic link loop or second link to a folder already read ({target})"
+                found.append({"file": rel_of(folder), "reason": reason + "; not read again"})
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            entries = sorted(folder.iterdir())
+        except OSError as exc:
+            found.append({"file": rel_of(folder) or ".", "reason": _os_reason(exc)})
+            continue
+        for path in entries:
+            rel = rel_of(path)
+            try:
+                st = path.stat()
+            except OSError as exc:  # a dangling link, a link loop, no permission
+                found.append({"file": rel, "reason": _os_reason(exc, path)})
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                pending.append(path)
+            elif not stat.S_ISREG(st.st_mode):
+                what = "FIFO" if stat.S_ISFIFO(st.st_mode) else "special file"
+                found.append({"file": rel, "reason": f"not a regular file ({what}); not read"})
+            elif path.suffix.lower() in SPREADSHEET_SUFFIXES:
+                if not os.access(path, os.R_OK):
+                    found.append({"file": rel, "reason": "permission denied"})
+                else:
+                    inputs.append((path, rel))
+            else:
+                skipped.append({"file": rel, "reason": "not a spreadsheet"})
+    inputs.sort(key=lambda item: item[1])
+    skipped.sort(key=lambda item: item["file"])
+    if problems is not None:
+        problems.extend(sorted(found, key=lambda item: item["file"]))
     return inputs, skipped
+
+
+def _os_reason(exc: OSError, path: Path | None = None) -> str:
+    """One line for an entry of the raw folder that cannot be opened."""
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop; not read"
+    if path is not None and path.is_symlink() and exc.errno == errno.ENOENT:
+        return f"broken symbolic link (to {os.readlink(path)}); not read"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied; not read"
+    return f"cannot be opened ({exc.strerror or exc}); not read"
 
 
 class _Run:
@@ -186,6 +250,8 @@ class _Run:
         self.unreadable: list[dict[str, str]] = []
         self.titles: dict[int, str] = {}
         self.header_parts: set[str] = set()
+        self.encodings: dict[str, dict[str, str | None]] = {}
+        self.hidden: set[tuple[str, str]] = set()
 
     def file_problem(self, rel: str, reason: str, sheet: str = "", scope: str = "file") -> None:
         where = rel + (f" [sheet {sheet}]" if sheet else "")
@@ -206,6 +272,13 @@ class _Run:
             return
         outcomes_before = len(self.sheets)
         for sheet in sheets:
+            if sheet.encoding:
+                self.encodings[rel] = {"encoding": sheet.encoding, "rule": sheet.encoding_rule}
+            if sheet.hidden:
+                self.hidden.add((rel, sheet.sheet))
+            if sheet.problem:  # beyond a size limit: named, not read
+                self._sheet_failed(sheet, sheet.problem)
+                continue
             try:
                 self.clean_sheet(sheet)
             except CoverageAnalysisError as exc:
@@ -261,6 +334,8 @@ class _Run:
         status = classify_rows(
             frame, rownum_col=rownum, key_col=ctx.column_of("district"), factorized=ahead
         )
+        if sheet.bad_lines:  # lines the reader could not split (an unbalanced quote)
+            self._reject_bad_lines(sheet, ctx, rows, status)
         data = status == ""
         if kind == "publications":  # long sheets: the cleaner passes over the other rows itself
             records, rejected = self._clean_kind(kind, frame, rows, ctx, active=data, ahead=ahead)
@@ -278,6 +353,18 @@ class _Run:
             )
         )
         log.info("%s [%s]: %s, %d rows", sheet.file, sheet.sheet, kind, len(rows))
+
+    def _reject_bad_lines(
+        self, sheet: RawSheet, ctx: SheetContext, rows: np.ndarray, status: np.ndarray
+    ) -> None:
+        """Mark the reader's rejected lines rejected (ledger: the reason and the raw line)."""
+        for line, (reason, text) in sorted(sheet.bad_lines.items()):
+            at = np.flatnonzero(rows == line)
+            if len(at):
+                status[at] = REJECTED
+                self.ledger.add(
+                    sheet.file, sheet.sheet, line, ctx.kind, "line", text, reason, "row"
+                )
 
     def _clean_kind(
         self,
@@ -698,8 +785,12 @@ def clean_folder(
     raw, out_dir = Path(raw_dir), Path(processed_dir)
     if not raw.is_dir():
         raise DataNotFoundError(f"raw folder {raw} does not exist")
-    inputs, skipped = list_inputs(raw)
+    problems: list[dict[str, str]] = []
+    inputs, skipped = list_inputs(raw, problems)
     run = _Run()
+    for p in problems:
+        run.unreadable.append(p)
+        run.file_problem(p["file"], p["reason"])
     for path, rel in inputs:
         run.read_file(path, rel)
 
@@ -863,6 +954,8 @@ def _report(
         }
         if s.message:
             entry["message"] = s.message
+        if (s.file, s.sheet) in run.hidden:
+            entry["hidden"] = True
         sheets.append(entry)
         for k, v in counts.items():
             totals[k] += v
@@ -876,6 +969,13 @@ def _report(
         files.setdefault(u["file"], {"sheets": []}).update(
             {"status": "unreadable", "reason": u["reason"]}
         )
+    for rel, enc in run.encodings.items():
+        files.setdefault(rel, {"sheets": []}).update(
+            {"encoding": enc["encoding"], "encoding_rule": enc["rule"]}
+        )
+    encodings: dict[str, int] = {}
+    for enc in run.encodings.values():
+        encodings[str(enc["encoding"])] = encodings.get(str(enc["encoding"]), 0) + 1
     unused: dict[str, list[list[str]]] = {
         "headers": run.vocab.unused(run.header_parts) if run.sheets else []
     }
@@ -894,6 +994,8 @@ def _report(
         "files": files,
         "totals": totals,
         "totals_by_kind": by_kind,
+        "encodings": dict(sorted(encodings.items())),
+        "hidden_sheets": [{"file": f, "sheet": sh} for f, sh in sorted(run.hidden)],
         "skipped_files": skipped,
         "unreadable_files": run.unreadable,
         "unrecognised_sheets": [e for e in sheets if e["status"] in ("unrecognised", "failed")],

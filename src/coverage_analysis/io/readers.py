@@ -1,4 +1,4 @@
-"""Readers of raw spreadsheets: every sheet of an ``.xlsx``, every ``.csv``.
+"""Readers of raw spreadsheets: every sheet of a workbook, every ``.csv``.
 
 A reader returns :class:`RawSheet` objects: the cells of the top of the sheet
 (for header detection, as plain Python values) and a way to take the rows
@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,13 @@ class RawSheet:
     merged: list[MergedRange] = field(default_factory=list)
     encoding: str | None = None
     delimiter: str | None = None
+    encoding_rule: str | None = None
+    #: The workbook marks the sheet hidden (it is read all the same, and flagged).
+    hidden: bool = False
+    #: Why the sheet is not read (beyond a size limit); None when it is read.
+    problem: str | None = None
+    #: Lines the reader rejected: 1-based line number -> (reason, raw text of the line).
+    bad_lines: dict[int, tuple[str, str]] = field(default_factory=dict)
     _data: Callable[[int, int], tuple[pd.DataFrame, np.ndarray]] | None = None
 
     def data(self, skip: int, width: int | None = None) -> tuple[pd.DataFrame, np.ndarray]:
@@ -104,10 +112,10 @@ def is_filled(values: pd.Series) -> pd.Series:
     >>> is_filled(pd.Series(["a", "", "  ", None, 0.0])).tolist()
     [True, False, False, False, True]
     """
-    if isinstance(values.dtype, pd.StringDtype) and hasattr(values.array, "_pa_array"):
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
         import pyarrow.compute as pc
 
-        arr = values.array._pa_array
+        arr = values.array.__arrow_array__()  # public: the column's own Arrow data
         # non-empty and not only whitespace (utf8_is_space: every character is a space)
         # (byte length: read from the offsets, where a character count scans the text)
         filled = pc.fill_null(
@@ -132,32 +140,71 @@ def _cell_filled(value: object) -> bool:
 # --------------------------------------------------------------------------- xlsx
 
 
-def read_xlsx_sheets(path: Path, rel: str) -> list[RawSheet]:
-    """Every sheet of a workbook, read with python-calamine (values and merged ranges).
+#: Workbook formats calamine reads (Excel 2007+, with macros, binary, 97-2003; OpenDocument).
+WORKBOOK_SUFFIXES: frozenset[str] = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
+#: Workbook formats that are zip archives of XML parts (checked against the size limits).
+OOXML_SUFFIXES: frozenset[str] = frozenset({".xlsx", ".xlsm"})
 
+
+def read_xlsx_sheets(path: Path, rel: str) -> list[RawSheet]:
+    """Every sheet of a workbook (``.xlsx``, ``.xlsm``, ``.xlsb``, ``.xls``, ``.ods``), read
+    with python-calamine (values, merged ranges, visibility).
+
+    An Office Open XML workbook is first checked against the size limits of
+    :mod:`coverage_analysis.io.workbook_zip` (nothing is inflated before that); a sheet
+    beyond them comes back with its :attr:`RawSheet.problem` set and is not read. Error
+    cells (``#DIV/0!`` ...) that calamine returns empty are put back as their text.
     Raises :class:`InputFileError` when the file is not a readable workbook.
     """
-    from python_calamine import CalamineWorkbook
+    from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
+    from coverage_analysis.io import workbook_zip
+
+    ooxml = path.suffix.lower() in OOXML_SUFFIXES
+    parts = workbook_zip.check_workbook(path, rel) if ooxml else {}
     try:
         workbook = CalamineWorkbook.from_path(str(path))
-        names = list(workbook.sheet_names)
+        metadata = list(workbook.sheets_metadata)
     except Exception as exc:  # calamine raises several unrelated types on corrupt files
         raise InputFileError(
-            rel, f"not a readable xlsx workbook ({type(exc).__name__}: {exc})"
+            rel,
+            f"not a readable {path.suffix.lower().lstrip('.')} workbook ({type(exc).__name__}: {exc})",
         ) from None
     sheets: list[RawSheet] = []
-    for name in names:
+    for meta in metadata:
+        name = meta.name
+        hidden = meta.visible != SheetVisibleEnum.Visible
+        part = parts.get(name)
+        problem = workbook_zip.sheet_problem(part) if part is not None else None
+        if problem is not None:
+            sheets.append(RawSheet(rel, name, [], hidden=hidden, problem=problem))
+            continue
         try:
             sheet = workbook.get_sheet_by_name(name)
             grid = sheet.to_python(skip_empty_area=False)
             merged = [(a[0], a[1], b[0], b[1]) for a, b in (sheet.merged_cell_ranges or [])]
+            if part is not None:
+                _put_errors(grid, workbook_zip.error_cells(path, part))
         except Exception as exc:
             raise InputFileError(
                 rel, f"cannot read sheet ({type(exc).__name__}: {exc})", sheet=name
             ) from None
-        sheets.append(_grid_sheet(rel, name, grid, merged))
+        raw_sheet = _grid_sheet(rel, name, grid, merged)
+        raw_sheet.hidden = hidden
+        sheets.append(raw_sheet)
     return sheets
+
+
+def _put_errors(grid: list[list[object]], errors: list[tuple[int, int, str]]) -> None:
+    """Write error cells' texts into ``grid`` (which calamine left empty there)."""
+    for r, c, text in errors:
+        while len(grid) <= r:
+            grid.append([""] * (len(grid[0]) if grid else 0))
+        row = grid[r]
+        if len(row) <= c:
+            row.extend([""] * (c + 1 - len(row)))
+        if row[c] in ("", None):
+            row[c] = text
 
 
 def _grid_sheet(
@@ -178,25 +225,146 @@ def _grid_sheet(
 # --------------------------------------------------------------------------- csv
 
 
+#: Byte-order marks and the encoding each selects (longest first: UTF-32 LE starts like UTF-16 LE).
+BOMS: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+#: Cyrillic single-byte code pages told apart by :func:`cyrillic_score` (Windows, DOS, KOI8).
+CYRILLIC_CODEPAGES: tuple[str, ...] = ("cp1251", "cp866", "koi8-r")
+#: Share of the non-ASCII characters that must be Cyrillic letters for a code page to win.
+MIN_CYRILLIC_SHARE = 0.8
+#: Bytes of the head given to the fallback detector (charset-normalizer).
+DETECTOR_BYTES = 1 << 16
+
+
+def cyrillic_score(text: str) -> tuple[float, int]:
+    """How plausible ``text`` is as Russian/Kazakh text: the share of its non-ASCII
+    characters that are Cyrillic letters, and a case score (lower-case letters and
+    capitals that open a word count for, capitals inside a lower-case word against).
+
+    A single-byte file decoded with the wrong Cyrillic code page yields box-drawing
+    characters and punctuation (cp866 read as cp1251 and back) or the right letters
+    in the wrong case (KOI8-R and cp1251 swap the two halves), so the two numbers
+    separate the three code pages.
+
+    >>> share, case = cyrillic_score("Аягозский район")
+    >>> share, case > 0
+    (1.0, True)
+    >>> cyrillic_score("аЯГОЗСКИЙ РАЙОН")[1] < 0
+    True
+    """
+    non_ascii = letters = case = 0
+    prev = " "
+    for ch in text:
+        if ch >= "\x80":
+            non_ascii += 1
+            if "\u0400" <= ch <= "\u04ff":
+                letters += 1
+                if ch.islower():
+                    case += 1
+                elif prev.isalpha() and prev.islower():
+                    case -= 3  # a capital after a lower-case letter: the case is swapped
+                elif not prev.isalpha():
+                    case += 1
+        prev = ch
+    return (letters / non_ascii if non_ascii else 1.0), case
+
+
+def detect_encoding(raw: bytes, rel: str) -> tuple[str, str]:
+    """The encoding of a text file's bytes and the rule that decided it.
+
+    Rules, in order: a byte-order mark (UTF-8, UTF-16, UTF-32); a strict UTF-8
+    decode; the best-scoring Cyrillic code page (:func:`cyrillic_score`: windows-1251,
+    cp866, KOI8-R) when its text is mostly Cyrillic letters; charset-normalizer as the
+    last resort. Raises :class:`InputFileError` for binary content or an undecidable text.
+
+    >>> detect_encoding("Район".encode("cp866"), "x.csv")
+    ('cp866', 'cyrillic letters and case')
+    >>> detect_encoding("Район".encode("koi8-r"), "x.csv")
+    ('koi8-r', 'cyrillic letters and case')
+    >>> detect_encoding("Район".encode("utf-16"), "x.csv")
+    ('utf-16', 'byte-order mark')
+    """
+    for bom, encoding in BOMS:
+        if raw.startswith(bom):
+            return encoding, "byte-order mark"
+    head = raw[:SNIFF_BYTES]
+    if any(b in _BINARY_BYTES for b in head):
+        raise InputFileError(rel, "binary content, not a text CSV")
+    try:
+        raw.decode("utf-8")
+        return "utf-8", "strict UTF-8"
+    except UnicodeDecodeError:
+        pass
+    scored = []
+    for encoding in CYRILLIC_CODEPAGES:
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        share, case = cyrillic_score(text)
+        scored.append((share >= MIN_CYRILLIC_SHARE, case, share, encoding))
+    if scored:
+        ok, _, _, encoding = max(scored)
+        if ok:
+            return encoding, "cyrillic letters and case"
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw[:DETECTOR_BYTES]).best()
+    if best is not None and best.encoding:
+        try:
+            raw.decode(best.encoding)
+            return best.encoding, "charset-normalizer"
+        except (UnicodeDecodeError, LookupError):
+            pass
+    raise InputFileError(
+        rel, "text in no recognised encoding (tried UTF-8/16/32, windows-1251, cp866, KOI8-R)"
+    )
+
+
 def decode_csv_bytes(raw: bytes, rel: str) -> tuple[str, str]:
-    """The text of a CSV file and the encoding it was in.
+    """The text of a CSV file and the encoding it was in (:func:`detect_encoding`).
 
     >>> decode_csv_bytes("Дата".encode("utf-8-sig"), "x.csv")
     ('Дата', 'utf-8-sig')
     >>> decode_csv_bytes("Дата".encode("cp1251"), "x.csv")[1]
     'cp1251'
     """
-    head = raw[:SNIFF_BYTES]
-    if any(b in _BINARY_BYTES for b in head):
-        raise InputFileError(rel, "binary content, not a text CSV")
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="replace"), "utf-8-sig"
-    for enc in CSV_ENCODINGS:
-        try:
-            return raw.decode(enc), enc
-        except UnicodeDecodeError:
-            continue
-    raise InputFileError(rel, "text in none of UTF-8, UTF-8 with BOM, Windows-1251")
+    encoding, _ = detect_encoding(raw, rel)
+    return decode_text(raw, encoding, rel), encoding
+
+
+def decode_text(raw: bytes, encoding: str, rel: str) -> str:
+    """``raw`` decoded as ``encoding`` (a BOM dropped); a byte that does not decode is
+    one clear :class:`InputFileError` naming its offset and value."""
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        bad = raw[exc.start : exc.end]
+        raise InputFileError(
+            rel, f"byte {bad!r} at offset {exc.start} is not valid {encoding}"
+        ) from None
+
+
+#: Line ends other than LF (bare CR of old Mac files, CRLF of Windows), made LF before parsing.
+_CR = re.compile(rb"\r\n?")
+
+
+def normalise_line_ends(data: bytes) -> bytes:
+    """``data`` with CR and CRLF line ends made LF when the file mixes line ends
+    (a file with CRLF only is parsed as it is).
+
+    >>> normalise_line_ends(b"a\\r\\nb\\rc\\n")
+    b'a\\nb\\nc\\n'
+    """
+    cr = data.count(b"\r")
+    if not cr or cr == data.count(b"\r\n"):
+        return data
+    return _CR.sub(b"\n", data)
 
 
 def _parse_lines(lines: list[str], delimiter: str) -> list[list[object]]:
@@ -210,10 +378,12 @@ def read_csv_sheets(
 ) -> list[RawSheet]:
     """A CSV file as one :class:`RawSheet` (sheet name ``""``).
 
-    The encoding is detected among UTF-8, UTF-8 with BOM and Windows-1251; the
-    delimiter among ``;`` ``,`` tab by ``choose_delimiter`` (given the top rows
-    parsed with each candidate; default: the one giving the widest consistent
-    rows).
+    The encoding is detected by :func:`detect_encoding` (BOM, strict UTF-8, Cyrillic
+    code pages, charset-normalizer); mixed line ends are made LF; the delimiter is
+    chosen among ``;`` ``,`` tab by ``choose_delimiter`` (given the top rows parsed with
+    each candidate; default: the one giving the widest consistent rows). A line whose
+    quote is never closed becomes a rejected line (:attr:`RawSheet.bad_lines`), never
+    part of another line's value.
     """
     try:
         raw = path.read_bytes()
@@ -221,28 +391,37 @@ def read_csv_sheets(
         raise InputFileError(rel, f"cannot read file: {exc}") from None
     if not raw[:SNIFF_BYTES].strip() and not raw.strip():
         raise InputFileError(rel, "empty file")
+    sniff = raw
+    if len(raw) > HEAD_BYTES:  # decide on whole lines of the head; the body is checked when read
+        sniff = raw[: raw.rfind(b"\n", 0, HEAD_BYTES) + 1] or raw[:HEAD_BYTES]
+    encoding, rule = detect_encoding(sniff, rel)
+    if encoding not in ("utf-8", "utf-8-sig"):  # the body is parsed as UTF-8 bytes
+        raw = decode_text(raw, encoding, rel).encode("utf-8")
+    elif encoding == "utf-8-sig":
+        raw = raw[3:]
+    raw = normalise_line_ends(raw)
     head = raw
-    if len(raw) > HEAD_BYTES:  # detect on the head; the body is checked when it is read
+    if len(raw) > HEAD_BYTES:  # the delimiter is decided on the head
         head = raw[: raw.rfind(b"\n", 0, HEAD_BYTES) + 1] or raw[:HEAD_BYTES]
-    text, encoding = decode_csv_bytes(head, rel)
+    text = head.decode("utf-8", errors="replace")
     head_lines = text.splitlines(keepends=True)[: HEADER_SCAN_ROWS * 2]
     candidates = {d: _parse_lines(head_lines, d)[:HEADER_SCAN_ROWS] for d in CSV_DELIMITERS}
     delimiter = (choose_delimiter or default_delimiter)(candidates)
     top = candidates[delimiter]
-    sheet = RawSheet(rel, "", top, [], encoding, delimiter)
+    sheet = RawSheet(rel, "", top, [], encoding, delimiter, encoding_rule=rule)
 
     def data(skip: int, width: int) -> tuple[pd.DataFrame, np.ndarray]:
-        if sheet.encoding == "cp1251":
-            utf8 = raw.decode("cp1251").encode("utf-8")
-        else:
-            utf8 = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+        nonlocal raw
         try:
-            return _csv_body(utf8, delimiter, skip, width, rel)
+            return _csv_body(raw, delimiter, skip, width, rel, sheet.bad_lines)
         except UnicodeDecodeError:
             # the head was UTF-8 but the body is not: decide on the whole file
-            text, sheet.encoding = decode_csv_bytes(raw, rel)
+            original = path.read_bytes()
+            sheet.encoding, sheet.encoding_rule = detect_encoding(original, rel)
             log.info("%s: encoding is %s (not UTF-8 below the first lines)", rel, sheet.encoding)
-            return _csv_body(text.encode("utf-8"), delimiter, skip, width, rel)
+            text = decode_text(original, sheet.encoding, rel)
+            raw = normalise_line_ends(text.encode("utf-8"))
+            return _csv_body(raw, delimiter, skip, width, rel, sheet.bad_lines)
 
     sheet._data = data
     return [sheet]
@@ -286,17 +465,30 @@ def _skip_lines_offset(data: bytes, skip_records: int, delimiter: str) -> tuple[
 
 
 def _csv_body(
-    data: bytes, delimiter: str, skip: int, width: int, rel: str
+    data: bytes,
+    delimiter: str,
+    skip: int,
+    width: int,
+    rel: str,
+    bad_lines: dict[int, tuple[str, str]] | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     offset, lines_before = _skip_lines_offset(data, skip, delimiter)
     body = memoryview(data)[offset:]  # no copy of the file's bytes
     width = max(width, 1)
     frame = _csv_body_fast(body, delimiter, width)
+    if frame is not None and data.find(b'"', offset) >= 0:
+        # a quoted cell may span lines, and an unbalanced quote folds lines into one cell:
+        # the fast parse stands only when it gave one row per physical line
+        lines = data.count(b"\n", offset) + (
+            0 if data.endswith(b"\n") or offset >= len(data) else 1
+        )
+        if len(frame) != lines:
+            frame = None
     if frame is not None:
         rows = np.arange(lines_before + 1, lines_before + 1 + len(frame), dtype=np.int64)
     else:
-        log.debug("%s: irregular CSV rows, reading line by line", rel)
-        frame, rows = _csv_body_slow(str(body, "utf-8"), delimiter, width, lines_before)
+        log.debug("%s: quoted or irregular CSV rows, reading line by line", rel)
+        frame, rows = _csv_body_slow(str(body, "utf-8"), delimiter, width, lines_before, bad_lines)
     return _trim_trailing_blank(frame, rows)
 
 
@@ -352,17 +544,54 @@ def _csv_body_fast(body: memoryview, delimiter: str, width: int) -> pd.DataFrame
     return frame
 
 
+#: Most physical lines one CSV record may span (a cell with line breaks) before the
+#: record is taken for a quote that was never closed.
+MAX_LINES_PER_RECORD = 8
+#: Reason written to the ledger for a line whose quote is never closed.
+UNBALANCED_QUOTE = "unbalanced quote: the quote opened on this line is never closed (line not read)"
+
+
 def _csv_body_slow(
-    text: str, delimiter: str, width: int, lines_before: int
+    text: str,
+    delimiter: str,
+    width: int,
+    lines_before: int,
+    bad_lines: dict[int, tuple[str, str]] | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
+    """Records line by line with the csv module, watching the physical lines each
+    record takes: a record that folds what look like whole rows into one cell (a
+    continuation line holding a row's worth of delimiters, more than
+    :data:`MAX_LINES_PER_RECORD` lines, or a quote still open at the end of the file)
+    is an unbalanced quote. Its first line is put in ``bad_lines`` with its raw text
+    (and, whole, in the first cell of its row); reading resumes on the next line."""
+    physical = text.split("\n")
+    if physical and physical[-1] == "":
+        physical.pop()
     records: list[list[str]] = []
     rows: list[int] = []
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    last_line = 0
-    for rec in reader:
-        rows.append(lines_before + last_line + 1)
-        last_line = reader.line_num
-        records.append(rec)
+    start = 0  # index of the next physical line to read
+    while start < len(physical):
+        lines = (line + "\n" for line in physical[start:])
+        reader = csv.reader(lines, delimiter=delimiter)
+        consumed = 0
+        restart = None
+        for rec in reader:
+            first = start + consumed
+            consumed = reader.line_num
+            span = start + consumed - first
+            if span > 1 and _folded(physical[first : first + span], delimiter, width):
+                restart = first
+                break
+            rows.append(lines_before + first + 1)
+            records.append(rec)
+        if restart is None:
+            break
+        line_no = lines_before + restart + 1
+        if bad_lines is not None:
+            bad_lines[line_no] = (UNBALANCED_QUOTE, physical[restart])
+        rows.append(line_no)
+        records.append([physical[restart]])  # kept as a filled row (never trimmed as blank)
+        start = restart + 1
     wide = max([width, *(len(r) for r in records)])
     padded = [r + [""] * (wide - len(r)) for r in records]
     frame = (
@@ -373,10 +602,21 @@ def _csv_body_slow(
     return frame, np.asarray(rows, dtype=np.int64)
 
 
+def _folded(lines: list[str], delimiter: str, width: int) -> bool:
+    """Whether a record spanning ``lines`` is a quote left open rather than a cell with
+    line breaks."""
+    if len(lines) > MAX_LINES_PER_RECORD:
+        return True
+    if sum(line.count('"') for line in lines) % 2:  # still open at the end of the file
+        return True
+    row_like = max(width - 1, 1)
+    return any(line.count(delimiter) >= row_like for line in lines[1:])
+
+
 def read_sheets(path: Path, rel: str) -> list[RawSheet]:
-    """Sheets of a raw file by extension (``.xlsx`` or ``.csv``)."""
+    """Sheets of a raw file by extension (a workbook of :data:`WORKBOOK_SUFFIXES` or ``.csv``)."""
     suffix = path.suffix.lower()
-    if suffix == ".xlsx":
+    if suffix in WORKBOOK_SUFFIXES:
         if path.stat().st_size == 0:
             raise InputFileError(rel, "empty file")
         return read_xlsx_sheets(path, rel)
