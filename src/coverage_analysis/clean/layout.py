@@ -15,6 +15,7 @@ required fields are all present and that names the most fields.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from coverage_analysis.io.headers import (
@@ -55,6 +56,37 @@ EXCLUDES: dict[str, frozenset[str]] = {
 }
 
 
+#: Sub-labels a period header cell may carry in the same cell (``I кв. 2016 факт``).
+PERIOD_WORDS: tuple[str, ...] = ("plan", "fact")
+#: Brackets, punctuation and linking words left when a plan/fact word is cut from a period.
+_PERIOD_WORD_FILLER = re.compile(r"[()\[\],:;]|(?<!\w)за(?!\w)")
+
+
+def period_and_word(
+    part: object, vocab: HeaderVocabulary, kind: str
+) -> tuple[PeriodHeader | None, str | None]:
+    """The period a header cell names and the plan/fact word written with it, if any.
+
+    >>> v = HeaderVocabulary.load()
+    >>> [period_and_word(t, v, "media_plan")[1] for t in
+    ...  ("I кв. 2016 план", "I кв. 2016 факт", "1 кв 2016 (факт)", "План I кв. 2016", "I кв. 2016")]
+    ['plan', 'fact', 'fact', 'plan', None]
+    >>> period_and_word("янв.16 факт", v, "media_plan")[0].start.strftime("%Y-%m")
+    '2016-01'
+    """
+    if not _cell_text(part):
+        return None, None
+    word = vocab.search(kind, part, PERIOD_WORDS) if isinstance(part, str) else None
+    if word is None:
+        return header_period(part), None
+    key = header_key(part)
+    for variant in sorted(vocab.fields(kind).get(word, ()), key=len, reverse=True):
+        key = re.sub(r"(?<!\w)" + re.escape(variant) + r"(?!\w)", " ", key)
+    rest = " ".join(_PERIOD_WORD_FILLER.sub(" ", key).split())
+    period = header_period(rest) if rest else None
+    return period, (word if period is not None else None)
+
+
 @dataclass
 class Column:
     """One column of a recognised sheet."""
@@ -73,6 +105,12 @@ def describe_columns(header: Header, vocab: HeaderVocabulary, kind: str) -> list
         col = Column(i, name)
         for part in parts:
             fld = vocab.match(kind, part) if _cell_text(part) else None
+            if fld is None or fld in PERIOD_WORDS:
+                period, word = period_and_word(part, vocab, kind)
+                if period is not None:  # "I кв. 2016 факт": the period and its plan/fact word
+                    col.period = col.period or period
+                    col.sub = col.sub or word
+                    continue
             if fld in SUB_FIELDS:
                 col.sub = col.sub or fld
             elif fld is not None:

@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 
@@ -43,9 +44,16 @@ def _write(path: Path, write: Callable[[Path], None]) -> Path:
     return path
 
 
-def write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write ``frame`` as Parquet (no index), atomically."""
-    return _write(Path(path), lambda tmp: frame.to_parquet(tmp, index=False, engine="pyarrow"))
+def write_parquet(
+    frame: pd.DataFrame, path: str | os.PathLike[str], metadata: dict[bytes, bytes] | None = None
+) -> Path:
+    """Write ``frame`` as Parquet (no index), atomically; ``metadata`` is added to the
+    key-value metadata."""
+    if not metadata:
+        return _write(Path(path), lambda tmp: frame.to_parquet(tmp, index=False, engine="pyarrow"))
+    import pyarrow as pa
+
+    return write_arrow_table(pa.Table.from_pandas(frame, preserve_index=False), path, metadata)
 
 
 def write_table(
@@ -76,16 +84,70 @@ def arrow_table(frame: pd.DataFrame, date_columns: tuple[str, ...] = ()) -> obje
     return table
 
 
-def write_arrow_table(table: object, path: str | os.PathLike[str]) -> Path:
-    """Write an Arrow table as Parquet, atomically."""
+def write_arrow_table(
+    table: object, path: str | os.PathLike[str], metadata: dict[bytes, bytes] | None = None
+) -> Path:
+    """Write an Arrow table as Parquet, atomically; ``metadata`` is added to the schema's
+    key-value metadata (the generation id, :mod:`coverage_analysis.io.generation`)."""
     import pyarrow.parquet as pq
 
+    if metadata:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
     return _write(Path(path), lambda tmp: pq.write_table(table, tmp))
 
 
-def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write ``frame`` as UTF-8 CSV (no index), atomically."""
-    return _write(Path(path), lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8"))
+#: Characters that make a spreadsheet program read a cell as a formula (or hide one:
+#: a leading tab or carriage return).
+FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+#: What is put before such a cell so that it is shown as text.
+FORMULA_GUARD = "'"
+_FORMULA_START = "[" + "".join("\\" + c if c in "-\\]^" else c for c in FORMULA_PREFIXES) + "]"
+
+
+def neutralise_cell(value: object) -> object:
+    """Prefix a text cell starting with a formula character with a single quote
+    (CSV/Excel formula injection); other values unchanged.
+
+    >>> neutralise_cell("=HYPERLINK(1)"), neutralise_cell("-5"), neutralise_cell(-5)
+    ("'=HYPERLINK(1)", "'-5", -5)
+    >>> neutralise_cell("Аягоз")
+    'Аягоз'
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return FORMULA_GUARD + value
+    return value
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` safe to open in a spreadsheet program: text cells and column
+    names starting with a :data:`FORMULA_PREFIXES` character get :data:`FORMULA_GUARD`.
+    Every CSV the package writes goes through this function (:func:`write_csv`).
+
+    >>> neutralise_frame(pd.DataFrame({"t": ["@x", "ok", None], "n": [-1, 2, 3]})).to_dict("list")
+    {'t': ["'@x", 'ok', None], 'n': [-1, 2, 3]}
+    """
+    out = frame.copy()
+    for col in out.columns:
+        values = out[col]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            starts = values.str.match(_FORMULA_START)  # NaN/NA for non-text cells
+            mask = np.asarray(starts.to_numpy(dtype=object, na_value=False), dtype=bool)
+            if mask.any():
+                if values.dtype != object:
+                    values = values.astype(object)
+                values = values.copy()
+                values[mask] = FORMULA_GUARD + values[mask].astype(str)
+                out[col] = values
+    out.columns = [neutralise_cell(c) for c in out.columns]
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str], *, bom: bool = False) -> Path:
+    """Write ``frame`` as UTF-8 CSV (no index; with a BOM for Excel when ``bom``),
+    atomically, after :func:`neutralise_frame`."""
+    encoding = "utf-8-sig" if bom else "utf-8"
+    safe = neutralise_frame(frame)
+    return _write(Path(path), lambda tmp: safe.to_csv(tmp, index=False, encoding=encoding))
 
 
 def write_json(data: object, path: str | os.PathLike[str], *, strict: bool = False) -> Path:

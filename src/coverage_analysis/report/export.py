@@ -27,46 +27,23 @@ import pandas as pd
 from jinja2 import Environment, select_autoescape
 from markupsafe import Markup
 
+from coverage_analysis.io.writers import (  # noqa: F401  (re-exported: report code uses them)
+    FORMULA_PREFIXES,
+    neutralise_cell,
+    neutralise_frame,
+)
+from coverage_analysis.io.writers import write_csv as write_csv_safe
+
 log = logging.getLogger(__name__)
 
-#: Characters that make a spreadsheet program read a cell as a formula.
-FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@")
 #: Package folder of the HTML/CSS templates.
 TEMPLATES_PACKAGE = "coverage_analysis.report"
 
 
-def neutralise_cell(value: object) -> object:
-    """Prefix a text cell starting with a formula character with a single quote
-    (CSV/Excel injection); other values unchanged.
-
-    >>> neutralise_cell("-5"), neutralise_cell(-5)
-    ("'-5", -5)
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` safe to open in a spreadsheet program (text cells and
-    column names neutralised).
-
-    >>> neutralise_frame(pd.DataFrame({"t": ["@x", "ok"]}))["t"].tolist()
-    ["'@x", 'ok']
-    """
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(neutralise_cell)
-    out.columns = [neutralise_cell(c) for c in out.columns]
-    return out
-
-
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write ``frame`` as UTF-8 CSV (with BOM, for Excel) after :func:`neutralise_frame`."""
-    path = Path(path)
-    neutralise_frame(frame).to_csv(path, index=False, encoding="utf-8-sig")
-    return path
+    """Write ``frame`` as UTF-8 CSV with a BOM (for Excel), cells neutralised by the one
+    function every CSV of the package goes through (:func:`io.writers.neutralise_frame`)."""
+    return write_csv_safe(frame, path, bom=True)
 
 
 def template_text(name: str) -> str:
