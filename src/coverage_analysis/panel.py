@@ -512,10 +512,15 @@ def region_materials(
 
 def write_panel(processed_dir: str | os.PathLike[str]) -> Path:
     """Build the panel of ``processed_dir`` over the whole campaign and write it there as
-    ``panel.parquet`` atomically (a temporary file, then ``os.replace``). Returns the path.
+    ``panel.parquet`` atomically (a temporary file, then ``os.replace``), with the
+    generation of the cleaned tables in its metadata. Returns the path.
     """
+    from coverage_analysis.io.generation import GENERATION_KEY
+
     folder = Path(processed_dir)
-    panel = build_panel(folder)
-    target = write_parquet(panel, folder / PANEL_FILE)
+    tables = as_tables(folder)  # refuses files from different runs
+    panel = build_panel(tables)
+    meta = {GENERATION_KEY: tables.generation.encode()} if tables.generation else None
+    target = write_parquet(panel, folder / PANEL_FILE, meta)
     log.info("panel written: %s (%d rows)", target, len(panel))
     return target

@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from coverage_analysis.errors import DataNotFoundError, InputFileError
+from coverage_analysis.io.generation import check_generation
 from coverage_analysis.schema import CLEANING_REPORT_FILE, REJECTS_FILE, TABLE_FILES
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,8 @@ class CleanTables:
     rejects: pd.DataFrame | None = None
     cleaning_report: dict | None = None
     source_dir: Path | None = None
+    #: The generation of the processed folder (``io/generation.py``); None when unrecorded.
+    generation: str | None = None
 
     def available(self) -> list[str]:
         """Names of the table kinds that are present, in :data:`TABLE_FILES` order."""
@@ -81,7 +84,8 @@ class CleanTables:
             if isinstance(value, pd.DataFrame):
                 parts.append(f"{f.name}=<{len(value)} rows>")
             elif value is not None:
-                parts.append(f"{f.name}={value!r}" if f.name == "source_dir" else f"{f.name}=<...>")
+                shown = f.name in ("source_dir", "generation")
+                parts.append(f"{f.name}={value!r}" if shown else f"{f.name}=<...>")
         return f"CleanTables({', '.join(parts)})"
 
 
@@ -153,7 +157,8 @@ def load_tables(processed_dir: str | os.PathLike[str], categorical: bool = False
         raise DataNotFoundError(
             f"processed folder {folder} does not exist; run `coverage-analysis clean` first"
         )
-    loaded: dict[str, object] = {}
+    # files from two runs are refused in one line (GenerationMismatchError)
+    loaded: dict[str, object] = {"generation": check_generation(folder)}
     for name, file_name in TABLE_FILES.items():
         path = folder / file_name
         if not path.is_file():
@@ -167,7 +172,7 @@ def load_tables(processed_dir: str | os.PathLike[str], categorical: bool = False
         except (OSError, ValueError) as exc:
             raise InputFileError(str(path), f"cannot read cleaned table: {exc}") from None
         loaded[name] = normalise_table(name, frame, categorical=categorical)
-    if not loaded:
+    if len(loaded) == 1:
         raise DataNotFoundError(
             f"processed folder {folder} holds no cleaned tables (expected any of "
             f"{', '.join(TABLE_FILES.values())}); run `coverage-analysis clean` first"

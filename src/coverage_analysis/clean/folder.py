@@ -39,6 +39,9 @@ from coverage_analysis.clean.common import (
 from coverage_analysis.clean.layout import recognize
 from coverage_analysis.clean.rows import classify_rows
 from coverage_analysis.errors import CoverageAnalysisError, DataNotFoundError, InputFileError
+from coverage_analysis.io.generation import FILES_KEY as GENERATION_FILES_KEY
+from coverage_analysis.io.generation import GENERATION_KEY, Staging
+from coverage_analysis.io.generation import REPORT_KEY as GENERATION_REPORT_KEY
 from coverage_analysis.io.headers import HeaderVocabulary, detect_header, headers_found
 from coverage_analysis.io.readers import WORKBOOK_SUFFIXES, RawSheet, read_sheets
 from coverage_analysis.io.writers import arrow_table, write_arrow_table, write_csv, write_json
@@ -837,7 +840,30 @@ def clean_folder(
             all_pubs, run.sheets, run.titles, run.resolver
         )
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    # every output goes to a staging folder, switched in as a whole (io/generation.py)
+    staging = Staging(out_dir)
+    try:
+        report = _write_generation(run, raw, out_dir, staging, tables, skipped, dup_parts, parsers)
+        staging.commit()
+    except BaseException:
+        staging.abandon()
+        raise
+    anything = any(s.kind is not None for s in run.sheets)
+    return CleaningResult(raw, out_dir, tables, report, anything)
+
+
+def _write_generation(
+    run: _Run,
+    raw: Path,
+    out_dir: Path,
+    staging: Staging,
+    tables: dict[str, pd.DataFrame],
+    skipped: list[dict[str, str]],
+    dup_parts: list[pd.DataFrame],
+    parsers: object,
+) -> dict[str, object]:
+    """Write every output of the run into ``staging``; returns the cleaning report."""
+    meta = {GENERATION_KEY: staging.id.encode()}
     # the Arrow tables are built while the frames are validated (Arrow hashes without
     # the GIL); nothing is written unless every table passes
     written: dict[str, int] = {}
@@ -858,29 +884,30 @@ def clean_folder(
                 future.cancel()
             raise
         for name, table in tables.items():
-            write_arrow_table(converted.pop(name).result(), out_dir / TABLE_FILES[name])
+            write_arrow_table(converted.pop(name).result(), staging.path(TABLE_FILES[name]), meta)
             written[name] = len(table)
     removed = []
     for name, fname in TABLE_FILES.items():
         if name not in tables and (out_dir / fname).exists():
-            (out_dir / fname).unlink()
-            removed.append(fname)
-            log.info("removed stale %s (its kind is absent from %s)", fname, raw)
+            removed.append(fname)  # not in the new generation: gone when it is switched in
+            log.info("removing stale %s (its kind is absent from %s)", fname, raw)
     ledger = run.ledger.frame()
     ledger = _fix_conflict_scope(ledger, run)
-    write_csv(ledger[list(LEDGER_COLUMNS)], out_dir / REJECTS_FILE)
+    write_csv(ledger[list(LEDGER_COLUMNS)], staging.path(REJECTS_FILE))
     dup_parts = [p for p in dup_parts if len(p)]
     duplicates = (
         pd.concat(dup_parts, ignore_index=True)
         if dup_parts
         else pd.DataFrame(columns=list(DUPLICATE_COLUMNS))
     )
-    write_csv(duplicates, out_dir / DUPLICATES_FILE)
+    write_csv(duplicates, staging.path(DUPLICATES_FILE))
 
     report = _report(run, raw, out_dir, skipped, written, removed, len(ledger), parsers)
-    write_json(report, out_dir / CLEANING_REPORT_FILE)
-    anything = any(s.kind is not None for s in run.sheets)
-    return CleaningResult(raw, out_dir, tables, report, anything)
+    report[GENERATION_REPORT_KEY] = staging.id
+    staged = [TABLE_FILES[n] for n in tables] + [REJECTS_FILE, DUPLICATES_FILE]
+    report[GENERATION_FILES_KEY] = staging.digests(staged)
+    write_json(report, staging.path(CLEANING_REPORT_FILE))
+    return report
 
 
 def _conflict_field(record: pd.Series, kind: str) -> str:

@@ -130,7 +130,7 @@ class Staging:
         """Make the staged files the processed folder's generation (see the module doc)."""
         names = sorted(p.name for p in self.folder.iterdir() if not p.name.endswith(TMP_SUFFIX))
         _pause("staged")
-        adopt_legacy(self.processed, names)
+        adopt_legacy(self.processed, sorted(set(names) | set(output_names())))
         gen = self.processed / f"{GEN_PREFIX}{self.id}"
         os.replace(self.folder, gen)
         _pause("renamed")
@@ -146,6 +146,18 @@ class Staging:
     def abandon(self) -> None:
         """Remove the staging folder (the run failed before committing)."""
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def output_names() -> list[str]:
+    """Every file name a ``clean`` run may write (tables, ledgers, report)."""
+    from coverage_analysis.schema import (
+        CLEANING_REPORT_FILE,
+        DUPLICATES_FILE,
+        REJECTS_FILE,
+        TABLE_FILES,
+    )
+
+    return [*TABLE_FILES.values(), REJECTS_FILE, DUPLICATES_FILE, CLEANING_REPORT_FILE]
 
 
 def current_generation_folder(processed: Path) -> Path | None:

@@ -56,6 +56,9 @@ def load_panel(processed_dir: str | os.PathLike[str]) -> pd.DataFrame:
     folder = Path(processed_dir)
     if not folder.is_dir():
         raise DataNotFoundError(f"processed folder not found: {folder}")
+    from coverage_analysis.io.generation import check_generation
+
+    check_generation(folder, panel=True)  # a panel of other tables is refused in one line
     path = folder / PANEL_NAME
     if path.exists():
         return pd.read_parquet(path)
@@ -135,8 +138,13 @@ def write_model_summary(
     """Fit every model on the panel of ``processed_dir`` and write
     ``model_summary.json`` there atomically (temporary file + ``os.replace``)."""
     folder = Path(processed_dir)
+    from coverage_analysis.io.generation import REPORT_KEY, folder_generation
+
     panel = load_panel(folder)
     summary = model_summary(panel, n_boot=n_boot, seed=seed)
+    generation = folder_generation(folder)
+    if generation is not None:  # the generation of the cleaned tables it was fitted on
+        summary[REPORT_KEY] = generation
     target = write_json(summary, folder / SUMMARY_NAME, strict=True)
     log.info("model summary written to %s", target)
     return target

@@ -403,6 +403,9 @@ def run_reports(
         raise DataNotFoundError(
             f"processed folder {processed} does not exist; run `coverage-analysis clean`"
         )
+    from coverage_analysis.io.generation import check_generation
+
+    check_generation(processed, panel=True, model=True)  # one run's files, or one line
     out = config.reports_dir(out_dir).resolve()
     nb_dir = config.notebooks_dir(notebooks_dir).resolve()
     missing = [
