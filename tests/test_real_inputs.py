@@ -123,7 +123,8 @@ def test__clean__unbalanced_quote_rejects_its_line_and_folds_nothing(tmp_path: P
 def test__read__quote_left_open_at_the_end_of_the_file(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()
-    lines = REGISTRY_LINES[:4] + [
+    lines = [
+        *REGISTRY_LINES[:4],
         '9;15.03.2016;Аягоз;газета;"X;Y;;;;',
         "10;15.03.2016;Аягоз;ТВ;Z;T;;;;",
     ]
@@ -195,7 +196,9 @@ def test__clean__excel_error_cells_become_cell_rejects(tmp_path: Path) -> None:
     assert counts(result.report, "errors.xlsx", "Реестр") == REGISTRY_COUNTS
     rejects = pd.read_csv(tmp_path / "out" / "rejects.csv", keep_default_na=False)
     errors = rejects[rejects["value"].str.startswith("#")]
-    assert sorted(zip(errors.source_row, errors.field, errors.value, errors.scope)) == [
+    assert sorted(
+        zip(errors.source_row, errors.field, errors.value, errors.scope, strict=True)
+    ) == [
         (4, "reach", "#DIV/0!", "cell"),
         (5, "reach", "#REF!", "cell"),
     ]
@@ -282,7 +285,7 @@ def test__clean__zip_bomb_is_refused_in_one_line_and_the_rest_cleaned(tmp_path: 
     raw.mkdir()
     write_bomb_xlsx(raw / "bomb.xlsx", 300 << 20)
     assert (raw / "bomb.xlsx").stat().st_size < 2 << 20  # small on disk
-    assert 300 << 20 > MAX_SHARED_STRINGS_BYTES
+    assert MAX_SHARED_STRINGS_BYTES < 300 << 20
     (raw / "Реестр.csv").write_text(registry_text(), encoding="utf-8")
     # a hang fails the test by its timeout; a refusal takes well under a second
     done = subprocess.run(
@@ -381,8 +384,8 @@ def test__every_csv_the_package_writes_neutralises_formula_cells(tmp_path: Path)
     (raw / "Реестр.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "out"
     clean_folder(raw, out)
-    from coverage_analysis.report.runner import RATING_CSV
     from coverage_analysis.report.export import write_csv as report_csv
+    from coverage_analysis.report.runner import RATING_CSV
 
     report_csv(
         pd.DataFrame({"district": ["=cmd|' /C calc'!A0", "ok"], "n": [1, -2]}),
