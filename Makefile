@@ -42,7 +42,7 @@ sample: $(STAMP)
 
 ## Clean RAW into PROCESSED (writes the sample first if RAW holds no spreadsheets)
 data: $(STAMP)
-	@if ! find $(RAW) -type f \( -iname '*.xlsx' -o -iname '*.csv' \) 2>/dev/null | grep -q .; then \
+	@if ! find $(RAW) -type f \( -iname '*.xlsx' -o -iname '*.xlsm' -o -iname '*.xls' -o -iname '*.ods' -o -iname '*.csv' \) 2>/dev/null | grep -q .; then \
 	  echo "No spreadsheets in $(RAW): writing the synthetic sample data set there."; \
 	  $(BIN)/coverage-analysis sample --raw $(RAW) --seed $(SEED); \
 	fi

@@ -177,23 +177,30 @@ def test__clean__xls_xlsm_and_ods_are_read(tmp_path: Path, suffix: str) -> None:
     assert result.report["skipped_files"] == []
 
 
-def test__clean__excel_error_cells_become_cell_rejects(tmp_path: Path) -> None:
+@pytest.mark.parametrize("suffix", [".xlsx", ".xls"])
+def test__clean__excel_error_cells_become_cell_rejects(tmp_path: Path, suffix: str) -> None:
     raw = tmp_path / "raw"
-    rows = [list(r) for r in REGISTRY_CELLS]
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Реестр"
-    for r, row in enumerate(rows, start=1):
-        for c, value in enumerate(row, start=1):
-            if value != "":
-                ws.cell(row=r, column=c, value=value)
-    for ref, text in (("H4", "#DIV/0!"), ("H5", "#REF!")):  # reach of the two clean rows
-        ws[ref] = text
-        ws[ref].data_type = "e"
     raw.mkdir()
-    wb.save(raw / "errors.xlsx")
+    rows = [list(r) for r in REGISTRY_CELLS]
+    errors = {(3, 7): "#DIV/0!", (4, 7): "#REF!"}  # reach of the two clean rows (H4, H5)
+    if suffix == ".xls":
+        for r, c in errors:
+            rows[r][c] = ""
+        _write_xls(raw / "errors.xls", rows, errors)
+    else:
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.title = "Реестр"
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row, start=1):
+                if value != "":
+                    ws.cell(row=r, column=c, value=value)
+        for (r, c), text in errors.items():
+            cell = ws.cell(row=r + 1, column=c + 1, value=text)
+            cell.data_type = "e"
+        wb.save(raw / "errors.xlsx")
     result = clean_folder(raw, tmp_path / "out")
-    assert counts(result.report, "errors.xlsx", "Реестр") == REGISTRY_COUNTS
+    assert counts(result.report, f"errors{suffix}", "Реестр") == REGISTRY_COUNTS
     rejects = pd.read_csv(tmp_path / "out" / "rejects.csv", keep_default_na=False)
     errors = rejects[rejects["value"].str.startswith("#")]
     assert sorted(

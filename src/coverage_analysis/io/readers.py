@@ -153,7 +153,8 @@ def read_xlsx_sheets(path: Path, rel: str) -> list[RawSheet]:
     An Office Open XML workbook is first checked against the size limits of
     :mod:`coverage_analysis.io.workbook_zip` (nothing is inflated before that); a sheet
     beyond them comes back with its :attr:`RawSheet.problem` set and is not read. Error
-    cells (``#DIV/0!`` ...) that calamine returns empty are put back as their text.
+    cells (``#DIV/0!`` ...) that calamine returns empty are put back as their text (from
+    the sheet XML of ``.xlsx``/``.xlsm``, with xlrd for ``.xls``).
     Raises :class:`InputFileError` when the file is not a readable workbook.
     """
     from python_calamine import CalamineWorkbook, SheetVisibleEnum
@@ -170,6 +171,7 @@ def read_xlsx_sheets(path: Path, rel: str) -> list[RawSheet]:
             rel,
             f"not a readable {path.suffix.lower().lstrip('.')} workbook ({type(exc).__name__}: {exc})",
         ) from None
+    xls_errors = _xls_error_cells(path, rel) if path.suffix.lower() == ".xls" else {}
     sheets: list[RawSheet] = []
     for meta in metadata:
         name = meta.name
@@ -185,6 +187,7 @@ def read_xlsx_sheets(path: Path, rel: str) -> list[RawSheet]:
             merged = [(a[0], a[1], b[0], b[1]) for a, b in (sheet.merged_cell_ranges or [])]
             if part is not None:
                 _put_errors(grid, workbook_zip.error_cells(path, part))
+            _put_errors(grid, xls_errors.get(name, []))
         except Exception as exc:
             raise InputFileError(
                 rel, f"cannot read sheet ({type(exc).__name__}: {exc})", sheet=name
@@ -193,6 +196,37 @@ def read_xlsx_sheets(path: Path, rel: str) -> list[RawSheet]:
         raw_sheet.hidden = hidden
         sheets.append(raw_sheet)
     return sheets
+
+
+def _xls_error_cells(path: Path, rel: str) -> dict[str, list[tuple[int, int, str]]]:
+    """``(row, column, text)`` (0-based) of the error cells of each sheet of an Excel
+    97-2003 workbook, read with xlrd (calamine returns them as empty cells)."""
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(str(path), on_demand=True)
+    except Exception as exc:  # xlrd raises its own and struct errors on damaged files
+        log.warning("%s: error cells not checked (%s: %s)", rel, type(exc).__name__, exc)
+        return {}
+    out: dict[str, list[tuple[int, int, str]]] = {}
+    try:
+        for name in book.sheet_names():
+            sheet = book.sheet_by_name(name)
+            found = []
+            for r in range(sheet.nrows):
+                types = sheet.row_types(r)
+                if xlrd.XL_CELL_ERROR in types:
+                    values = sheet.row_values(r)
+                    for c, t in enumerate(types):
+                        if t == xlrd.XL_CELL_ERROR:
+                            text = xlrd.error_text_from_code.get(values[c], f"#ERR{values[c]}")
+                            found.append((r, c, text))
+            if found:
+                out[name] = found
+            book.unload_sheet(name)
+    finally:
+        book.release_resources()
+    return out
 
 
 def _put_errors(grid: list[list[object]], errors: list[tuple[int, int, str]]) -> None:
