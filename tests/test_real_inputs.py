@@ -530,3 +530,17 @@ def test__panel_records_its_generation_and_a_stale_panel_is_refused(tmp_path: Pa
     clean_folder(raw, out)  # new tables: the panel on disk is now stale
     with pytest.raises(CoverageAnalysisError, match="run `coverage-analysis panel`"):
         load_panel(out)
+
+
+def test__a_copied_folder_of_plain_files_is_adopted_and_switched(tmp_path: Path) -> None:
+    raw, out, copy = tmp_path / "raw", tmp_path / "out", tmp_path / "copy"
+    raw.mkdir()
+    (raw / "Реестр.csv").write_text(registry_text(), encoding="utf-8")
+    first = clean_folder(raw, out).report["generation"]
+    shutil.copytree(out, copy)  # links resolved: plain files, as an older version wrote them
+    assert not (copy / TABLE_FILES["publications"]).is_symlink()
+    assert load_tables(copy).generation == first
+    second = clean_folder(raw, copy).report["generation"]
+    assert (copy / TABLE_FILES["publications"]).is_symlink()
+    assert load_tables(copy).generation == second != first
+    assert load_tables(out).generation == first  # the original is untouched

@@ -193,8 +193,12 @@ def sweep(processed: Path) -> list[str]:
     that lead nowhere. Returns the names removed."""
     if not processed.is_dir():
         return []
-    current = current_generation_folder(processed)
     removed: list[str] = []
+    copied = processed / CURRENT_LINK
+    if copied.exists() and not copied.is_symlink():  # a copy that resolved the link: plain
+        shutil.rmtree(copied, ignore_errors=True)  # files beside it are what readers see
+        removed.append(CURRENT_LINK)
+    current = current_generation_folder(processed)
     for p in processed.iterdir():
         name = p.name
         stale = (
