@@ -27,7 +27,15 @@ from coverage_analysis.io.writers import FORMULA_PREFIXES
 from coverage_analysis.schema import CLEANING_REPORT_FILE, TABLE_FILES
 from coverage_analysis.tables import load_tables
 
-OUTCOME_KEYS = ("rows_clean", "rows_rejected", "rows_duplicate", "rows_summary", "rows_blank")
+#: Row outcomes (``rows_out_of_scope`` where the report has it).
+OUTCOME_KEYS = (
+    "rows_clean",
+    "rows_rejected",
+    "rows_duplicate",
+    "rows_summary",
+    "rows_blank",
+    "rows_out_of_scope",
+)
 #: The registry rows as cells (header on row 3 of the sheet, as in the CSV).
 REGISTRY_CELLS = [line.split(";") if line else [] for line in REGISTRY_LINES]
 #: The command line of the package, run as a user runs it.
@@ -35,8 +43,9 @@ CLI = [sys.executable, "-m", "coverage_analysis.cli"]
 
 
 def counts(report: dict, file: str, sheet: str = "") -> dict[str, int]:
+    """The row counts of one sheet (a zero ``rows_out_of_scope`` left out)."""
     [s] = [s for s in report["sheets"] if s["file"] == file and s["sheet"] == sheet]
-    return {k: v for k, v in s.items() if k.startswith("rows_")}
+    return {k: v for k, v in s.items() if k.startswith("rows_") and (v or k != "rows_out_of_scope")}
 
 
 def assert_balanced(report: dict) -> None:
