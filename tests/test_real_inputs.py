@@ -328,6 +328,8 @@ def test__clean__sheet_beyond_the_cell_budget_is_refused_by_its_dimension(tmp_pa
     result = clean_folder(raw, tmp_path / "out")
     [sheet] = [s for s in result.report["sheets"] if s["file"] == "wide.xlsx"]
     assert sheet["status"] == "failed" and "MAX_SHEET_CELLS" in sheet["message"]
+    [line] = [x for x in result.summary_text().splitlines() if "wide.xlsx" in x]
+    assert line.strip().startswith("not read: wide.xlsx [sheet Лист1]") and "20,000,000" in line
     assert counts(result.report, "Реестр.csv") == REGISTRY_COUNTS
 
 

@@ -147,7 +147,8 @@ class CleaningResult:
             lines.append(f"  unreadable: {f['file']}: {f['reason']}")
         for s in r["unrecognised_sheets"]:
             where = s["file"] + (f" [sheet {s['sheet']}]" if s["sheet"] else "")
-            lines.append(f"  not recognised: {where}: {s['message']}")
+            label = "not read" if s["status"] == "failed" else "not recognised"
+            lines.append(f"  {label}: {where}: {s['message']}")
         if r["tables_written"]:
             lines.append(
                 "tables: " + ", ".join(f"{k} ({v} rows)" for k, v in r["tables_written"].items())
