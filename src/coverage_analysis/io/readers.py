@@ -4,7 +4,9 @@ A reader returns :class:`RawSheet` objects: the cells of the top of the sheet
 (for header detection, as plain Python values) and a way to take the rows
 below the header as a frame of positional columns. Nothing is interpreted
 here: Excel date cells and serial numbers are passed through as they are,
-CSV cells are strings.
+CSV cells are strings. Why the CSV rules look as they do (encodings decided by
+rules before any detector, line ends, quotes left open) and the workbook limits:
+README, "Real files: formats, encodings, limits, the processed folder".
 
 >>> import tempfile, pathlib
 >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.csv"
@@ -44,8 +46,6 @@ HEAD_BYTES = 1 << 20
 TAIL_BLOCK = 1024
 #: Candidate CSV delimiters, in order of preference on a tie.
 CSV_DELIMITERS: tuple[str, ...] = (";", ",", "\t")
-#: Encodings tried, in order (a BOM selects UTF-8 directly).
-CSV_ENCODINGS: tuple[str, ...] = ("utf-8", "cp1251")
 #: Control bytes that never occur in a text CSV (NUL and the like).
 _BINARY_BYTES = bytes(range(0, 9)) + bytes(range(14, 32))
 
