@@ -103,7 +103,9 @@ def district_by_kato(path: str | os.PathLike[str] | None = None) -> dict[str, st
     """``{kato code as text: district_id}`` of the reference (units without a code left out)."""
     frame = load_districts(path)
     known = frame[frame[KATO_COLUMN].notna()]
-    return {str(int(k)): str(d) for k, d in zip(known[KATO_COLUMN], known["district_id"], strict=True)}
+    return {
+        str(int(k)): str(d) for k, d in zip(known[KATO_COLUMN], known["district_id"], strict=True)
+    }
 
 
 def _read_commented_csv(name: str) -> pd.DataFrame:

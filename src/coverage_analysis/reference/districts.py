@@ -192,6 +192,11 @@ class DistrictResolver:
                 self._by_stem.setdefault(stem, set()).add(district_id)
         self._multi_words = {w: ids for w, ids in self._by_words.items() if len(w) > 1}
         self._cache: dict[str, Parsed] = {}
+        #: Two-digit KATO prefixes of the reference's own region(s).
+        self.region_katos: frozenset[str] = frozenset(
+            str(int(k))[:2] for k in frame.get("kato", pd.Series(dtype=object)).dropna()
+        )
+        self._regions: Any = None
 
     # ---------------------------------------------------------------- keys
     def _words(self, text: str, ignore: bool = True) -> tuple[str, ...]:
@@ -251,6 +256,9 @@ class DistrictResolver:
             if self._normalize(text):
                 return Parsed(None, f"no district named in {shown}")
             return Parsed(None, None)
+        other = self._other_region(text)
+        if other is not None:
+            return Parsed(None, f"{shown} names a region ({other}), not a district")
         found = self._flex("".join(words))
         if not found:
             found = self._contained(words)
@@ -262,6 +270,22 @@ class DistrictResolver:
             listed = ", ".join(f"{i} ({self._label.get(i, i)})" for i in sorted(found))
             return Parsed(None, f"{shown} matches {len(found)} districts: {listed}")
         return Parsed(None, f"no district matches {shown}; closest: {self.closest(text)}")
+
+    def _other_region(self, text: str) -> str | None:
+        """The English name of the region ``text`` names with a region word
+        (``Абайская область``, ``Абай облысы``) when that region is not the reference's
+        own (by the KATO prefix of its districts), else None."""
+        from coverage_analysis.clean.vocab import fold_words
+        from coverage_analysis.reference.regions import REGION_WORDS, RegionNames
+
+        if not any(w in REGION_WORDS for w in fold_words(text)):
+            return None
+        if self._regions is None:
+            self._regions = RegionNames()
+        code = self._regions.match(text)
+        if code is None or code in self.region_katos:
+            return None
+        return self._regions.label(code)
 
     def _contained(self, words: tuple[str, ...]) -> set[str]:
         """Districts whose alias occurs in ``words`` as a run of whole words

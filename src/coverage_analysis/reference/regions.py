@@ -72,6 +72,12 @@ class RegionNames:
             for row in csv.DictReader(h):
                 self._add(row["region_kato"], row["alias"])
 
+        self._labels = dict(zip(load_regions().region_kato, load_regions().name_en, strict=True))
+
+    def label(self, code: str) -> str:
+        """The English name of region ``code`` (``10`` -> ``Abay``)."""
+        return self._labels.get(code, code)
+
     def _add(self, code: str, name: str) -> None:
         key = region_key(name)
         if key:
@@ -83,9 +89,10 @@ class RegionNames:
         settlement: ``Абай ауданы`` is not a region), else None. A name that two regions
         share (``Алматы``: the region's Kazakh name and the city) is taken as the city
         when ``г.``/``қаласы`` says so, else as the region."""
-        if not isinstance(text, str) or not text.strip() or unit_kind(text) is not None:
-            if not (isinstance(text, str) and text.strip().lower().startswith("г.")):
-                return None
+        if not isinstance(text, str) or not text.strip():
+            return None
+        if unit_kind(text) is not None and not text.strip().lower().startswith("г."):
+            return None
         words = _fold(text)
         key = region_key(text)
         codes = self._keys.get(key) or self._keys.get(_adjective_stem(key)) or set()
