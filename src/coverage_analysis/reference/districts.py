@@ -23,6 +23,8 @@ region. No match, or two districts, is an error naming the closest candidates.
 >>> r = DistrictResolver()
 >>> r.resolve("в Аягозском районе").value, r.resolve("г.Семей").value, r.resolve("ВКО").value
 ('ayagoz', 'semey', 'region')
+>>> r.resolve("634800000").value, r.resolve(634800000).value
+('zyryanovsk', 'zyryanovsk')
 >>> r.resolve("Аякоз").error
 "no district matches 'Аякоз'; closest: ayagoz (Аягоз), region (ВКО), tarbagatai (Аксуат)"
 """
@@ -111,6 +113,8 @@ CASE_ENDINGS = frozenset(
 _ENDINGS_LONGEST_FIRST = sorted(CASE_ENDINGS, key=len, reverse=True)
 #: Final letters dropped from an alias to get its stem.
 STEM_TRAILING = "аеиоуыэюяйь"
+#: A 9-digit KATO code (Classifier of Administrative-Territorial Objects).
+KATO_CODE = re.compile(r"\d{9}")
 _RN = re.compile(r"(?<!\w)р\s*[-.]?\s*н(?:а|е|у|ом)?(?!\w)\.?")
 _PARENS = re.compile(r"\(([^)]*)\)")
 
@@ -197,6 +201,16 @@ class DistrictResolver:
             str(int(k))[:2] for k in frame.get("kato", pd.Series(dtype=object)).dropna()
         )
         self._regions: Any = None
+        #: KATO code -> district id (a code is the most reliable key of official files).
+        self._kato: dict[str, str] = {
+            str(int(k)): str(d)
+            for k, d in zip(
+                frame.get("kato", pd.Series([None] * len(frame))),
+                frame["district_id"],
+                strict=True,
+            )
+            if pd.notna(k)
+        }
 
     # ---------------------------------------------------------------- keys
     def _words(self, text: str, ignore: bool = True) -> tuple[str, ...]:
@@ -251,6 +265,11 @@ class DistrictResolver:
 
         text = raw if isinstance(raw, str) else str(raw)
         shown = repr(text.strip())
+        code = text.strip().removesuffix(".0")
+        if KATO_CODE.fullmatch(code):
+            if code in self._kato:
+                return Parsed(self._kato[code], None)
+            return Parsed(None, f"KATO code {code} is not a district of the reference")
         words = self._key_words(text)
         if not words:
             if self._normalize(text):

@@ -13,6 +13,8 @@ region polygons, see ``scripts/build_lineage.py``), ``region_aliases.csv`` and
 ('63', '61', '71', '10')
 >>> r.match("Абай ауданы") is None, r.match("Абайская область")
 (True, '10')
+>>> r.match("Алматы қаласы"), r.match("Алматы"), r.match("Абай қаласы")
+('75', '19', None)
 >>> unit_kind("Семей қ.ә."), unit_kind("Аягөз ауданы"), unit_kind("Шүлбі к."), unit_kind("Семей қаласы")
 ('administration', 'district', 'part', 'part')
 >>> unit_kind("Курчатов")
@@ -32,6 +34,8 @@ REGION_WORDS = frozenset({"область", "обл", "облысы", "облы�
 CITY_WORDS = frozenset({"г", "город", "каласы", "кала", "city"})
 #: Unit kinds of ``unit_markers.csv``.
 UNIT_KINDS: tuple[str, ...] = ("administration", "district", "part")
+#: KATO prefixes from here on are the cities of republican significance (71, 75, 79).
+CITY_KATO = "71"
 _FOOTNOTE = re.compile(r"(?:\s+\d{1,2}\)?|\*+)$")
 
 
@@ -91,14 +95,17 @@ class RegionNames:
         when ``г.``/``қаласы`` says so, else as the region."""
         if not isinstance(text, str) or not text.strip():
             return None
-        if unit_kind(text) is not None and not text.strip().lower().startswith("г."):
-            return None
         words = _fold(text)
+        city = any(w in CITY_WORDS for w in words)
+        kind = unit_kind(text)
+        if kind is not None and not (kind == "part" and city):
+            return None
         key = region_key(text)
         codes = self._keys.get(key) or self._keys.get(_adjective_stem(key)) or set()
-        if len(codes) > 1:
-            city = any(w in CITY_WORDS for w in words)
-            cities = {c for c in codes if c >= "71"}  # republican cities: KATO 71, 75, 79
+        cities = {c for c in codes if c >= CITY_KATO}
+        if kind == "part":  # ``Алматы қаласы`` is a republican city, ``Абай қаласы`` a town
+            codes = cities
+        elif len(codes) > 1:
             codes = cities if city else codes - cities
         return next(iter(codes)) if len(codes) == 1 else None
 
