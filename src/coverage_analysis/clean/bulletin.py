@@ -84,6 +84,10 @@ FOOTNOTE = re.compile(r"^\s*(?:\d{1,2}\)|\*)")
 MIN_YEAR, MAX_YEAR = 1990, 2100
 #: Rows scanned for the header of a data sheet.
 SCAN_ROWS = 40
+#: Rows looked at to tell a cover, legend or contents sheet.
+ROLE_ROWS = 20
+#: Text cells beyond which a sheet is a table, not a cover, legend or contents sheet.
+ROLE_MAX_TEXTS = 60
 #: Region headings needed in the first column to take a sheet for a bulletin.
 MIN_REGION_ROWS = 2
 #: Reason of a city proper or a settlement row.
@@ -171,9 +175,12 @@ def _year_of(value: object) -> int | None:
 def sheet_role(sheet: RawSheet, regions: RegionNames) -> str | None:
     """``data``, ``legend``, ``contents``, ``cover`` for the sheets of a bulletin; None
     for a sheet of another layout."""
-    texts = [_norm(c) for row in sheet.top for c in row if _text(c)]
     if _header_index(sheet, regions) is not None:
         return "data"
+    cells = [c for row in sheet.top[:ROLE_ROWS] for c in row if isinstance(c, str) and c.strip()]
+    if len(cells) > ROLE_MAX_TEXTS:  # a table, not a cover, legend or contents sheet
+        return None
+    texts = [_norm(c) for c in cells]
     if any(any(w in t for w in LEGEND_WORDS) for t in texts[:5]):
         return "legend"
     if any(any(w in t for w in CONTENTS_WORDS) for t in texts[:5]) or (
@@ -182,7 +189,7 @@ def sheet_role(sheet: RawSheet, regions: RegionNames) -> str | None:
         return "contents"
     numbers = sum(
         isinstance(c, int | float) and not isinstance(c, bool)
-        for row in sheet.top
+        for row in sheet.top[:ROLE_ROWS]
         for c in row
         if c is not None and c == c
     )
@@ -195,16 +202,19 @@ def _header_index(sheet: RawSheet, regions: RegionNames) -> int | None:
     """0-based index of the first header row: the first row with an empty first cell and
     at least two labels, above a first column naming regions (or the republic)."""
     top = sheet.top[:SCAN_ROWS]
+    firsts = [r[0].strip() if r and isinstance(r[0], str) else "" for r in top]
+    hit = [bool(t) and (regions.match(t) is not None or _is_republic(t)) for t in firsts]
+    if sum(hit) < MIN_REGION_ROWS:  # most sheets: no region named in the first column
+        return None
     for i, row in enumerate(top):
         if not row or _text(row[0]) or sum(bool(_text(c)) for c in row[1:]) < 2:
             continue
-        below = [r[0] for r in top[i + 1 :] if r and _text(r[0])]
-        hits = sum(regions.match(_text(v)) is not None or _is_republic(_text(v)) for v in below)
-        if hits >= MIN_REGION_ROWS:
+        if sum(hit[i + 1 :]) >= MIN_REGION_ROWS:
             return i
     return None
 
 
+@lru_cache(maxsize=4096)
 def _is_republic(text: str) -> bool:
     t = _norm(text)
     return any(w in t for w in REPUBLIC_WORDS)

@@ -76,6 +76,7 @@ class RegionNames:
             for row in csv.DictReader(h):
                 self._add(row["region_kato"], row["alias"])
 
+        self._memo: dict[str, str | None] = {}
         self._labels = dict(zip(load_regions().region_kato, load_regions().name_en, strict=True))
 
     def label(self, code: str) -> str:
@@ -89,6 +90,14 @@ class RegionNames:
             self._keys.setdefault(_adjective_stem(key), set()).add(code)
 
     def match(self, text: object) -> str | None:
+        """Memoised :meth:`_match` (a sheet's first column is looked at more than once)."""
+        if not isinstance(text, str):
+            return None
+        if text not in self._memo:
+            self._memo[text] = self._match(text)
+        return self._memo[text]
+
+    def _match(self, text: str) -> str | None:
         """The region code when ``text`` is a region's name (and no district or
         settlement: ``Абай ауданы`` is not a region), else None. A name that two regions
         share (``Алматы``: the region's Kazakh name and the city) is taken as the city
