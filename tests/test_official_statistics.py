@@ -327,3 +327,45 @@ def test__lineage__regenerates_identically_from_the_polygons(tmp_path: Path) -> 
 
     for name in ("boundary_lineage.csv", "regions.csv"):
         assert (tmp_path / name).read_text("utf-8") == reference_path(name).read_text("utf-8")
+
+
+def test__bulletin__russian_forms_and_breakdown_sections(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Таблица 3"
+    ws["A1"] = "Численность населения Восточно-Казахстанской области на 1 января 2016 года"
+    ws["C2"] = "человек"
+    ws["B3"], ws["C3"] = "Все население", "мужчины"
+    lines = [
+        ("Республика Казахстан", 17670000.0, 8600000.0, "summary"),
+        ("Восточно-Казахстанская область", 1390000.0, 660000.0, "summary"),
+        ("Семей Г.А.", 340000.0, 160000.0, "clean"),
+        ("г. Семей", 320000.0, 150000.0, "out_of_scope"),
+        ("Аягозский район", 74000.0, 36000.0, "clean"),
+        ("п. Шульбинск", 5000.0, 2400.0, "out_of_scope"),
+        ("Павлодарская область", 757000.0, 360000.0, "out_of_scope"),
+        ("Майский район", 9000.0, 4500.0, "out_of_scope"),
+        (None, None, None, "blank"),
+        ("Городское население", None, None, "summary"),
+        ("Восточно-Казахстанская область", 830000.0, 390000.0, "summary"),
+        ("Семей Г.А.", 320000.0, 150000.0, "summary"),  # a breakdown subtotal, not data
+        ("Абайский  район", 0.0, "0,0", "summary"),
+    ]
+    for i, (name, total, men, _) in enumerate(lines, start=4):
+        for j, v in enumerate((name, total, men), start=1):
+            if v is not None:
+                ws.cell(i, j, v)
+    (tmp_path / "raw").mkdir()
+    wb.save(tmp_path / "raw" / "ru.xlsx")
+    clean_folder(tmp_path / "raw", tmp_path / "out")
+    s = _sheet(_report(tmp_path / "out"), "Таблица 3")
+    expected = {k: 0 for k in OUTCOME_KEYS}
+    for *_, outcome in lines:
+        expected[f"rows_{outcome}"] += 1
+    assert {k: s[k] for k in OUTCOME_KEYS} == expected
+    assert s["out_of_scope_by_region"] == {"East Kazakhstan": 2, "Pavlodar": 2}
+    pop = pd.read_parquet(tmp_path / "out" / "population.parquet")
+    assert sorted(zip(pop.district_id, pop.year, pop.population, strict=True)) == [
+        ("ayagoz", 2016, 74000),
+        ("semey", 2016, 340000),
+    ]
