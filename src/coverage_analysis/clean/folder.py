@@ -4,8 +4,9 @@ Load (read every sheet, find its header, recognise its kind), process (drop
 blank and total lines, clean per kind, find duplicates and conflicts across
 the whole folder), save (validate, write atomically). Nothing is dropped
 silently: every line below a header ends as clean, rejected, duplicate,
-summary or blank, and ``cleaning_report.json`` shows that the five add up for
-every sheet.
+summary, blank or out of scope (official statistics: other regions, parts of units
+already counted; :mod:`coverage_analysis.clean.bulletin`), and
+``cleaning_report.json`` shows that the six add up for every sheet.
 """
 
 from __future__ import annotations
@@ -299,6 +300,8 @@ class _Run:
         result = read_bulletin(sheet, self.resolver, self.regions)
         if result is None:
             return False
+        if result.role != "data" and detect_header(sheet, self.vocab) is not None:
+            return False  # a table of another kind that merely mentions "статистика"
         if len(result.ledger):
             self.ledger.parts.append(result.ledger)
         extra: dict[str, object] = {"bulletin": result.role}
