@@ -56,6 +56,7 @@ REGISTRY_COUNTS = {
     "rows_duplicate": 1,
     "rows_summary": 2,
     "rows_blank": 1,
+    "rows_out_of_scope": 0,
 }
 
 DATE = dt.datetime

@@ -14,7 +14,14 @@ from coverage_analysis.clean import clean_folder
 from coverage_analysis.errors import DataNotFoundError, SchemaError
 from coverage_analysis.schema import validate
 
-OUTCOME_KEYS = ("rows_clean", "rows_rejected", "rows_duplicate", "rows_summary", "rows_blank")
+OUTCOME_KEYS = (
+    "rows_clean",
+    "rows_rejected",
+    "rows_duplicate",
+    "rows_summary",
+    "rows_blank",
+    "rows_out_of_scope",
+)
 
 
 def assert_balanced(report: dict) -> None:

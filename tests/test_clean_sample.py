@@ -9,7 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-OUTCOME_KEYS = ("rows_clean", "rows_rejected", "rows_duplicate", "rows_summary", "rows_blank")
+OUTCOME_KEYS = (
+    "rows_clean",
+    "rows_rejected",
+    "rows_duplicate",
+    "rows_summary",
+    "rows_blank",
+    "rows_out_of_scope",
+)
 #: Tables and the columns that identify a row of each.
 TABLE_KEYS: dict[str, list[str]] = {
     "publications": ["source_file", "source_sheet", "source_row"],

@@ -26,7 +26,14 @@ ARTICLE_TOTAL = 1060
 ARTICLE_TOTAL_TOLERANCE = 0  # the generator fills region-level material to hit it exactly
 SEMEY_PRINT = 7
 SOCIAL_USERS_MIN = 100_000
-COUNT_KEYS = ("rows_clean", "rows_rejected", "rows_duplicate", "rows_summary", "rows_blank")
+COUNT_KEYS = (
+    "rows_clean",
+    "rows_rejected",
+    "rows_duplicate",
+    "rows_summary",
+    "rows_blank",
+    "rows_out_of_scope",
+)
 
 
 def _files(raw: Path) -> dict[str, bytes]:

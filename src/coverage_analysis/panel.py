@@ -215,6 +215,10 @@ def population_by_month(
     frame["population"] = frame["district_id"].map(reference)
     if population is None or population.empty:
         return frame
+    # a figure for a year after the panel (a 2023 bulletin) never stands in for its months
+    population = population[population["year"].astype(float) <= int(months.year.max())]
+    if population.empty:
+        return frame
     years = sorted(set(months.year) | set(population["year"].dropna().astype(int)))
     table = (
         population.dropna(subset=["year", "population"])

@@ -37,7 +37,10 @@ OUTSIDE_CAMPAIGN = "outside the campaign period"
 
 # Row outcomes (docs/cleaning-conventions.md); every row ends in exactly one.
 CLEAN, REJECTED, DUPLICATE, SUMMARY, BLANK = "clean", "rejected", "duplicate", "summary", "blank"
-OUTCOMES: tuple[str, ...] = (CLEAN, REJECTED, DUPLICATE, SUMMARY, BLANK)
+#: A row that is neither data nor a reject: another region's unit, or a part (city proper,
+#: settlement) of a unit already counted (official statistics bulletins).
+OUT_OF_SCOPE = "out_of_scope"
+OUTCOMES: tuple[str, ...] = (CLEAN, REJECTED, DUPLICATE, SUMMARY, BLANK, OUT_OF_SCOPE)
 
 
 @dataclass

@@ -4,8 +4,9 @@ Load (read every sheet, find its header, recognise its kind), process (drop
 blank and total lines, clean per kind, find duplicates and conflicts across
 the whole folder), save (validate, write atomically). Nothing is dropped
 silently: every line below a header ends as clean, rejected, duplicate,
-summary or blank, and ``cleaning_report.json`` shows that the five add up for
-every sheet.
+summary, blank or out of scope (official statistics: other regions, parts of units
+already counted; :mod:`coverage_analysis.clean.bulletin`), and
+``cleaning_report.json`` shows that the six add up for every sheet.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from coverage_analysis.clean.common import (
     CLEAN,
     DUPLICATE,
     LEDGER_COLUMNS,
+    OUT_OF_SCOPE,
     OUTCOMES,
     REJECTED,
     SUMMARY,
@@ -102,9 +104,13 @@ class SheetOutcome:
     header_row: int | None = None
     rows: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))
     outcome: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
+    #: Rows set aside as out of scope, per region (official statistics bulletins).
+    out_of_scope_by_region: dict[str, int] = field(default_factory=dict)
+    #: Extra facts for the report (a bulletin's reference date, role).
+    extra: dict[str, object] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
-        """rows_read and the five outcomes."""
+        """rows_read and the six outcomes."""
         seen = pd.Series(self.outcome, dtype=object).value_counts()  # one pass, not five
         c = {f"rows_{o}": int(seen.get(o, 0)) for o in OUTCOMES}
         c["rows_rejected"] = c.pop(f"rows_{REJECTED}")
@@ -136,6 +142,7 @@ class CleaningResult:
             lines.append(
                 f"  {kind:<13} read {t['rows_read']:>8}  clean {t['rows_clean']:>8}  rejected {t['rows_rejected']:>6}  "
                 f"duplicate {t['rows_duplicate']:>6}  summary {t['rows_summary']:>5}  blank {t['rows_blank']:>5}"
+                + (f"  out of scope {t['rows_out_of_scope']:>5}" if t["rows_out_of_scope"] else "")
             )
         if r.get("encodings"):
             lines.append(
@@ -143,6 +150,9 @@ class CleaningResult:
             )
         for h in r.get("hidden_sheets", []):
             lines.append(f"  hidden sheet (read): {h['file']} [sheet {h['sheet']}]")
+        if r.get("out_of_scope_by_region"):
+            shown = ", ".join(f"{k} {v}" for k, v in r["out_of_scope_by_region"].items())
+            lines.append(f"  set aside as out of scope, by region: {shown}")
         for f in r["unreadable_files"]:
             lines.append(f"  unreadable: {f['file']}: {f['reason']}")
         for s in r["unrecognised_sheets"]:
@@ -245,9 +255,11 @@ class _Run:
 
     def __init__(self) -> None:
         from coverage_analysis.reference.districts import DistrictResolver
+        from coverage_analysis.reference.regions import RegionNames
 
         self.vocab = HeaderVocabulary.load()
         self.resolver = DistrictResolver()
+        self.regions = RegionNames()
         self.ledger = Ledger()
         self.records: dict[str, list[pd.DataFrame]] = {}
         self.sheets: list[SheetOutcome] = []
@@ -311,6 +323,8 @@ class _Run:
                     SheetOutcome(sheet.file, sheet.sheet, None, "empty", "no value in any cell")
                 )
                 return
+        if self._clean_bulletin(sheet):
+            return
         header = detect_header(sheet, self.vocab)
         if header is None:
             message = f"no recognisable header; found {headers_found(sheet)}"
@@ -369,6 +383,44 @@ class _Run:
                 self.ledger.add(
                     sheet.file, sheet.sheet, line, ctx.kind, "line", text, reason, "row"
                 )
+    def _clean_bulletin(self, sheet: RawSheet) -> bool:
+        """Read ``sheet`` as an official statistics bulletin sheet when it is one."""
+        from coverage_analysis.clean.bulletin import KIND, read_bulletin
+
+        result = read_bulletin(sheet, self.resolver, self.regions)
+        if result is None:
+            return False
+        if result.role != "data" and detect_header(sheet, self.vocab) is not None:
+            return False  # a table of another kind that merely mentions "статистика"
+        if len(result.ledger):
+            self.ledger.parts.append(result.ledger)
+        extra: dict[str, object] = {"bulletin": result.role}
+        if result.reference_date:
+            extra["reference_date"] = result.reference_date
+        if result.role != "data":
+            self.sheets.append(
+                SheetOutcome(sheet.file, sheet.sheet, None, "not data", result.message, extra=extra)
+            )
+            return True
+        sid = len(self.sheets)
+        self.titles[sid] = result.title
+        records = result.records.assign(_sid=sid)
+        self.records.setdefault(KIND, []).append(records)
+        self.sheets.append(
+            SheetOutcome(
+                sheet.file,
+                sheet.sheet,
+                KIND,
+                "read",
+                "",
+                result.header_row,
+                result.rows,
+                result.outcome,
+                result.out_of_scope_by_region,
+                extra,
+            )
+        )
+        return True
 
     def _clean_kind(
         self,
@@ -966,9 +1018,11 @@ def _report(
             "rows_duplicate",
             "rows_summary",
             "rows_blank",
+            "rows_out_of_scope",
         ),
         0,
     )
+    set_aside: dict[str, int] = {}
     by_kind: dict[str, dict[str, int]] = {}
     for s in run.sheets:
         counts = s.counts()
@@ -980,6 +1034,11 @@ def _report(
             "header_row": s.header_row,
             **counts,
         }
+        if s.out_of_scope_by_region:
+            entry["out_of_scope_by_region"] = s.out_of_scope_by_region
+            for region, n in s.out_of_scope_by_region.items():
+                set_aside[region] = set_aside.get(region, 0) + n
+        entry.update(s.extra)
         if s.message:
             entry["message"] = s.message
         if (s.file, s.sheet) in run.hidden:
@@ -1024,6 +1083,8 @@ def _report(
         "totals_by_kind": by_kind,
         "encodings": dict(sorted(encodings.items())),
         "hidden_sheets": [{"file": f, "sheet": sh} for f, sh in sorted(run.hidden)],
+        "out_of_scope_by_region": dict(sorted(set_aside.items())),
+        "summed_units": _summed(run),
         "skipped_files": skipped,
         "unreadable_files": run.unreadable,
         "unrecognised_sheets": [e for e in sheets if e["status"] in ("unrecognised", "failed")],
@@ -1036,4 +1097,23 @@ def _report(
     }
 
 
-_unused = (BLANK, SUMMARY)
+def _summed(run: _Run) -> list[dict[str, object]]:
+    """Records made of several rows (later units summed into a campaign district)."""
+    out = []
+    for p in run.records.get("population", []):
+        if len(p):
+            many = p[[len(r) > 1 for r in p["rows"]]]
+            for rec in many.itertuples():
+                out.append(
+                    {
+                        "file": rec.source_file,
+                        "sheet": rec.source_sheet,
+                        "district_id": rec.district_id,
+                        "year": int(rec.year),
+                        "rows": [int(r) for r in rec.rows],
+                    }
+                )
+    return out
+
+
+_unused = (BLANK, SUMMARY, OUT_OF_SCOPE)

@@ -23,6 +23,8 @@ region. No match, or two districts, is an error naming the closest candidates.
 >>> r = DistrictResolver()
 >>> r.resolve("в Аягозском районе").value, r.resolve("г.Семей").value, r.resolve("ВКО").value
 ('ayagoz', 'semey', 'region')
+>>> r.resolve("634800000").value, r.resolve(634800000).value
+('zyryanovsk', 'zyryanovsk')
 >>> r.resolve("Аякоз").error
 "no district matches 'Аякоз'; closest: ayagoz (Аягоз), region (ВКО), tarbagatai (Аксуат)"
 """
@@ -111,6 +113,8 @@ CASE_ENDINGS = frozenset(
 _ENDINGS_LONGEST_FIRST = sorted(CASE_ENDINGS, key=len, reverse=True)
 #: Final letters dropped from an alias to get its stem.
 STEM_TRAILING = "аеиоуыэюяйь"
+#: A 9-digit KATO code (Classifier of Administrative-Territorial Objects).
+KATO_CODE = re.compile(r"\d{9}")
 _RN = re.compile(r"(?<!\w)р\s*[-.]?\s*н(?:а|е|у|ом)?(?!\w)\.?")
 _PARENS = re.compile(r"\(([^)]*)\)")
 
@@ -192,6 +196,21 @@ class DistrictResolver:
                 self._by_stem.setdefault(stem, set()).add(district_id)
         self._multi_words = {w: ids for w, ids in self._by_words.items() if len(w) > 1}
         self._cache: dict[str, Parsed] = {}
+        #: Two-digit KATO prefixes of the reference's own region(s).
+        self.region_katos: frozenset[str] = frozenset(
+            str(int(k))[:2] for k in frame.get("kato", pd.Series(dtype=object)).dropna()
+        )
+        self._regions: Any = None
+        #: KATO code -> district id (a code is the most reliable key of official files).
+        self._kato: dict[str, str] = {
+            str(int(k)): str(d)
+            for k, d in zip(
+                frame.get("kato", pd.Series([None] * len(frame))),
+                frame["district_id"],
+                strict=True,
+            )
+            if pd.notna(k)
+        }
 
     # ---------------------------------------------------------------- keys
     def _words(self, text: str, ignore: bool = True) -> tuple[str, ...]:
@@ -246,11 +265,19 @@ class DistrictResolver:
 
         text = raw if isinstance(raw, str) else str(raw)
         shown = repr(text.strip())
+        code = text.strip().removesuffix(".0")
+        if KATO_CODE.fullmatch(code):
+            if code in self._kato:
+                return Parsed(self._kato[code], None)
+            return Parsed(None, f"KATO code {code} is not a district of the reference")
         words = self._key_words(text)
         if not words:
             if self._normalize(text):
                 return Parsed(None, f"no district named in {shown}")
             return Parsed(None, None)
+        other = self._other_region(text)
+        if other is not None:
+            return Parsed(None, f"{shown} names a region ({other}), not a district")
         found = self._flex("".join(words))
         if not found:
             found = self._contained(words)
@@ -262,6 +289,22 @@ class DistrictResolver:
             listed = ", ".join(f"{i} ({self._label.get(i, i)})" for i in sorted(found))
             return Parsed(None, f"{shown} matches {len(found)} districts: {listed}")
         return Parsed(None, f"no district matches {shown}; closest: {self.closest(text)}")
+
+    def _other_region(self, text: str) -> str | None:
+        """The English name of the region ``text`` names with a region word
+        (``Абайская область``, ``Абай облысы``) when that region is not the reference's
+        own (by the KATO prefix of its districts), else None."""
+        from coverage_analysis.clean.vocab import fold_words
+        from coverage_analysis.reference.regions import REGION_WORDS, RegionNames
+
+        if not any(w in REGION_WORDS for w in fold_words(text)):
+            return None
+        if self._regions is None:
+            self._regions = RegionNames()
+        code = self._regions.match(text)
+        if code is None or code in self.region_katos:
+            return None
+        return self._regions.label(code)
 
     def _contained(self, words: tuple[str, ...]) -> set[str]:
         """Districts whose alias occurs in ``words`` as a run of whole words

@@ -29,7 +29,8 @@ FIXED_TIME = dt.datetime(2016, 4, 1, 9, 0, 0)
 #: Column width used in every written sheet.
 COLUMN_WIDTH = 18
 
-OUTCOMES = ("clean", "rejected", "duplicate", "summary", "blank")
+#: Row outcomes (as clean/common.py OUTCOMES).
+OUTCOMES = ("clean", "rejected", "duplicate", "summary", "blank", "out_of_scope")
 
 
 @dataclass

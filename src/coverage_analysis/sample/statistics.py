@@ -21,6 +21,7 @@ import pandas as pd
 
 from coverage_analysis.domain import REGION_ID
 from coverage_analysis.sample import vocab as V
+from coverage_analysis.sample.bulletin import build_bulletin
 from coverage_analysis.sample.sheets import Sheet
 from coverage_analysis.sample.simulate import AMOUNT_KINDS, quarter_key
 
@@ -68,6 +69,7 @@ def build(lay: Layout) -> None:
     _plans(lay)
     _social(lay)
     _population(lay)
+    build_bulletin(lay)
 
 
 # --- legalization ---------------------------------------------------------------------

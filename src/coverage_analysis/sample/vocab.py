@@ -125,6 +125,7 @@ VARIANT_FAMILIES: dict[str, str] = {
     "social_aggregated": "social reach per district x month x platform",
     "social_per_post": "social reach per post",
     "population": "population per district and year",
+    "statistics_bulletin": "official statistics bulletin (cover/legend/contents, nested units, KATO, 2024 units)",
 }
 
 #: Russian adjective stems of districts are made from ``name_ru`` ("Аягозский район").
