@@ -117,8 +117,8 @@ class Ledger:
 
     def extend(self, lines: pd.DataFrame) -> None:
         """Append the lines of a cleaner's :attr:`Cleaned.ledger` (in their order)."""
-        if len(lines):
-            self.parts.append(lines)
+        if len(lines):  # row numbers as objects, like the lines :meth:`add` makes
+            self.parts.append(lines.assign(source_row=lines["source_row"].astype(object)))
 
 
 @dataclass(frozen=True)
