@@ -187,7 +187,8 @@ def test__arrow_strings__shares_the_column_buffers_and_converts_others() -> None
     arr = fastpath.arrow_strings(s)
     assert arr.to_pylist() == ["Ёлка", None, ""]
     assert fastpath.arrow_strings(pd.Series(["a", None], dtype=object)).to_pylist() == ["a", None]
-    assert fastpath.is_arrow_string(s) and not fastpath.is_arrow_string(pd.Series(["a"]))
+    assert fastpath.is_arrow_string(s)
+    assert not fastpath.is_arrow_string(pd.Series(["a"], dtype=object))
 
 
 def ref_publication_duplicates(records: pd.DataFrame) -> tuple[list[bool], list[int]]:

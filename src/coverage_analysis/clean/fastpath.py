@@ -256,17 +256,20 @@ def filter_frame(
 ) -> dict[object, object]:
     """The columns ``labels`` of ``frame`` at the rows of ``mask``, as arrays: Arrow
     string columns are filtered by Arrow in a worker thread (much faster than a
-    pandas take) while numpy takes the other columns. Plain meaning:
-    ``{c: frame[c][mask].array for c in labels}``."""
+    pandas take) while numpy takes the other columns, each keeping its dtype. Plain
+    meaning: ``{c: frame[c][mask].reset_index(drop=True) for c in labels}``."""
     keep = None if every else pa.array(mask)
     out: dict[object, object] = {}
     for c in labels:
         s = frame[c]
-        extension = isinstance(s.dtype, pd.api.extensions.ExtensionDtype)
-        if every:
-            out[c] = s.array if extension else s.to_numpy()
-        elif is_arrow_string(s):
-            out[c] = submit(filter_strings, s, keep)
-        else:
-            out[c] = s.array[mask] if extension else s.to_numpy()[mask]
+        if isinstance(s.dtype, pd.api.extensions.ExtensionDtype):
+            if every:
+                out[c] = s.array
+            elif is_arrow_string(s):
+                out[c] = submit(filter_strings, s, keep)
+            else:
+                out[c] = s.array[mask]
+        else:  # a Series keeps an object column object (pandas 3 would infer ``str``)
+            values = s.to_numpy() if every else s.to_numpy()[mask]
+            out[c] = pd.Series(values, dtype=s.dtype, copy=False)
     return {c: v.result() if isinstance(v, Future) else v for c, v in out.items()}
