@@ -13,13 +13,20 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from coverage_analysis.clean import fastpath
+from coverage_analysis.clean.fastpath import is_arrow_string
 from coverage_analysis.clean.layout import Column
+
+if TYPE_CHECKING:
+    from coverage_analysis.io.headers import HeaderVocabulary
+    from coverage_analysis.reference.districts import DistrictResolver
 
 #: Columns of ``rejects.csv`` (docs/cleaning-conventions.md).
 LEDGER_COLUMNS: tuple[str, ...] = (
@@ -110,6 +117,32 @@ class Ledger:
         out = pd.concat(self.parts, ignore_index=True)
         out["source_row"] = pd.array(out["source_row"], dtype="Int64")
         return out[list(LEDGER_COLUMNS)]
+
+    def extend(self, lines: pd.DataFrame) -> None:
+        """Append the lines of a cleaner's :attr:`Cleaned.ledger` (in their order)."""
+        if len(lines):  # row numbers as objects, like the lines :meth:`add` makes
+            self.parts.append(lines.assign(source_row=lines["source_row"].astype(object)))
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """What a cleaner consults besides its sheet: the district resolver and the header
+    vocabulary, passed as one object (the same for every sheet of a run)."""
+
+    resolver: DistrictResolver
+    vocab: HeaderVocabulary
+
+
+@dataclass
+class Cleaned:
+    """What a cleaner returns for one sheet (frame in, frames out): its records, its
+    ledger lines (the columns of ``rejects.csv``, in the order found) and the mask of
+    its rows that were rejected (over the rows it was given). The folder loop
+    concatenates these; no cleaner writes into shared state."""
+
+    records: pd.DataFrame
+    ledger: pd.DataFrame
+    rejected: np.ndarray
 
 
 def _as_text(values: object, n: int) -> object:
@@ -210,11 +243,6 @@ def parse_unique(
     return codes, vals, errs
 
 
-def is_arrow_string(values: pd.Series) -> bool:
-    """Whether ``values`` is an Arrow-backed string column (CSV cells)."""
-    return isinstance(values.dtype, pd.StringDtype) and hasattr(values.array, "_pa_array")
-
-
 def split_pairs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Two object arrays from an array of ``(a, b)`` pairs (None -> both None).
 
@@ -231,7 +259,7 @@ def filter_rows(
     frame: pd.DataFrame, mask: np.ndarray, columns: list[object] | None = None
 ) -> pd.DataFrame:
     """Rows of ``frame`` where ``mask`` holds (only ``columns``, when given), index reset;
-    Arrow string columns are filtered by Arrow (much faster than a pandas take), the
+    Arrow string columns are filtered by Arrow (:func:`fastpath.filter_frame`), the
     frame is returned as is when every row and column is kept.
 
     >>> f = pd.DataFrame({0: pd.array(["a", "b"], dtype="string[pyarrow]"), 1: [1, 2]})
@@ -243,23 +271,8 @@ def filter_rows(
     every = bool(mask.all())
     if every and columns is None:
         return frame.reset_index(drop=True) if not isinstance(frame.index, pd.RangeIndex) else frame
-    import pyarrow as pa
-
-    keep = None if every else pa.array(mask)
     labels = frame.columns if columns is None else pd.Index(columns)
-    out: dict[object, object] = {}
-    # Arrow filters (no GIL) run in a worker thread while numpy takes the other columns
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        for c in labels:
-            s = frame[c]
-            extension = isinstance(s.dtype, pd.api.extensions.ExtensionDtype)
-            if every:
-                out[c] = s.array if extension else s.to_numpy()
-            elif is_arrow_string(s):
-                out[c] = pool.submit(_arrow_filter, s, keep)
-            else:
-                out[c] = s.array[mask] if extension else s.to_numpy()[mask]
-        out = {c: v.result() if isinstance(v, Future) else v for c, v in out.items()}
+    out = fastpath.filter_frame(frame, mask, labels, every)
     # the arrays are fresh (or shared with a frame the caller is done with): no copy
     result = pd.DataFrame(out, columns=labels, index=pd.RangeIndex(int(mask.sum())), copy=False)
     if every:  # as ``frame.drop(columns=...)`` would: the frame's attrs carry over
@@ -277,10 +290,6 @@ def as_datetime(values: pd.Series) -> pd.Series:
     if values.dtype == "datetime64[ns]":
         return values
     return pd.to_datetime(values)
-
-
-def _arrow_filter(values: pd.Series, keep: object) -> pd.api.extensions.ExtensionArray:
-    return pd.array(values.array._pa_array.filter(keep), dtype=values.dtype)
 
 
 def object_array(values: list[object]) -> np.ndarray:

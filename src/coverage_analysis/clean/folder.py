@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from coverage_analysis.clean import fastpath
 from coverage_analysis.clean.common import (
     BLANK,
     CLEAN,
@@ -32,13 +33,20 @@ from coverage_analysis.clean.common import (
     OUTCOMES,
     REJECTED,
     SUMMARY,
+    Cleaned,
     Ledger,
+    Lookups,
     SheetContext,
     as_datetime,
-    display,
     filter_rows,
 )
+from coverage_analysis.clean.duplicates import (
+    DUPLICATE_COLUMNS,
+    publication_duplicates,
+    value_duplicates,
+)
 from coverage_analysis.clean.layout import recognize
+from coverage_analysis.clean.publications import PARSED_FIELDS
 from coverage_analysis.clean.rows import classify_rows
 from coverage_analysis.errors import CoverageAnalysisError, DataNotFoundError, InputFileError
 from coverage_analysis.io.generation import FILES_KEY as GENERATION_FILES_KEY
@@ -63,33 +71,6 @@ SAMPLE_TRUTH_MARKER = "_truth/truth.json"
 #: Extensions read as spreadsheets (workbooks calamine reads, CSV); every other file is
 #: skipped (and listed).
 SPREADSHEET_SUFFIXES: frozenset[str] = WORKBOOK_SUFFIXES | {".csv"}
-#: Columns of ``duplicates.csv``.
-DUPLICATE_COLUMNS: tuple[str, ...] = (
-    "kind",
-    "matched_on",
-    "kept_file",
-    "kept_sheet",
-    "kept_row",
-    "dropped_file",
-    "dropped_sheet",
-    "dropped_row",
-)
-#: Value columns compared when the same district x month (x ...) comes twice.
-VALUE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "legalization": ("value",),
-    "media_plan": ("planned", "actual_reported"),
-    "social_reach": ("posts", "users_reached"),
-    "population": ("population",),
-}
-#: Key columns of the non-publication kinds (record level, before the final pivot).
-RECORD_KEYS: dict[str, tuple[str, ...]] = {
-    "legalization": ("district_id", "month", "measure"),
-    "media_plan": ("district_id", "month", "channel"),
-    "social_reach": ("district_id", "month", "platform"),
-    "population": ("district_id", "year"),
-}
-#: Relative tolerance within which two reported values are the same value.
-SAME_VALUE_RTOL = 1e-9
 
 
 @dataclass
@@ -260,6 +241,7 @@ class _Run:
         self.vocab = HeaderVocabulary.load()
         self.resolver = DistrictResolver()
         self.regions = RegionNames()
+        self.lookups = Lookups(self.resolver, self.vocab)
         self.ledger = Ledger()
         self.records: dict[str, list[pd.DataFrame]] = {}
         self.sheets: list[SheetOutcome] = []
@@ -348,7 +330,11 @@ class _Run:
         self.titles[sid] = header.title
         self.header_parts.update(str(p) for parts in header.parts for p in parts)
         rownum = next((c.index for c in columns if c.field == "rownum"), None)
-        ahead = _factorize_ahead(frame, ctx) if kind == "publications" else {}
+        ahead = (
+            fastpath.factorize_ahead(frame, [ctx.column_of(f) for f in PARSED_FIELDS])
+            if kind == "publications"
+            else {}
+        )
         status = classify_rows(
             frame, rownum_col=rownum, key_col=ctx.column_of("district"), factorized=ahead
         )
@@ -356,9 +342,11 @@ class _Run:
             self._reject_bad_lines(sheet, ctx, rows, status)
         data = status == ""
         if kind == "publications":  # long sheets: the cleaner passes over the other rows itself
-            records, rejected = self._clean_kind(kind, frame, rows, ctx, active=data, ahead=ahead)
+            cleaned = self._clean_kind(kind, frame, rows, ctx, active=data, ahead=ahead)
         else:
-            records, rejected = self._clean_kind(kind, filter_rows(frame, data), rows[data], ctx)
+            cleaned = self._clean_kind(kind, filter_rows(frame, data), rows[data], ctx)
+        self.ledger.extend(cleaned.ledger)
+        records, rejected = cleaned.records, cleaned.rejected
         outcome = status.copy()
         sub = np.full(int(data.sum()), CLEAN, dtype=object)
         sub[rejected] = REJECTED
@@ -393,7 +381,7 @@ class _Run:
         if result.role != "data" and detect_header(sheet, self.vocab) is not None:
             return False  # a table of another kind that merely mentions "статистика"
         if len(result.ledger):
-            self.ledger.parts.append(result.ledger)
+            self.ledger.extend(result.ledger)
         extra: dict[str, object] = {"bulletin": result.role}
         if result.reference_date:
             extra["reference_date"] = result.reference_date
@@ -430,284 +418,24 @@ class _Run:
         ctx: SheetContext,
         active: np.ndarray | None = None,
         ahead: dict[object, Future] | None = None,
-    ) -> tuple[pd.DataFrame, np.ndarray]:
+    ) -> Cleaned:
         from coverage_analysis.clean.legalization import clean_legalization
         from coverage_analysis.clean.media_plan import clean_media_plan
         from coverage_analysis.clean.population import clean_population
         from coverage_analysis.clean.publications import clean_publications
         from coverage_analysis.clean.social_reach import clean_social_reach
 
-        if kind == "legalization":
-            return clean_legalization(frame, rows, ctx, self.ledger, self.resolver, self.vocab)
         if kind == "publications":
-            return clean_publications(frame, rows, ctx, self.ledger, self.resolver, active, ahead)
-        cleaner = {
-            "publications": clean_publications,
-            "media_plan": clean_media_plan,
-            "social_reach": clean_social_reach,
-            "population": clean_population,
-        }[kind]
-        return cleaner(frame, rows, ctx, self.ledger, self.resolver)
-
-
-#: Fields of a registry parsed once per distinct cell (their columns are factorised ahead).
-PARSED_FIELDS: tuple[str, ...] = ("date", "district", "channel", "reach", "language", "format")
-
-
-def _factorize_ahead(frame: pd.DataFrame, ctx: SheetContext) -> dict[object, Future]:
-    """``pd.factorize`` of the parsed Arrow string columns of a registry, begun in two
-    worker threads (Arrow hashes without the GIL) while the rows are classified."""
-    from coverage_analysis.clean.common import is_arrow_string
-
-    pool = ThreadPoolExecutor(max_workers=2)
-    ahead: dict[object, Future] = {}
-    for name in PARSED_FIELDS:
-        i = ctx.column_of(name)
-        if i is not None and i not in ahead and is_arrow_string(frame[i]):
-            ahead[i] = pool.submit(pd.factorize, frame[i], use_na_sentinel=True)
-    pool.shutdown(wait=False)
-    return ahead
-
-
-# --------------------------------------------------------------------------- duplicates
-
-
-#: Whitespace that needs collapsing (two spaces, tabs, line breaks, no-break spaces).
-_ODD_SPACE = "\\s\\s|[\\t\\n\\r\u00a0]"
-
-
-def _arrow_text(values: pd.Series) -> object:
-    """The cells as an Arrow string array (the column's own when it is Arrow-backed)."""
-    import pyarrow as pa
-
-    if isinstance(values.dtype, pd.StringDtype) and hasattr(values.array, "_pa_array"):
-        return values.array._pa_array
-    return pa.array(values, type=pa.string(), from_pandas=True)
-
-
-def _norm_text(arr: object) -> object:
-    """Lower-case, ``ё``→``е``, whitespace collapsed and trimmed (an Arrow array);
-    a kernel that would change nothing is skipped."""
-    import pyarrow.compute as pc
-
-    from coverage_analysis.clean.publications import _may_need_trim
-
-    arr = pc.utf8_lower(arr)
-    if _contains(arr, _YO_BYTES + _ODD_SPACE_BYTES):  # one look at the text: usually neither
-        if _contains(arr, _YO_BYTES):
-            arr = pc.replace_substring(arr, "ё", "е")
-        if (
-            _contains(arr, _ODD_SPACE_BYTES)
-            and pc.any(pc.match_substring_regex(arr, _ODD_SPACE)).as_py()
-        ):
-            arr = pc.replace_substring_regex(arr, r"\s+", " ")
-    return pc.utf8_trim_whitespace(arr) if _may_need_trim(arr) else arr
-
-
-def _norm_url(arr: object) -> object:
-    """A URL without scheme, ``www.`` and trailing slashes."""
-    import pyarrow.compute as pc
-
-    arr = pc.replace_substring_regex(_norm_text(arr), r"^(?:[a-z][a-z0-9+.-]*://)?(?:www\.)?", "")
-    if pc.any(pc.ends_with(arr, "/")).as_py():
-        arr = pc.utf8_rtrim(arr, characters="/")
-    return arr
-
-
-def _codes(arr: object) -> np.ndarray:
-    """Integer code per distinct text (-1 for missing or empty); only equal codes mean
-    anything, not their order."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if isinstance(arr, pa.ChunkedArray):  # one hash table, not one per chunk unified after
-        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
-    encoded = arr.dictionary_encode()
-    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    empty = pc.index(encoded.dictionary, "").as_py()
-    if empty >= 0:
-        codes[codes == empty] = -1
-    return codes
-
-
-def _contains(arr: object, needles: tuple[bytes, ...]) -> bool:
-    """Whether any of ``needles`` may occur in ``arr`` (an Arrow string array): a byte
-    search of its data buffers (which may hold more than the array: never a false no).
-
-    >>> import pyarrow as pa
-    >>> _contains(pa.array(["a b", "c"]), (b"  ", b"\\t")), _contains(pa.array(["a  b"]), (b"  ",))
-    (False, True)
-    """
-    import pyarrow as pa
-
-    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
-    for chunk in chunks:
-        if not pa.types.is_string(chunk.type) and not pa.types.is_large_string(chunk.type):
-            return True
-        data = chunk.buffers()[2]
-        if data is None:
-            continue
-        raw = data.to_pybytes()
-        if any(n in raw for n in needles):
-            return True
-    return False
-
-
-#: Bytes without which ``ё`` cannot occur in lower-cased text (its last byte; rare in
-#: lower-case Cyrillic, found by ``memchr`` where a two-byte search crawls).
-_YO_BYTES = (b"\x91",)
-#: Bytes without which ``_ODD_SPACE`` cannot match (``\s`` is ``[\t\n\f\r ]``; the
-#: no-break space ends in 0xA0), single bytes first.
-_ODD_SPACE_BYTES = (b"\t", b"\n", b"\r", b"\x0c", b"\xa0", b"  ")
-
-
-def _string_array(arr: object) -> pd.api.extensions.ExtensionArray:
-    import pyarrow as pa
-
-    if not isinstance(arr, pa.ChunkedArray):
-        arr = pa.chunked_array([arr])
-    return pd.arrays.ArrowStringArray(arr)
-
-
-#: A column with fewer distinct values than this share of a sample is normalised per value.
-_FEW_DISTINCT = 0.2
-_SAMPLE = 20_000
-
-
-def _norm_codes(values: pd.Series, norm: object) -> np.ndarray:
-    """``_codes(norm(values))``; a column of few distinct values (outlets) is
-    normalised once per distinct value."""
-    import pyarrow.compute as pc
-
-    arr = _arrow_text(values)
-    head = arr.slice(0, _SAMPLE)
-    if len(arr) > _SAMPLE and pc.count_distinct(head).as_py() < _FEW_DISTINCT * len(head):
-        codes, uniques = pd.factorize(_string_array(arr), use_na_sentinel=True)
-        ucodes = _codes(norm(uniques._pa_array))
-        return np.append(ucodes, -1)[codes]
-    return _codes(norm(arr))
-
-
-def publication_duplicates(records: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
-    """Mask of later copies of a material (same URL, or same outlet, title and date)
-    and the pairs (kept, dropped) for ``duplicates.csv``.
-
-    >>> r = pd.DataFrame({"url": ["http://a.kz/1", "a.kz/1/", None], "outlet": ["X", "y", "X"],
-    ...     "title": ["T", "T", "t "], "date": [pd.Timestamp("2016-01-02")] * 3, "month": [pd.Timestamp("2016-01-01")] * 3,
-    ...     "source_file": ["f", "f", "g"], "source_sheet": ["", "", ""], "source_row": [2, 3, 4]})
-    >>> mask, pairs = publication_duplicates(r)
-    >>> mask.tolist(), pairs["matched_on"].tolist(), pairs["kept_row"].tolist()
-    ([False, True, True], ['url', 'outlet, title and date'], [2, 2])
-    """
-    n = len(records)
-    dup = np.zeros(n, dtype=bool)
-    first_of = np.full(n, -1, dtype=np.int64)
-    matched = np.full(n, "", dtype=object)
-    if n == 0:
-        return dup, pd.DataFrame(columns=list(DUPLICATE_COLUMNS))
-    pos = np.arange(n)
-    # Arrow's kernels release the GIL: the two long columns are hashed side by side
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        url_codes = pool.submit(_norm_codes, records["url"], _norm_url)
-        title_codes = pool.submit(_norm_codes, records["title"], _norm_text)
-        when = (
-            as_datetime(records["date"])
-            .fillna(as_datetime(records["month"]))
-            .to_numpy("datetime64[ns]")
-            .view(np.int64)
-        )
-        outlet = _norm_codes(records["outlet"], _norm_text)
-        url, title = url_codes.result(), title_codes.result()
-    keys = (
-        ("url", url >= 0, [url]),
-        ("outlet, title and date", title >= 0, [outlet, title, when]),
-    )
-    for name, has, parts in keys:
-        if not has.any():
-            continue
-        frame = pd.DataFrame({i: p[has] for i, p in enumerate(parts)})
-        later = frame.duplicated(keep="first").to_numpy()
-        if not later.any():
-            continue
-        firsts = (
-            pd.Series(pos[has])
-            .groupby([frame[c].to_numpy() for c in frame.columns], sort=False)
-            .transform("min")
-            .to_numpy()
-        )
-        idx = pos[has][later]
-        new = ~dup[idx]
-        dup[idx[new]] = True
-        first_of[idx[new]] = firsts[later][new]
-        matched[idx[new]] = name
-    d = np.flatnonzero(dup)
-    k = first_of[d]
-    pairs = pd.DataFrame(
-        {
-            "kind": "publications",
-            "matched_on": matched[d],
-            "kept_file": records["source_file"].to_numpy()[k],
-            "kept_sheet": records["source_sheet"].to_numpy()[k],
-            "kept_row": records["source_row"].to_numpy()[k],
-            "dropped_file": records["source_file"].to_numpy()[d],
-            "dropped_sheet": records["source_sheet"].to_numpy()[d],
-            "dropped_row": records["source_row"].to_numpy()[d],
-        }
-    )
-    return dup, pairs
-
-
-def value_duplicates(
-    records: pd.DataFrame, kind: str
-) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
-    """For keyed kinds: masks of later records repeating an earlier key with the same
-    value (duplicate) or a different value (conflict), and the duplicate pairs."""
-    n = len(records)
-    keys = list(RECORD_KEYS[kind])
-    if n == 0:
-        return np.zeros(0, bool), np.zeros(0, bool), pd.DataFrame(columns=list(DUPLICATE_COLUMNS))
-    pos = np.arange(n)
-    first = (
-        pd.Series(pos)
-        .groupby([records[k].to_numpy() for k in keys], sort=False, dropna=False)
-        .transform("min")
-        .to_numpy()
-    )
-    later = first != pos
-    same = np.ones(n, dtype=bool)
-    for col in VALUE_COLUMNS[kind]:
-        a = records[col].to_numpy(dtype=float)
-        b = a[first]
-        same &= np.isclose(a, b, rtol=SAME_VALUE_RTOL, equal_nan=True)
-    dup = later & same
-    conflict = later & ~same
-    d = np.flatnonzero(dup)
-    k = first[d]
-    pairs = pd.DataFrame(
-        {
-            "kind": kind,
-            "matched_on": ", ".join(keys),
-            "kept_file": records["source_file"].to_numpy()[k],
-            "kept_sheet": records["source_sheet"].to_numpy()[k],
-            "kept_row": records["source_row"].to_numpy()[k],
-            "dropped_file": records["source_file"].to_numpy()[d],
-            "dropped_sheet": records["source_sheet"].to_numpy()[d],
-            "dropped_row": records["source_row"].to_numpy()[d],
-        }
-    )
-    conflict_with = first[conflict]
-    records_first = records.iloc[conflict_with]
-    reasons = [
-        f"conflicts with {f} [{s}] row {int(r)}" if s else f"conflicts with {f} row {int(r)}"
-        for f, s, r in zip(
-            records_first["source_file"],
-            records_first["source_sheet"],
-            records_first["source_row"],
-            strict=True,
-        )
-    ]
-    records.attrs["conflict_reasons"] = reasons
-    return dup, conflict, pairs
+            return clean_publications(frame, rows, ctx, self.lookups, active, ahead)
+        if kind == "legalization":
+            return clean_legalization(frame, rows, ctx, self.lookups)
+        if kind == "social_reach":
+            return clean_social_reach(frame, rows, ctx, self.lookups)
+        # media plans and population still write into a ledger they are given
+        older = {"media_plan": clean_media_plan, "population": clean_population}[kind]
+        ledger = Ledger()
+        records, rejected = older(frame, rows, ctx, ledger, self.resolver)
+        return Cleaned(records, ledger.frame(), rejected)
 
 
 # --------------------------------------------------------------------------- registry coverage
@@ -868,21 +596,9 @@ def clean_folder(
             status = np.where(dup, "dup", "kept")
             all_pubs = records.loc[~dup, ["_sid", "month", "district_id"]]
         else:
-            dup, conflict, pairs = value_duplicates(records, kind)
+            dup, conflict, pairs, conflicts = value_duplicates(records, kind)
             status = np.where(dup, "dup", np.where(conflict, "conflict", "kept"))
-            reasons = records.attrs.get("conflict_reasons", [])
-            c = records[conflict]
-            for (_, rec), reason in zip(c.iterrows(), reasons, strict=True):
-                run.ledger.add(
-                    rec["source_file"],
-                    rec["source_sheet"],
-                    int(rec["source_row"]),
-                    kind,
-                    _conflict_field(rec, kind),
-                    ", ".join(display(rec[v]) for v in VALUE_COLUMNS[kind]),
-                    reason,
-                    "cell",
-                )
+            run.ledger.extend(conflicts)
         _set_outcomes(run, records, status)
         dup_parts.append(pairs)
         keep = status == "kept"
@@ -961,17 +677,6 @@ def _write_generation(
     report[GENERATION_FILES_KEY] = staging.digests(staged)
     write_json(report, staging.path(CLEANING_REPORT_FILE))
     return report
-
-
-def _conflict_field(record: pd.Series, kind: str) -> str:
-    """What a conflicting value is for: its key without the district (``amount_kzt 2016-07``)."""
-    parts = []
-    for k in RECORD_KEYS[kind]:
-        if k == "district_id":
-            continue
-        v = record[k]
-        parts.append(v.strftime("%Y-%m") if isinstance(v, pd.Timestamp) else str(v))
-    return " ".join(parts)
 
 
 def _fix_conflict_scope(ledger: pd.DataFrame, run: _Run) -> pd.DataFrame:

@@ -16,19 +16,23 @@ Output records are long: ``district_id``, ``month``, ``measure``
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from coverage_analysis.clean.common import (
     OUTSIDE_CAMPAIGN,
+    Cleaned,
     Ledger,
+    Lookups,
     SheetContext,
     map_parser,
     month_start,
     text_values,
 )
-from coverage_analysis.clean.layout import title_flag
+from coverage_analysis.clean.layout import Column, title_flag
 from coverage_analysis.clean.wide import melt_values
 from coverage_analysis.domain import CAMPAIGN_END, CAMPAIGN_START
 from coverage_analysis.io.headers import HeaderVocabulary
@@ -96,19 +100,79 @@ def _parser_for(measure: str, multiplier: float) -> object:
     return parse_amount
 
 
-def clean_legalization(
-    frame: pd.DataFrame,
-    rows: np.ndarray,
-    ctx: SheetContext,
-    ledger: Ledger,
-    resolver: object,
-    vocab: HeaderVocabulary,
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """Long records of a DGD sheet and the mask of rejected rows."""
-    from coverage_analysis.clean import parsers
+@dataclass(frozen=True)
+class _Labels:
+    """What the sheet's title, headers and ``Показатель`` column say, once per sheet."""
 
+    cumulative: bool
+    title_measure: str | None
+    title_unit: float | None
+    header_row: int
+    label_col: int | None
+    label_measure: np.ndarray  # per row: measure field named by the label, or None
+    label_sub: np.ndarray  # per row: component (money/realty/other/total), or None
+    label_unit: np.ndarray  # per row: unit multiplier named by the label, or None
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, ctx: SheetContext, vocab: HeaderVocabulary) -> _Labels:
+        n = len(frame)
+        texts = [ctx.title, *[c.name for c in ctx.columns]]
+        label_col = ctx.column_of("measure")
+        labels = (
+            text_values(frame[label_col])
+            if label_col is not None
+            else np.full(n, None, dtype=object)
+        )
+
+        def per_label(f: Callable[[str], object]) -> np.ndarray:
+            if label_col is None:
+                return labels
+            return np.array([f(t) if t else None for t in labels], dtype=object)
+
+        return cls(
+            cumulative=any(title_flag(t, *CUMULATIVE_MARKERS) for t in texts),
+            title_measure=vocab.search("legalization", ctx.title, tuple(MEASURES)),
+            title_unit=_unit([ctx.title]),
+            header_row=_header_row_number(ctx),
+            label_col=label_col,
+            label_measure=per_label(lambda t: vocab.search("legalization", t, tuple(MEASURES))),
+            label_sub=per_label(lambda t: vocab.search("legalization", t, (*COMPONENTS, "total"))),
+            label_unit=per_label(lambda t: _unit([t])),
+        )
+
+
+def clean_legalization(
+    frame: pd.DataFrame, rows: np.ndarray, ctx: SheetContext, lookups: Lookups
+) -> Cleaned:
+    """Long records of a DGD sheet, its ledger lines and the mask of rejected rows.
+
+    The layout decides how values are found (:func:`_long_layout`: a month column;
+    :func:`_wide_layout`: months in the headers); a cumulative sheet is then
+    differenced (:func:`_difference`) and a split by kind of property summed
+    (:func:`_combine_components`)."""
+    ledger = Ledger()
+    dvals, rejected = _districts(frame, rows, ctx, ledger, lookups.resolver)
+    labels = _Labels.of(frame, ctx, lookups.vocab)
+    if ctx.column_of("month") is not None:
+        parts = _long_layout(frame, rows, ctx, ledger, labels, rejected)
+    else:
+        parts = _wide_layout(frame, rows, ctx, ledger, labels, rejected)
+    long = _values(parts, dvals, rows, rejected)
+    if labels.cumulative and len(long):
+        long = _difference(long, ctx, ledger)
+    records = _combine_components(long)
+    records["source_file"] = ctx.file
+    records["source_sheet"] = ctx.sheet
+    rejected = _unproduced(records, rows, ctx, ledger, rejected)
+    return Cleaned(records[list(RECORD_COLUMNS)], ledger.frame(), rejected)
+
+
+def _districts(
+    frame: pd.DataFrame, rows: np.ndarray, ctx: SheetContext, ledger: Ledger, resolver: object
+) -> tuple[np.ndarray, np.ndarray]:
+    """District ids of the rows and the mask of rows rejected for a missing or unknown
+    district (a ``row`` ledger line each)."""
     n = len(frame)
-    rejected = np.zeros(n, dtype=bool)
     dcol = ctx.column_of("district")
     district_raw = frame[dcol] if dcol is not None else pd.Series([None] * n, dtype=object)
     dvals, derrs = map_parser(district_raw, lambda v: tuple(resolver.resolve(v)))
@@ -125,193 +189,208 @@ def clean_legalization(
         reasons[bad],
         "row",
     )
-    rejected |= bad
+    return dvals, bad.copy()
 
-    texts = [ctx.title, *[c.name for c in ctx.columns]]
-    cumulative = any(title_flag(t, *CUMULATIVE_MARKERS) for t in texts)
-    title_measure = vocab.search("legalization", ctx.title, ("applications", "amount"))
-    title_unit = _unit([ctx.title])
-    header_row = _header_row_number(ctx)
 
-    label_col = ctx.column_of("measure")
-    labels = (
-        text_values(frame[label_col]) if label_col is not None else np.full(n, None, dtype=object)
-    )
-    label_measure = (
-        np.array(
-            [
-                vocab.search("legalization", t, ("applications", "amount")) if t else None
-                for t in labels
-            ],
-            dtype=object,
-        )
-        if label_col is not None
-        else labels
-    )
-    label_sub = (
-        np.array(
-            [
-                vocab.search("legalization", t, (*COMPONENTS, "total")) if t else None
-                for t in labels
-            ],
-            dtype=object,
-        )
-        if label_col is not None
-        else labels
-    )
-    label_unit = (
-        np.array([_unit([t]) if t else None for t in labels], dtype=object)
-        if label_col is not None
-        else labels
-    )
+def _long_layout(
+    frame: pd.DataFrame,
+    rows: np.ndarray,
+    ctx: SheetContext,
+    ledger: Ledger,
+    labels: _Labels,
+    rejected: np.ndarray,
+) -> list[pd.DataFrame]:
+    """One row per district and month, a column per measure. Rows with a missing, bad
+    or out-of-campaign month are rejected (``rejected`` updated in place)."""
+    months = _row_months(frame, rows, ctx, ledger, rejected)
+    parts = []
+    for c in ctx.columns:
+        if c.field not in MEASURES or c.period is not None:
+            continue
+        measure = MEASURES[c.field]
+        mult = (_unit([c.name]) or labels.title_unit or 1.0) if measure == "amount_kzt" else 1.0
+        long = _melt(frame, rows, ctx, ledger, c.index, c.sub, c.field, mult, c.name, ~rejected)
+        long["month"] = months.to_numpy()[long["pos"].to_numpy()]
+        long["measure"] = measure
+        parts.append(long.rename(columns={"key": "component"}))
+    return parts
 
-    parts: list[pd.DataFrame] = []
+
+def _row_months(
+    frame: pd.DataFrame, rows: np.ndarray, ctx: SheetContext, ledger: Ledger, rejected: np.ndarray
+) -> pd.Series:
+    """Month start of every row of a long sheet (rejecting, in place, rows without one
+    and rows outside the campaign)."""
+    from coverage_analysis.clean import parsers
+
     month_col = ctx.column_of("month")
-    if month_col is not None:
-        # long layout: one row per district and month, a column per measure
-        mvals, merrs = map_parser(frame[month_col], lambda v: tuple(parsers.parse_month(v)))
-        months = pd.to_datetime(pd.Series([month_start(v) for v in mvals], dtype=object))
-        merr_s = pd.Series(merrs, dtype=object)
-        mbad = (merr_s.notna() | months.isna()).to_numpy() & ~rejected
-        ledger.add(
-            ctx.file,
-            ctx.sheet,
-            rows[mbad],
-            ctx.kind,
-            "month",
-            frame[month_col][mbad].to_numpy(),
-            merr_s.where(merr_s.notna(), "missing month").to_numpy()[mbad],
-            "row",
-        )
-        rejected |= mbad
-        outside = (
-            months.notna() & ((months < CAMPAIGN_START) | (months > CAMPAIGN_END))
-        ).to_numpy() & ~rejected
-        ledger.add(
-            ctx.file,
-            ctx.sheet,
-            rows[outside],
-            ctx.kind,
-            "month",
-            frame[month_col][outside].to_numpy(),
-            OUTSIDE_CAMPAIGN,
-            "row",
-        )
-        rejected |= outside
-        for c in ctx.columns:
-            if c.field not in MEASURES or c.period is not None:
+    mvals, merrs = map_parser(frame[month_col], lambda v: tuple(parsers.parse_month(v)))
+    months = pd.to_datetime(pd.Series([month_start(v) for v in mvals], dtype=object))
+    merr_s = pd.Series(merrs, dtype=object)
+    mbad = (merr_s.notna() | months.isna()).to_numpy() & ~rejected
+    ledger.add(
+        ctx.file,
+        ctx.sheet,
+        rows[mbad],
+        ctx.kind,
+        "month",
+        frame[month_col][mbad].to_numpy(),
+        merr_s.where(merr_s.notna(), "missing month").to_numpy()[mbad],
+        "row",
+    )
+    rejected |= mbad
+    outside = (
+        months.notna() & ((months < CAMPAIGN_START) | (months > CAMPAIGN_END))
+    ).to_numpy() & ~rejected
+    ledger.add(
+        ctx.file,
+        ctx.sheet,
+        rows[outside],
+        ctx.kind,
+        "month",
+        frame[month_col][outside].to_numpy(),
+        OUTSIDE_CAMPAIGN,
+        "row",
+    )
+    rejected |= outside
+    return months
+
+
+def _wide_layout(
+    frame: pd.DataFrame,
+    rows: np.ndarray,
+    ctx: SheetContext,
+    ledger: Ledger,
+    labels: _Labels,
+    rejected: np.ndarray,
+) -> list[pd.DataFrame]:
+    """Districts in rows, months in columns; the measure from the column header, a
+    ``Показатель`` column (:func:`_labelled_column`) or the title. Quarter and
+    out-of-campaign columns are rejected whole."""
+    n = len(frame)
+    parts: list[pd.DataFrame] = []
+    for c in ctx.columns:
+        month = _column_month(c, ctx, ledger, labels.header_row)
+        if month is None:
+            continue
+        if c.field in MEASURES:
+            groups = [(np.ones(n, dtype=bool), c.field, c.sub, _unit([c.name]))]
+        elif labels.label_col is not None:
+            parts += _labelled_column(frame, rows, ctx, ledger, labels, rejected, c, month)
+            continue
+        elif labels.title_measure is not None:
+            groups = [(np.ones(n, dtype=bool), labels.title_measure, c.sub, _unit([c.name]))]
+        else:
+            groups = []
+        for mask, mfield, sub, unit in groups:
+            measure = MEASURES[mfield]
+            active = mask & ~rejected
+            if not active.any():
                 continue
-            measure = MEASURES[c.field]
-            mult = (_unit([c.name]) or title_unit or 1.0) if measure == "amount_kzt" else 1.0
-            long = melt_values(
-                frame,
-                rows,
-                {c.index: c.sub},
-                _parser_for(c.field, mult),
-                ledger,
-                ctx.file,
-                ctx.sheet,
-                ctx.kind,
-                c.name,
-                ~rejected,
-            )
-            long["month"] = months.to_numpy()[long["pos"].to_numpy()]
+            mult = (unit or labels.title_unit or 1.0) if measure == "amount_kzt" else 1.0
+            long = _melt(frame, rows, ctx, ledger, c.index, sub, mfield, mult, c.name, active)
+            long["month"] = month
             long["measure"] = measure
             parts.append(long.rename(columns={"key": "component"}))
-    else:
-        for c in ctx.columns:
-            if c.period is None:
-                continue
-            if c.period.kind != "month":
-                ledger.reject_column(
-                    ctx,
-                    header_row,
-                    c.name,
-                    f"a {c.period.kind} column is not a month; column not used",
-                )
-                continue
-            month = c.period.start
-            if month < CAMPAIGN_START or month > CAMPAIGN_END:
-                ledger.reject_column(ctx, header_row, c.name, OUTSIDE_CAMPAIGN)
-                continue
-            measure_field = c.field if c.field in MEASURES else None
-            if measure_field is not None:
-                groups = [(np.ones(n, dtype=bool), measure_field, c.sub, _unit([c.name]))]
-            elif label_col is not None:
-                groups = [(label_measure == m, m, None, None) for m in MEASURES]
-            elif title_measure is not None:
-                groups = [(np.ones(n, dtype=bool), title_measure, c.sub, _unit([c.name]))]
-            else:
-                groups = []
-            for mask, mfield, sub, unit in groups:
-                measure = MEASURES[mfield]
-                active = mask & ~rejected
-                if not active.any():
-                    continue
-                if label_col is not None and measure_field is None:
-                    # per-row unit and component from the label
-                    for u in pd.unique(pd.Series(label_unit[active], dtype=object)):
-                        sel = active & (
-                            pd.Series(label_unit, dtype=object).eq(u).to_numpy()
-                            if u is not None
-                            else pd.isna(pd.Series(label_unit, dtype=object)).to_numpy()
-                        )
-                        mult = (
-                            (u or _unit([c.name]) or title_unit or 1.0)
-                            if measure == "amount_kzt"
-                            else 1.0
-                        )
-                        long = melt_values(
-                            frame,
-                            rows,
-                            {c.index: None},
-                            _parser_for(mfield, mult),
-                            ledger,
-                            ctx.file,
-                            ctx.sheet,
-                            ctx.kind,
-                            c.name,
-                            sel,
-                        )
-                        long["component"] = label_sub[long["pos"].to_numpy()] if len(long) else []
-                        long["month"] = month
-                        long["measure"] = measure
-                        parts.append(long.drop(columns="key"))
-                    continue
-                mult = (unit or title_unit or 1.0) if measure == "amount_kzt" else 1.0
-                long = melt_values(
-                    frame,
-                    rows,
-                    {c.index: sub},
-                    _parser_for(mfield, mult),
-                    ledger,
-                    ctx.file,
-                    ctx.sheet,
-                    ctx.kind,
-                    c.name,
-                    active,
-                )
-                long["month"] = month
-                long["measure"] = measure
-                parts.append(long.rename(columns={"key": "component"}))
-        if not any(c.period is not None and c.period.kind == "month" for c in ctx.columns):
-            pass
-        elif (
-            not any(c.field in MEASURES for c in ctx.columns)
-            and label_col is None
-            and title_measure is None
-        ):
-            ledger.add(
-                ctx.file,
-                ctx.sheet,
-                header_row,
-                ctx.kind,
-                "measure",
-                "",
-                "no measure named in a header, a Показатель column or the title",
-                "sheet",
-            )
+    _check_measure_named(ctx, ledger, labels)
+    return parts
 
+
+def _column_month(
+    c: Column, ctx: SheetContext, ledger: Ledger, header_row: int
+) -> pd.Timestamp | None:
+    """The month a wide column holds, or None: not a period column, or rejected whole
+    (a ``column`` ledger line) as a quarter/year or outside the campaign."""
+    if c.period is None:
+        return None
+    if c.period.kind != "month":
+        reason = f"a {c.period.kind} column is not a month; column not used"
+        ledger.reject_column(ctx, header_row, c.name, reason)
+        return None
+    month = c.period.start
+    if month < CAMPAIGN_START or month > CAMPAIGN_END:
+        ledger.reject_column(ctx, header_row, c.name, OUTSIDE_CAMPAIGN)
+        return None
+    return month
+
+
+def _labelled_column(
+    frame: pd.DataFrame,
+    rows: np.ndarray,
+    ctx: SheetContext,
+    ledger: Ledger,
+    labels: _Labels,
+    rejected: np.ndarray,
+    c: Column,
+    month: pd.Timestamp,
+) -> list[pd.DataFrame]:
+    """A month column of a sheet with a ``Показатель`` column: each row's measure,
+    unit and component come from its label (one melt per measure and unit)."""
+    parts = []
+    units = pd.Series(labels.label_unit, dtype=object)
+    for mfield, measure in MEASURES.items():
+        active = (labels.label_measure == mfield) & ~rejected
+        if not active.any():
+            continue
+        for u in pd.unique(pd.Series(labels.label_unit[active], dtype=object)):
+            sel = active & (units.eq(u).to_numpy() if u is not None else pd.isna(units).to_numpy())
+            mult = (
+                (u or _unit([c.name]) or labels.title_unit or 1.0)
+                if measure == "amount_kzt"
+                else 1.0
+            )
+            long = _melt(frame, rows, ctx, ledger, c.index, None, mfield, mult, c.name, sel)
+            long["component"] = labels.label_sub[long["pos"].to_numpy()] if len(long) else []
+            long["month"] = month
+            long["measure"] = measure
+            parts.append(long.drop(columns="key"))
+    return parts
+
+
+def _check_measure_named(ctx: SheetContext, ledger: Ledger, labels: _Labels) -> None:
+    """A ``sheet`` ledger line when month columns exist but nothing names the measure."""
+    if not any(c.period is not None and c.period.kind == "month" for c in ctx.columns):
+        return
+    if (
+        not any(c.field in MEASURES for c in ctx.columns)
+        and labels.label_col is None
+        and labels.title_measure is None
+    ):
+        ledger.add(
+            ctx.file,
+            ctx.sheet,
+            labels.header_row,
+            ctx.kind,
+            "measure",
+            "",
+            "no measure named in a header, a Показатель column or the title",
+            "sheet",
+        )
+
+
+def _melt(
+    frame: pd.DataFrame,
+    rows: np.ndarray,
+    ctx: SheetContext,
+    ledger: Ledger,
+    index: int,
+    key: object,
+    mfield: str,
+    mult: float,
+    name: str,
+    active: np.ndarray,
+) -> pd.DataFrame:
+    """:func:`melt_values` of one column of measure ``mfield`` (amounts times ``mult``)."""
+    parse = _parser_for(mfield, mult)
+    return melt_values(
+        frame, rows, {index: key}, parse, ledger, ctx.file, ctx.sheet, ctx.kind, name, active
+    )
+
+
+def _values(
+    parts: list[pd.DataFrame], dvals: np.ndarray, rows: np.ndarray, rejected: np.ndarray
+) -> pd.DataFrame:
+    """The melted values of the rows not rejected, with district and source row."""
     if parts:
         long = pd.concat(parts, ignore_index=True)
     else:
@@ -330,11 +409,19 @@ def clean_legalization(
     long["source_row"] = rows[long["pos"].to_numpy().astype(np.int64)] if len(long) else []
     long["value"] = long["value"].astype(float)
     long["month"] = pd.to_datetime(long["month"])
-    if cumulative and len(long):
-        long = _difference(long, ctx, ledger)
-    records = _combine_components(long)
-    records["source_file"] = ctx.file
-    records["source_sheet"] = ctx.sheet
+    return long
+
+
+def _unproduced(
+    records: pd.DataFrame,
+    rows: np.ndarray,
+    ctx: SheetContext,
+    ledger: Ledger,
+    rejected: np.ndarray,
+) -> np.ndarray:
+    """The rejected mask, with every row that produced no record: one that was fine but
+    carried no value at all gets its ``row`` ledger line here."""
+    n = len(rows)
     produced = np.zeros(n, dtype=bool)
     if len(records):
         produced[
@@ -342,8 +429,7 @@ def clean_legalization(
                 rows, np.concatenate([np.asarray(r, dtype=np.int64) for r in records["rows"]])
             )
         ] = True
-    # rows that were fine but carried no value at all
-    empty = ~rejected & ~produced & ~_had_cell_ledger(ledger, ctx, rows)
+    empty = ~rejected & ~produced & ~_had_cell_ledger(ledger, rows)
     if empty.any():
         ledger.add(
             ctx.file,
@@ -355,19 +441,14 @@ def clean_legalization(
             "no value in any measure or month column",
             "row",
         )
-    rejected |= ~produced
-    return records[list(RECORD_COLUMNS)], rejected
+    return rejected | ~produced
 
 
-def _had_cell_ledger(ledger: Ledger, ctx: SheetContext, rows: np.ndarray) -> np.ndarray:
+def _had_cell_ledger(ledger: Ledger, rows: np.ndarray) -> np.ndarray:
+    """Rows of the sheet with a line in its (own) ledger."""
     hit: set[int] = set()
     for part in ledger.parts:
-        if (
-            len(part)
-            and part["source_file"].iat[0] == ctx.file
-            and part["source_sheet"].iat[0] == ctx.sheet
-        ):
-            hit.update(int(x) for x in part["source_row"] if x is not None and x == x)
+        hit.update(int(x) for x in part["source_row"] if x is not None and x == x)
     return np.isin(rows, list(hit))
 
 

@@ -4,27 +4,29 @@ Frame in (positional columns of a sheet, rows already stripped of blank and
 summary lines), frame out (one record per clean row). Required fields (date,
 district, channel) that fail reject the row; optional ones (reach, language,
 format) that fail become unknown and leave a ``cell`` ledger line.
-Duplicates are found later, across the whole folder (:func:`mark_duplicates`).
+Duplicates are found later, across the whole folder (``clean/duplicates.py``).
 """
 
 from __future__ import annotations
 
 import copy
 import logging
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future
 
 import numpy as np
 import pandas as pd
 
+from coverage_analysis.clean import fastpath
 from coverage_analysis.clean.common import (
     OUTSIDE_CAMPAIGN,
+    Cleaned,
     Ledger,
+    Lookups,
     SheetContext,
     as_datetime,
-    is_arrow_string,
     month_start,
     parse_unique,
-    text_array,
 )
 from coverage_analysis.domain import CAMPAIGN_END, CAMPAIGN_START
 
@@ -32,8 +34,16 @@ log = logging.getLogger(__name__)
 
 #: Fields without which a row is not a publication.
 REQUIRED_FIELDS: tuple[str, ...] = ("date", "district", "channel")
+#: Optional fields and their parser (in ``clean/parsers.py``): a bad value is unknown, the row stays.
+OPTIONAL_FIELDS: dict[str, str] = {
+    "reach": "parse_count",
+    "language": "parse_language",
+    "format": "parse_format",
+}
 #: Free-text fields copied as text.
 TEXT_FIELDS: tuple[str, ...] = ("outlet", "title", "url")
+#: Fields parsed once per distinct cell (their columns are factorised ahead, in threads).
+PARSED_FIELDS: tuple[str, ...] = ("date", "district", "channel", "reach", "language", "format")
 #: Columns of a publication record, in output order (before material_id).
 RECORD_COLUMNS: tuple[str, ...] = (
     "date",
@@ -65,49 +75,94 @@ def clean_publications(
     frame: pd.DataFrame,
     rows: np.ndarray,
     ctx: SheetContext,
-    ledger: Ledger,
-    resolver: object,
+    lookups: Lookups,
     active: np.ndarray | None = None,
-    ahead: dict[object, Future] | None = None,
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """Clean records of a registry sheet and the mask of rejected rows.
+    factorized: dict[object, Future] | None = None,
+) -> Cleaned:
+    """Clean records of a registry sheet, its ledger lines and the mask of rejected rows.
 
     ``active`` marks the data rows of ``frame`` (the others, blank and summary
     lines, are passed over: no parse, no record, no ledger line); the mask
-    returned is over the active rows. ``ahead``: pending ``pd.factorize`` of whole
-    columns by column label (begun by the caller). Every field is parsed once per distinct
-    cell (:func:`parse_unique`); rows are only touched through integer codes,
-    and the record columns are built for the kept rows alone.
+    returned is over the active rows. ``factorized``: pending ``pd.factorize`` of
+    whole columns by column label (:func:`fastpath.factorize_ahead`, begun by the
+    caller). Every field is parsed once per distinct cell (:func:`parse_unique`);
+    rows are only touched through integer codes, and the record columns are built
+    for the kept rows alone.
     """
     from coverage_analysis.clean import parsers
 
     n = len(frame)
     if active is None:
         active = np.ones(n, dtype=bool)
+    ledger = Ledger()
     rejected = np.zeros(n, dtype=bool)
-    empty: list[pd.Series] = []
+    missing = pd.Series(np.full(n, None, dtype=object), index=frame.index)
 
     def col(name: str) -> pd.Series:
         i = ctx.column_of(name)
-        if i is not None:
-            return frame[i]
-        if not empty:
-            empty.append(pd.Series(np.full(n, None, dtype=object), index=frame.index))
-        return empty[0]
+        return frame[i] if i is not None else missing
 
-    # the parsed columns are factorised ahead, two at a time (Arrow hashes without the GIL)
-    given = ahead or {}
-    pool = ThreadPoolExecutor(max_workers=2)
-    ahead = {}
-    for name in ("date", "district", "channel", "reach", "language", "format"):
-        i = ctx.column_of(name)
-        if i in given:
-            ahead[name] = given[i]
-        elif is_arrow_string(col(name)):
-            ahead[name] = pool.submit(pd.factorize, col(name), use_na_sentinel=True)
-    pool.shutdown(wait=False)
+    # the parsed columns are factorised in worker threads (those the caller began are reused)
+    given = factorized or {}
+    ahead = fastpath.factorize_ahead(
+        frame, [ctx.column_of(f) for f in PARSED_FIELDS if ctx.column_of(f) not in given]
+    )
+    ahead = {f: given.get(ctx.column_of(f)) or ahead.get(ctx.column_of(f)) for f in PARSED_FIELDS}
 
-    # date (required): a day, or only a month
+    date_codes, udays, umonths = _dates(col("date"), rows, ctx, ledger, rejected, active, ahead)
+
+    # district and channel (required)
+    required: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name, parse in (
+        ("district", lambda v: tuple(lookups.resolver.resolve(v))),
+        ("channel", lambda v: tuple(parsers.parse_channel(v))),
+    ):
+        codes, vals, errs = parse_unique(col(name), parse, active, ahead[name])
+        _reject(ledger, ctx, rows, col(name), codes, errs, vals, name, rejected, active)
+        required[name] = (codes, vals)
+
+    keep = active & ~rejected
+    every = bool(keep.all())
+    kept_codes = date_codes if every else date_codes[keep]
+    out: dict[str, object] = {"date": udays[kept_codes], "month": umonths[kept_codes]}
+    for name, field_name in (("district", "district_id"), ("channel", "channel")):
+        codes, vals = required[name]
+        out[field_name] = vals[codes if every else codes[keep]]
+
+    # the text columns are filtered by Arrow in a worker thread while the optional fields are parsed
+    texts = {
+        name: fastpath.submit(fastpath.kept_text, col(name), keep, every) for name in TEXT_FIELDS
+    }
+    for name, parser_name in OPTIONAL_FIELDS.items():
+        parse = getattr(parsers, parser_name)
+        out[name] = _optional(
+            name, col(name), parse, rows, ctx, ledger, keep, every, active, ahead[name]
+        )
+    for name in TEXT_FIELDS:
+        out[name] = texts[name].result()
+    out = {c: out[c] for c in RECORD_COLUMNS if c in out}  # the columns in record order
+
+    records = pd.DataFrame(out, copy=False)  # fresh arrays: no copy
+    records["source_file"] = ctx.file
+    records["source_sheet"] = ctx.sheet
+    records["source_row"] = rows if every else rows[keep]
+    return Cleaned(records, ledger.frame(), rejected[active])
+
+
+def _dates(
+    raw: pd.Series,
+    rows: np.ndarray,
+    ctx: SheetContext,
+    ledger: Ledger,
+    rejected: np.ndarray,
+    active: np.ndarray,
+    ahead: dict[str, Future | None],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The required date (a day, or only a month) of the active rows: ``(codes, days,
+    month starts)``, days and months per distinct cell; a row whose date is missing,
+    bad or outside the campaign is rejected (``rejected`` is updated in place)."""
+    from coverage_analysis.clean import parsers
+
     def parse_day_month(v: object) -> tuple[object, object]:
         p = parsers.parse_date(v)
         return (
@@ -116,8 +171,8 @@ def clean_publications(
             else (_date_parts(p.value), None)
         )
 
-    codes, pairs, errs = parse_unique(col("date"), parse_day_month, active, ahead.get("date"))
-    _reject(ledger, ctx, rows, col("date"), codes, errs, pairs, "date", rejected, active)
+    codes, pairs, errs = parse_unique(raw, parse_day_month, active, ahead["date"])
+    _reject(ledger, ctx, rows, raw, codes, errs, pairs, "date", rejected, active)
     udays, umonths = _split_unique_dates(pairs)
     months = umonths[codes]
     outside = (
@@ -132,70 +187,45 @@ def clean_publications(
         rows[new],
         ctx.kind,
         "date",
-        col("date").array[new].to_numpy(),
+        raw.array[new].to_numpy(),
         OUTSIDE_CAMPAIGN,
         "row",
     )
     rejected |= outside
-    date_codes = codes
+    return codes, udays, umonths
 
-    # district and channel (required)
-    required: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for name, parse in (
-        ("district", lambda v: tuple(resolver.resolve(v))),
-        ("channel", lambda v: tuple(parsers.parse_channel(v))),
-    ):
-        codes, vals, errs = parse_unique(col(name), parse, active, ahead.get(name))
-        _reject(ledger, ctx, rows, col(name), codes, errs, vals, name, rejected, active)
-        required[name] = (codes, vals)
 
-    keep = active & ~rejected
-    every = bool(keep.all())
-    kept_codes = date_codes if every else date_codes[keep]
-    out: dict[str, object] = {"date": udays[kept_codes], "month": umonths[kept_codes]}
-    for name, field_name in (("district", "district_id"), ("channel", "channel")):
-        codes, vals = required[name]
-        out[field_name] = vals[codes if every else codes[keep]]
-
-    # the text columns are filtered by Arrow (no GIL) while the optional fields are parsed
-    pool = ThreadPoolExecutor(max_workers=1)
-    texts = {name: pool.submit(_kept_text, col(name), keep, every) for name in TEXT_FIELDS}
-    pool.shutdown(wait=False)
-
-    # optional fields: a bad value is unknown, the row stays
-    for name, parse in (
-        ("reach", parsers.parse_count),
-        ("language", parsers.parse_language),
-        ("format", parsers.parse_format),
-    ):
-        codes, vals, errs = parse_unique(
-            col(name), lambda v, p=parse: tuple(p(v)), active, ahead.get(name)
+def _optional(
+    name: str,
+    raw: pd.Series,
+    parse: Callable[[object], object],
+    rows: np.ndarray,
+    ctx: SheetContext,
+    ledger: Ledger,
+    keep: np.ndarray,
+    every: bool,
+    active: np.ndarray,
+    factorized: Future | None,
+) -> np.ndarray:
+    """An optional field of the kept rows: a bad value is unknown (None) and gets a
+    ``cell`` ledger line; the row stays."""
+    codes, vals, errs = parse_unique(raw, lambda v: tuple(parse(v)), active, factorized)
+    ubad = pd.notna(errs)
+    bad = ubad[codes] & keep
+    if bad.any():
+        ledger.add(
+            ctx.file,
+            ctx.sheet,
+            rows[bad],
+            ctx.kind,
+            name,
+            raw.array[bad].to_numpy(),
+            errs[codes[bad]],
+            "cell",
         )
-        ubad = pd.notna(errs)
-        bad = ubad[codes] & keep
-        if bad.any():
-            ledger.add(
-                ctx.file,
-                ctx.sheet,
-                rows[bad],
-                ctx.kind,
-                name,
-                col(name).array[bad].to_numpy(),
-                errs[codes[bad]],
-                "cell",
-            )
-            vals = vals.copy()
-            vals[ubad] = None
-        out[name] = vals[codes if every else codes[keep]]
-    for name in TEXT_FIELDS:
-        out[name] = texts[name].result()
-    out = {c: out[c] for c in RECORD_COLUMNS if c in out}  # the columns in record order
-
-    records = pd.DataFrame(out, copy=False)  # fresh arrays: no copy
-    records["source_file"] = ctx.file
-    records["source_sheet"] = ctx.sheet
-    records["source_row"] = rows if every else rows[keep]
-    return records, rejected[active]
+        vals = vals.copy()
+        vals[ubad] = None
+    return vals[codes if every else codes[keep]]
 
 
 def _split_unique_dates(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -210,68 +240,6 @@ def _split_unique_dates(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         dtype="datetime64[ns]",
     )
     return days, months
-
-
-def _kept_text(values: pd.Series, keep: np.ndarray, every: bool) -> object:
-    """:func:`text_array` of the kept rows (filtered first: less to strip; Arrow
-    kernels skipped when they would change nothing)."""
-    if isinstance(values.dtype, pd.StringDtype) and hasattr(values.array, "_pa_array"):
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        arr = values.array._pa_array
-        if not every:
-            arr = arr.filter(pa.array(keep))
-        if _may_need_trim(arr):
-            arr = pc.utf8_trim_whitespace(arr)
-        blank = pc.equal(pc.binary_length(arr), 0)
-        if arr.null_count or pc.any(blank).as_py():
-            arr = pc.if_else(blank, None, arr)
-        return pd.array(arr, dtype=values.dtype)
-    return text_array(values if every else values[keep])
-
-
-#: Bytes that may begin a whitespace character (ASCII controls and space; lead bytes
-#: of U+0085, U+00A0, U+1680, U+180E, U+2000-U+205F, U+3000).
-_SPACE_FIRST = np.array([*range(0x21), 0xC2, 0xE1, 0xE2, 0xE3], dtype=np.uint8)
-#: Second-to-last byte of a multi-byte whitespace character.
-_SPACE_PREV = np.array([0xC2, 0x9A, 0x80, 0x81, 0xA0], dtype=np.uint8)
-
-
-def _may_need_trim(arr: object) -> bool:
-    """False only when no string of ``arr`` (an Arrow string array) can begin or end
-    with whitespace: a look at the first and last bytes, no string is copied.
-
-    >>> import pyarrow as pa
-    >>> _may_need_trim(pa.chunked_array([["a b", "Аягоз"]])), _may_need_trim(pa.array(["a", "b\u00a0"]))
-    (False, True)
-    """
-    import pyarrow as pa
-
-    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
-    for chunk in chunks:
-        if len(chunk) == 0:
-            continue
-        if chunk.type == pa.large_string():
-            width = np.int64
-        elif chunk.type == pa.string():
-            width = np.int32
-        else:
-            return True
-        _, offsets, data = chunk.buffers()
-        if data is None:
-            continue
-        off = np.frombuffer(offsets, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
-        starts, ends = off[:-1], off[1:]
-        filled = ends > starts
-        starts, ends = starts[filled], ends[filled]
-        raw = np.frombuffer(data, dtype=np.uint8)
-        if np.isin(raw[starts], _SPACE_FIRST).any() or (raw[ends - 1] <= 0x20).any():
-            return True
-        ends = ends[ends - starts >= 2]
-        if np.isin(raw[ends - 2], _SPACE_PREV).any():
-            return True
-    return False
 
 
 def _reject(

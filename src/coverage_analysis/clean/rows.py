@@ -66,7 +66,7 @@ def classify_rows(
             column = (
                 frame[c] if isinstance(frame[c].dtype, pd.StringDtype) else frame[c].astype(str)
             )
-            filled &= ~column.str.fullmatch(ROW_NUMBER).fillna(False).to_numpy(dtype=bool)
+            filled = filled & ~column.str.fullmatch(ROW_NUMBER).fillna(False).to_numpy(dtype=bool)
         take = filled & ~any_filled  # the first filled cell of these rows is in column c
         if take.any():
             is_total[take] = label_flags(c, take)

@@ -10,7 +10,9 @@ import pandas as pd
 
 from coverage_analysis.clean.common import (
     OUTSIDE_CAMPAIGN,
+    Cleaned,
     Ledger,
+    Lookups,
     SheetContext,
     map_parser,
     month_start,
@@ -33,19 +35,46 @@ RECORD_COLUMNS: tuple[str, ...] = (
 
 
 def clean_social_reach(
-    frame: pd.DataFrame, rows: np.ndarray, ctx: SheetContext, ledger: Ledger, resolver: object
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """Records of a social-reach sheet and the mask of rejected rows."""
+    frame: pd.DataFrame, rows: np.ndarray, ctx: SheetContext, lookups: Lookups
+) -> Cleaned:
+    """Records of a social-reach sheet, its ledger lines and the mask of rejected rows."""
     from coverage_analysis.clean import parsers
 
     n = len(frame)
+    ledger = Ledger()
     rejected = np.zeros(n, dtype=bool)
     districts = parse_required(
-        frame, rows, ctx, ledger, "district", lambda v: tuple(resolver.resolve(v)), rejected
+        frame, rows, ctx, ledger, "district", lambda v: tuple(lookups.resolver.resolve(v)), rejected
     )
     platforms = parse_required(
         frame, rows, ctx, ledger, "platform", lambda v: tuple(parsers.parse_platform(v)), rejected
     )
+    months, rejected = _months(frame, rows, ctx, ledger, rejected)
+    values = _counts(frame, rows, ctx, ledger, rejected)
+    keep = ~rejected
+    long = pd.DataFrame(
+        {
+            "district_id": districts[keep],
+            "month": pd.to_datetime(pd.Series(months[keep], dtype=object)),
+            "platform": platforms[keep],
+            "posts": values["posts"][keep],
+            "users_reached": values["users_reached"][keep],
+            "source_row": rows[keep],
+        }
+    )
+    out = _per_month(long) if ctx.column_of("posts") is None else _per_row(long)
+    out["source_file"] = ctx.file
+    out["source_sheet"] = ctx.sheet
+    return Cleaned(out[list(RECORD_COLUMNS)], ledger.frame(), rejected)
+
+
+def _months(
+    frame: pd.DataFrame, rows: np.ndarray, ctx: SheetContext, ledger: Ledger, rejected: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Month starts of the rows (from a month column, else from a date column) and the
+    rejected mask updated with missing, bad and out-of-campaign months."""
+    from coverage_analysis.clean import parsers
+
     if ctx.column_of("month") is not None:
         mvals = parse_required(
             frame, rows, ctx, ledger, "month", lambda v: tuple(parsers.parse_month(v)), rejected
@@ -75,7 +104,17 @@ def clean_social_reach(
             "row",
         )
     rejected |= outside
+    return months, rejected
 
+
+def _counts(
+    frame: pd.DataFrame, rows: np.ndarray, ctx: SheetContext, ledger: Ledger, rejected: np.ndarray
+) -> dict[str, np.ndarray]:
+    """``posts`` and ``users_reached`` of every row as floats (a bad count is unknown,
+    with a ``cell`` ledger line; a per-post sheet counts one post a row)."""
+    from coverage_analysis.clean import parsers
+
+    n = len(frame)
     per_post = ctx.column_of("posts") is None
     values: dict[str, np.ndarray] = {}
     for name in ("posts", "users_reached"):
@@ -98,30 +137,25 @@ def clean_social_reach(
         vals = vals.copy()
         vals[bad] = None
         values[name] = pd.to_numeric(pd.Series(vals, dtype=object)).to_numpy(dtype=float)
-    keep = ~rejected
-    long = pd.DataFrame(
-        {
-            "district_id": districts[keep],
-            "month": pd.to_datetime(pd.Series(months[keep], dtype=object)),
-            "platform": platforms[keep],
-            "posts": values["posts"][keep],
-            "users_reached": values["users_reached"][keep],
-            "source_row": rows[keep],
-        }
-    )
-    if per_post and len(long):
-        grouped = long.groupby(["district_id", "month", "platform"], sort=False)
-        out = grouped.agg(
-            posts=("posts", "sum"),
-            users_reached=("users_reached", lambda s: s.sum(min_count=1)),
-            source_row=("source_row", "min"),
-            rows=("source_row", lambda s: tuple(int(x) for x in s)),
-        ).reset_index()
-    else:
-        out = long.assign(rows=[(int(r),) for r in long["source_row"]])
-    out["source_file"] = ctx.file
-    out["source_sheet"] = ctx.sheet
-    return out[list(RECORD_COLUMNS)], rejected
+    return values
+
+
+def _per_month(long: pd.DataFrame) -> pd.DataFrame:
+    """Per-post rows summed to district x month x platform (the rows kept as ``rows``)."""
+    if not len(long):
+        return long.assign(rows=[(int(r),) for r in long["source_row"]])
+    grouped = long.groupby(["district_id", "month", "platform"], sort=False)
+    return grouped.agg(
+        posts=("posts", "sum"),
+        users_reached=("users_reached", lambda s: s.sum(min_count=1)),
+        source_row=("source_row", "min"),
+        rows=("source_row", lambda s: tuple(int(x) for x in s)),
+    ).reset_index()
+
+
+def _per_row(long: pd.DataFrame) -> pd.DataFrame:
+    """Aggregated rows as they are, each its own source."""
+    return long.assign(rows=[(int(r),) for r in long["source_row"]])
 
 
 def finish_social_reach(records: pd.DataFrame) -> pd.DataFrame:

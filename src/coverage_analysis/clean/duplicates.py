@@ -1,0 +1,198 @@
+"""Duplicates and conflicts across the whole folder, found after every sheet is cleaned.
+
+A publication is a duplicate of an earlier one with the same URL, or the same
+outlet, title and date (compared lower-cased, ``ё`` as ``е``, whitespace
+collapsed; URLs without scheme, ``www.`` and trailing slash). A record of another
+kind repeating an earlier key (district, month, measure/channel/platform, or year)
+is a duplicate when its value is the same and a conflict when it differs: the
+earlier one is kept, and a conflict gets a ledger line naming it. The text
+normalisation kernels live in :mod:`~coverage_analysis.clean.fastpath`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from coverage_analysis.clean import fastpath
+from coverage_analysis.clean.common import Ledger, as_datetime, display
+
+#: Columns of ``duplicates.csv``.
+DUPLICATE_COLUMNS: tuple[str, ...] = (
+    "kind",
+    "matched_on",
+    "kept_file",
+    "kept_sheet",
+    "kept_row",
+    "dropped_file",
+    "dropped_sheet",
+    "dropped_row",
+)
+#: Value columns compared when the same district x month (x ...) comes twice.
+VALUE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "legalization": ("value",),
+    "media_plan": ("planned", "actual_reported"),
+    "social_reach": ("posts", "users_reached"),
+    "population": ("population",),
+}
+#: Key columns of the non-publication kinds (record level, before the final pivot).
+RECORD_KEYS: dict[str, tuple[str, ...]] = {
+    "legalization": ("district_id", "month", "measure"),
+    "media_plan": ("district_id", "month", "channel"),
+    "social_reach": ("district_id", "month", "platform"),
+    "population": ("district_id", "year"),
+}
+#: Relative tolerance within which two reported values are the same value.
+SAME_VALUE_RTOL = 1e-9
+
+
+def publication_duplicates(records: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """Mask of later copies of a material (same URL, or same outlet, title and date)
+    and the pairs (kept, dropped) for ``duplicates.csv``.
+
+    >>> r = pd.DataFrame({"url": ["http://a.kz/1", "a.kz/1/", None], "outlet": ["X", "y", "X"],
+    ...     "title": ["T", "T", "t "], "date": [pd.Timestamp("2016-01-02")] * 3, "month": [pd.Timestamp("2016-01-01")] * 3,
+    ...     "source_file": ["f", "f", "g"], "source_sheet": ["", "", ""], "source_row": [2, 3, 4]})
+    >>> mask, pairs = publication_duplicates(r)
+    >>> mask.tolist(), pairs["matched_on"].tolist(), pairs["kept_row"].tolist()
+    ([False, True, True], ['url', 'outlet, title and date'], [2, 2])
+    """
+    n = len(records)
+    dup = np.zeros(n, dtype=bool)
+    first_of = np.full(n, -1, dtype=np.int64)
+    matched = np.full(n, "", dtype=object)
+    if n == 0:
+        return dup, pd.DataFrame(columns=list(DUPLICATE_COLUMNS))
+    pos = np.arange(n)
+    # Arrow's kernels release the GIL: the two long columns are hashed side by side
+    url_codes = fastpath.submit(fastpath.norm_codes, records["url"], fastpath.norm_url)
+    title_codes = fastpath.submit(fastpath.norm_codes, records["title"], fastpath.norm_text)
+    when = (
+        as_datetime(records["date"])
+        .fillna(as_datetime(records["month"]))
+        .to_numpy("datetime64[ns]")
+        .view(np.int64)
+    )
+    outlet = fastpath.norm_codes(records["outlet"], fastpath.norm_text)
+    url, title = url_codes.result(), title_codes.result()
+    keys = (
+        ("url", url >= 0, [url]),
+        ("outlet, title and date", title >= 0, [outlet, title, when]),
+    )
+    for name, has, parts in keys:
+        if not has.any():
+            continue
+        frame = pd.DataFrame({i: p[has] for i, p in enumerate(parts)})
+        later = frame.duplicated(keep="first").to_numpy()
+        if not later.any():
+            continue
+        firsts = (
+            pd.Series(pos[has])
+            .groupby([frame[c].to_numpy() for c in frame.columns], sort=False)
+            .transform("min")
+            .to_numpy()
+        )
+        idx = pos[has][later]
+        new = ~dup[idx]
+        dup[idx[new]] = True
+        first_of[idx[new]] = firsts[later][new]
+        matched[idx[new]] = name
+    d = np.flatnonzero(dup)
+    k = first_of[d]
+    pairs = pd.DataFrame(
+        {
+            "kind": "publications",
+            "matched_on": matched[d],
+            "kept_file": records["source_file"].to_numpy()[k],
+            "kept_sheet": records["source_sheet"].to_numpy()[k],
+            "kept_row": records["source_row"].to_numpy()[k],
+            "dropped_file": records["source_file"].to_numpy()[d],
+            "dropped_sheet": records["source_sheet"].to_numpy()[d],
+            "dropped_row": records["source_row"].to_numpy()[d],
+        }
+    )
+    return dup, pairs
+
+
+def value_duplicates(
+    records: pd.DataFrame, kind: str
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, pd.DataFrame]:
+    """For keyed kinds: masks of later records repeating an earlier key with the same
+    value (duplicate) or a different value (conflict), the duplicate pairs, and one
+    ``cell`` ledger line per conflict (naming the record it conflicts with).
+
+    >>> r = pd.DataFrame({"district_id": ["semey"] * 3, "year": [2016] * 3, "population": [10.0, 10.0, 12.0],
+    ...     "source_file": ["a.csv", "b.csv", "c.csv"], "source_sheet": [""] * 3, "source_row": [2, 2, 2]})
+    >>> dup, conflict, pairs, lines = value_duplicates(r, "population")
+    >>> dup.tolist(), conflict.tolist(), pairs["dropped_file"].tolist(), lines["reason"].tolist()
+    ([False, True, False], [False, False, True], ['b.csv'], ['conflicts with a.csv row 2'])
+    """
+    n = len(records)
+    keys = list(RECORD_KEYS[kind])
+    if n == 0:
+        none = np.zeros(0, bool)
+        return none, none, pd.DataFrame(columns=list(DUPLICATE_COLUMNS)), Ledger().frame()
+    pos = np.arange(n)
+    first = (
+        pd.Series(pos)
+        .groupby([records[k].to_numpy() for k in keys], sort=False, dropna=False)
+        .transform("min")
+        .to_numpy()
+    )
+    later = first != pos
+    same = np.ones(n, dtype=bool)
+    for col in VALUE_COLUMNS[kind]:
+        a = records[col].to_numpy(dtype=float)
+        b = a[first]
+        same &= np.isclose(a, b, rtol=SAME_VALUE_RTOL, equal_nan=True)
+    dup = later & same
+    conflict = later & ~same
+    d = np.flatnonzero(dup)
+    k = first[d]
+    pairs = pd.DataFrame(
+        {
+            "kind": kind,
+            "matched_on": ", ".join(keys),
+            "kept_file": records["source_file"].to_numpy()[k],
+            "kept_sheet": records["source_sheet"].to_numpy()[k],
+            "kept_row": records["source_row"].to_numpy()[k],
+            "dropped_file": records["source_file"].to_numpy()[d],
+            "dropped_sheet": records["source_sheet"].to_numpy()[d],
+            "dropped_row": records["source_row"].to_numpy()[d],
+        }
+    )
+    conflict_with = first[conflict]
+    records_first = records.iloc[conflict_with]
+    reasons = [
+        f"conflicts with {f} [{s}] row {int(r)}" if s else f"conflicts with {f} row {int(r)}"
+        for f, s, r in zip(
+            records_first["source_file"],
+            records_first["source_sheet"],
+            records_first["source_row"],
+            strict=True,
+        )
+    ]
+    ledger = Ledger()
+    for (_, rec), reason in zip(records[conflict].iterrows(), reasons, strict=True):
+        ledger.add(
+            rec["source_file"],
+            rec["source_sheet"],
+            int(rec["source_row"]),
+            kind,
+            _conflict_field(rec, kind),
+            ", ".join(display(rec[v]) for v in VALUE_COLUMNS[kind]),
+            reason,
+            "cell",
+        )
+    return dup, conflict, pairs, ledger.frame()
+
+
+def _conflict_field(record: pd.Series, kind: str) -> str:
+    """What a conflicting value is for: its key without the district (``amount_kzt 2016-07``)."""
+    parts = []
+    for k in RECORD_KEYS[kind]:
+        if k == "district_id":
+            continue
+        v = record[k]
+        parts.append(v.strftime("%Y-%m") if isinstance(v, pd.Timestamp) else str(v))
+    return " ".join(parts)

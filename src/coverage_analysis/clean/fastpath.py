@@ -1,0 +1,275 @@
+"""Fast paths of the clean step, in one place: Arrow kernels on CSV text columns
+and the worker threads they run in.
+
+Why a module of its own: a 1,000,000-row registry must clean in about twice the
+time pandas takes to read it (``benchmarks/bench_clean.py``). That needs Arrow
+compute kernels on the text columns (they release the GIL, so a worker thread
+overlaps them with the Python-level parsing) and a few byte-level shortcuts that
+skip a kernel when it would change nothing. Each of these has a plain
+single-thread meaning, stated in its docstring, and ``tests/test_fastpath.py``
+checks the results against that reference on random text (nulls, ``ё``,
+whitespace, non-ASCII, empty strings). The rest of ``clean/`` only calls these
+functions; it never reaches into pandas' private attributes: Arrow data is taken
+through the public ``__arrow_array__`` protocol and given back with ``pd.array``.
+
+>>> s = pd.Series([" Аягоз ", "", None], dtype="string[pyarrow]")
+>>> kept_text(s, np.array([True, True, False]), every=False).tolist()
+['Аягоз', <NA>]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: Worker threads shared by every fast path (the Arrow kernels they run release the GIL).
+WORKERS = 2
+#: Whitespace that needs collapsing (two spaces, tabs, line breaks, no-break spaces).
+ODD_SPACE = "\\s\\s|[\\t\\n\\r\u00a0]"
+#: Bytes without which ``ё`` cannot occur in lower-cased text (its last byte; rare in
+#: lower-case Cyrillic, found by ``memchr`` where a two-byte search crawls).
+YO_BYTES: tuple[bytes, ...] = (b"\x91",)
+#: Bytes without which :data:`ODD_SPACE` cannot match (``\s`` is ``[\t\n\f\r ]``; the
+#: no-break space ends in 0xA0), single bytes first.
+ODD_SPACE_BYTES: tuple[bytes, ...] = (b"\t", b"\n", b"\r", b"\x0c", b"\xa0", b"  ")
+#: Bytes that may begin a whitespace character (ASCII controls and space; lead bytes
+#: of U+0085, U+00A0, U+1680, U+180E, U+2000-U+205F, U+3000).
+SPACE_FIRST = np.array([*range(0x21), 0xC2, 0xE1, 0xE2, 0xE3], dtype=np.uint8)
+#: Second-to-last byte of a multi-byte whitespace character.
+SPACE_PREV = np.array([0xC2, 0x9A, 0x80, 0x81, 0xA0], dtype=np.uint8)
+#: A column with fewer distinct values than this share of a sample is normalised per value.
+FEW_DISTINCT = 0.2
+#: Rows looked at to decide whether a column has few distinct values.
+DISTINCT_SAMPLE = 20_000
+#: URL prefix dropped before comparing (scheme and ``www.``).
+URL_PREFIX = r"^(?:[a-z][a-z0-9+.-]*://)?(?:www\.)?"
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def submit(fn: Callable[..., object], *args: object, **kwargs: object) -> Future:
+    """Run ``fn(*args, **kwargs)`` in a worker thread (a shared pool of :data:`WORKERS`).
+
+    No task submitted here waits for another one, so the small pool cannot deadlock.
+
+    >>> submit(sum, [1, 2]).result()
+    3
+    """
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="clean-fastpath")
+    return _pool.submit(fn, *args, **kwargs)
+
+
+def is_arrow_string(values: pd.Series) -> bool:
+    """Whether ``values`` is an Arrow-backed string column (CSV cells).
+
+    >>> is_arrow_string(pd.Series(["a"], dtype="string[pyarrow]")), is_arrow_string(pd.Series(["a"], dtype=object))
+    (True, False)
+    """
+    dtype = values.dtype
+    return isinstance(dtype, pd.StringDtype) and str(dtype.storage).startswith("pyarrow")
+
+
+def arrow_strings(values: pd.Series) -> pa.ChunkedArray:
+    """The cells of an Arrow string column as Arrow data (the column's own buffers,
+    through the public ``__arrow_array__`` protocol), else converted.
+
+    >>> arrow_strings(pd.Series(["a", None], dtype=object)).to_pylist()
+    ['a', None]
+    """
+    if is_arrow_string(values):
+        arr = values.array.__arrow_array__()
+        return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
+    return pa.chunked_array([pa.array(values, type=pa.string(), from_pandas=True)])
+
+
+def as_pandas(arr: pa.Array | pa.ChunkedArray, dtype: object) -> pd.api.extensions.ExtensionArray:
+    """Arrow strings back as a pandas array of ``dtype`` (a pyarrow ``StringDtype``)."""
+    return pd.array(arr, dtype=dtype)
+
+
+def filter_strings(values: pd.Series, keep: pa.BooleanArray) -> pd.api.extensions.ExtensionArray:
+    """``values[keep]`` of an Arrow string column, filtered by Arrow (no GIL, no objects).
+
+    >>> filter_strings(pd.Series(["a", "b"], dtype="string[pyarrow]"), pa.array([False, True])).tolist()
+    ['b']
+    """
+    return as_pandas(arrow_strings(values).filter(keep), values.dtype)
+
+
+def factorize_ahead(frame: pd.DataFrame, labels: Iterable[object]) -> dict[object, Future]:
+    """Pending ``pd.factorize(frame[c], use_na_sentinel=True)`` of the Arrow string
+    columns among ``labels`` (others are left out), begun in worker threads while
+    the caller does other work."""
+    ahead: dict[object, Future] = {}
+    for c in labels:
+        if c is not None and c not in ahead and is_arrow_string(frame[c]):
+            ahead[c] = submit(pd.factorize, frame[c], use_na_sentinel=True)
+    return ahead
+
+
+def may_need_trim(arr: pa.Array | pa.ChunkedArray) -> bool:
+    """False only when no string of ``arr`` (Arrow strings) can begin or end with
+    whitespace: a look at the first and last bytes, no string is copied. (A true
+    answer may be wrong; a false one never is.)
+
+    >>> may_need_trim(pa.chunked_array([["a b", "Аягоз"]])), may_need_trim(pa.array(["a", "b\u00a0"]))
+    (False, True)
+    """
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    for chunk in chunks:
+        if len(chunk) == 0:
+            continue
+        if chunk.type == pa.large_string():
+            width = np.int64
+        elif chunk.type == pa.string():
+            width = np.int32
+        else:
+            return True
+        _, offsets, data = chunk.buffers()
+        if data is None:
+            continue
+        off = np.frombuffer(offsets, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
+        starts, ends = off[:-1], off[1:]
+        filled = ends > starts
+        starts, ends = starts[filled], ends[filled]
+        raw = np.frombuffer(data, dtype=np.uint8)
+        if np.isin(raw[starts], SPACE_FIRST).any() or (raw[ends - 1] <= 0x20).any():
+            return True
+        ends = ends[ends - starts >= 2]
+        if np.isin(raw[ends - 2], SPACE_PREV).any():
+            return True
+    return False
+
+
+def contains(arr: pa.Array | pa.ChunkedArray, needles: tuple[bytes, ...]) -> bool:
+    """Whether any of ``needles`` may occur in ``arr`` (Arrow strings): a byte
+    search of its data buffers (which may hold more than the array: never a false no).
+
+    >>> contains(pa.array(["a b", "c"]), (b"  ", b"\\t")), contains(pa.array(["a  b"]), (b"  ",))
+    (False, True)
+    """
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    for chunk in chunks:
+        if not pa.types.is_string(chunk.type) and not pa.types.is_large_string(chunk.type):
+            return True
+        data = chunk.buffers()[2]
+        if data is None:
+            continue
+        raw = data.to_pybytes()
+        if any(n in raw for n in needles):
+            return True
+    return False
+
+
+def kept_text(values: pd.Series, keep: np.ndarray, every: bool) -> object:
+    """The kept rows' cells as stripped text, missing when empty. Plain meaning:
+    ``values[keep].str.strip()`` with ``""`` made missing. Arrow columns are
+    filtered first (less to strip) and a kernel that would change nothing is
+    skipped; other columns go through :func:`~coverage_analysis.clean.common.text_array`."""
+    from coverage_analysis.clean.common import text_array
+
+    if not is_arrow_string(values):
+        return text_array(values if every else values[keep])
+    arr = arrow_strings(values)
+    if not every:
+        arr = arr.filter(pa.array(keep))
+    if may_need_trim(arr):
+        arr = pc.utf8_trim_whitespace(arr)
+    blank = pc.equal(pc.binary_length(arr), 0)
+    if arr.null_count or pc.any(blank).as_py():
+        arr = pc.if_else(blank, None, arr)
+    return as_pandas(arr, values.dtype)
+
+
+def norm_text(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Lower-case, ``ё``→``е``, runs of ``[\\t\\n\\f\\r ]`` collapsed to one space
+    and trimmed (Arrow strings); a kernel that would change nothing is skipped.
+
+    >>> norm_text(pa.array([" Ёлка  Аягоз\\t", None])).to_pylist()
+    ['елка аягоз', None]
+    """
+    arr = pc.utf8_lower(arr)
+    if contains(arr, YO_BYTES + ODD_SPACE_BYTES):  # one look at the text: usually neither
+        if contains(arr, YO_BYTES):
+            arr = pc.replace_substring(arr, "ё", "е")
+        if (
+            contains(arr, ODD_SPACE_BYTES)
+            and pc.any(pc.match_substring_regex(arr, ODD_SPACE)).as_py()
+        ):
+            arr = pc.replace_substring_regex(arr, r"\s+", " ")
+    return pc.utf8_trim_whitespace(arr) if may_need_trim(arr) else arr
+
+
+def norm_url(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """:func:`norm_text`, then without scheme, ``www.`` and trailing slashes.
+
+    >>> norm_url(pa.array(["HTTPS://www.A.kz/1/", "a.kz/1"])).to_pylist()
+    ['a.kz/1', 'a.kz/1']
+    """
+    arr = pc.replace_substring_regex(norm_text(arr), URL_PREFIX, "")
+    if pc.any(pc.ends_with(arr, "/")).as_py():
+        arr = pc.utf8_rtrim(arr, characters="/")
+    return arr
+
+
+def text_codes(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """An integer code per distinct text (-1 for missing or empty); only equal codes
+    mean anything, not their order.
+
+    >>> text_codes(pa.array(["a", "", None, "b", "a"])).tolist()
+    [0, -1, -1, 2, 0]
+    """
+    if isinstance(arr, pa.ChunkedArray):  # one hash table, not one per chunk unified after
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    encoded = arr.dictionary_encode()
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    empty = pc.index(encoded.dictionary, "").as_py()
+    if empty >= 0:
+        codes[codes == empty] = -1
+    return codes
+
+
+def norm_codes(values: pd.Series, norm: Callable[[pa.ChunkedArray], object]) -> np.ndarray:
+    """``text_codes(norm(values))``; a column of few distinct values (outlets) is
+    normalised once per distinct value."""
+    arr = arrow_strings(values)
+    head = arr.slice(0, DISTINCT_SAMPLE)
+    if len(arr) > DISTINCT_SAMPLE and pc.count_distinct(head).as_py() < FEW_DISTINCT * len(head):
+        encoded = (
+            arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+        ).dictionary_encode()
+        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        ucodes = text_codes(norm(encoded.dictionary))
+        return np.append(ucodes, -1)[codes]
+    return text_codes(norm(arr))
+
+
+def filter_frame(
+    frame: pd.DataFrame, mask: np.ndarray, labels: pd.Index, every: bool
+) -> dict[object, object]:
+    """The columns ``labels`` of ``frame`` at the rows of ``mask``, as arrays: Arrow
+    string columns are filtered by Arrow in a worker thread (much faster than a
+    pandas take) while numpy takes the other columns, each keeping its dtype. Plain
+    meaning: ``{c: frame[c][mask].reset_index(drop=True) for c in labels}``."""
+    keep = None if every else pa.array(mask)
+    out: dict[object, object] = {}
+    for c in labels:
+        s = frame[c]
+        if isinstance(s.dtype, pd.api.extensions.ExtensionDtype):
+            if every:
+                out[c] = s.array
+            elif is_arrow_string(s):
+                out[c] = submit(filter_strings, s, keep)
+            else:
+                out[c] = s.array[mask]
+        else:  # a Series keeps an object column object (pandas 3 would infer ``str``)
+            values = s.to_numpy() if every else s.to_numpy()[mask]
+            out[c] = pd.Series(values, dtype=s.dtype, copy=False)
+    return {c: v.result() if isinstance(v, Future) else v for c, v in out.items()}
