@@ -43,9 +43,9 @@ CLI = [sys.executable, "-m", "coverage_analysis.cli"]
 
 
 def counts(report: dict, file: str, sheet: str = "") -> dict[str, int]:
-    """The row counts of one sheet (a zero ``rows_out_of_scope`` left out)."""
+    """The row counts of one sheet."""
     [s] = [s for s in report["sheets"] if s["file"] == file and s["sheet"] == sheet]
-    return {k: v for k, v in s.items() if k.startswith("rows_") and (v or k != "rows_out_of_scope")}
+    return {k: v for k, v in s.items() if k.startswith("rows_")}
 
 
 def assert_balanced(report: dict) -> None:
