@@ -41,7 +41,7 @@ KILL_TO_RERUN_LIMIT = 60
 #: The batch must end within this many seconds of a SIGINT/SIGTERM.
 SIGNAL_TO_END_LIMIT = 60
 #: Cell timeout of the timeout batch (the real district cells take a few seconds).
-SHORT_TIMEOUT = 20
+SHORT_TIMEOUT = 30
 #: What Python's resource tracker prints about semaphores a killed pool left behind.
 LEAK_WARNING = "leaked semaphore"
 
@@ -205,6 +205,10 @@ def test__report_batch__cell_past_the_timeout_fails_that_report_only(
     )
     assert set(status.values()) == {"ok"}, status
     assert not (out / f"district_{VICTIM}.html").exists()
+    victim = next(r for r in data["reports"] if r["name"] == f"district_{VICTIM}")
+    assert victim["outputs"] == {
+        "notebook": f"notebooks/district_{VICTIM}.ipynb"
+    }  # as far as it got
     assert f"FAILED district_{VICTIM}: timed out" in stdout
     assert not _still_running(kernels), "the kernel stuck in the cell was not shut down"
     assert LEAK_WARNING not in stderr

@@ -207,6 +207,7 @@ class NotebookRunner:
         self._km: Any = None
         self._kernel_dir: str | None = None
         self._cell = 0
+        self._output_path: str | None = None
         self._parent_pid = os.getppid()
         _register_engine()
 
@@ -330,9 +331,18 @@ class NotebookRunner:
     # ---------------------------------------------------------------- execution
 
     def execute_cells(self, client: Any, nb_man: Any) -> Any:
-        """Called by the papermill engine: run the notebook's cells under the watchdog."""
+        """Called by the papermill engine: run the notebook's cells under the watchdog.
+        When the run is cut short (kernel death, timeout, stop) the notebook as far as
+        it got is written to the output path, so the failing cell can be seen."""
+        from papermill.iorw import write_ipynb
+
         try:
             return self._loop.run_until_complete(self._watched(self._cells(client, nb_man)))
+        except (KernelDied, CellTimedOut, StopRequested):
+            if self._output_path is not None:
+                with contextlib.suppress(Exception):
+                    write_ipynb(nb_man.nb, self._output_path)
+            raise
         finally:
             self._cancel_leftover_tasks()
 
@@ -414,6 +424,7 @@ class NotebookRunner:
 
         self._ensure_kernel()
         self._check_stop()
+        self._output_path = task.output_path
         pm.execute_notebook(
             task.input_path,
             task.output_path,
@@ -432,7 +443,7 @@ class NotebookRunner:
         from coverage_analysis.report.export import export_notebook
 
         started = time.perf_counter()
-        for stale in (task.html_path, task.pdf_path):  # never leave an old report beside a failure
+        for stale in (task.output_path, task.html_path, task.pdf_path):  # never beside a failure
             if stale is not None:
                 Path(stale).unlink(missing_ok=True)
         first_failure: str | None = None
