@@ -60,19 +60,26 @@ def _cmd_model(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from coverage_analysis.report import run_reports
+    from coverage_analysis.report.runner import BatchInterrupted, run_reports
 
-    manifest = run_reports(
-        processed_dir=config.processed_dir(args.processed),
-        out_dir=config.reports_dir(args.out),
-        districts=args.district or None,
-        jobs=args.jobs,
-        lang=args.lang,
-        formats=tuple(f.strip() for f in args.format.split(",") if f.strip()),
-        start_month=args.start_month,
-        end_month=args.end_month,
-        figures_dir=config.figures_dir(args.figures),
-    )
+    try:
+        manifest = run_reports(
+            processed_dir=config.processed_dir(args.processed),
+            out_dir=config.reports_dir(args.out),
+            districts=args.district or None,
+            jobs=args.jobs,
+            lang=args.lang,
+            formats=tuple(f.strip() for f in args.format.split(",") if f.strip()),
+            start_month=args.start_month,
+            end_month=args.end_month,
+            figures_dir=config.figures_dir(args.figures),
+            **({"timeout": args.timeout} if args.timeout is not None else {}),
+        )
+    except BatchInterrupted as stop:  # the manifest and index were still written
+        if stop.manifest is not None:
+            print(stop.manifest.summary_text())
+        print(f"coverage-analysis report: stopped by {stop.signal_name}", file=sys.stderr)
+        return stop.exit_status
     print(manifest.summary_text())
     return 0 if manifest.all_ok else EXIT_FAILURE
 
@@ -118,6 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--start-month", default=None, help="first month YYYY-MM (default campaign start)"
     )
     p.add_argument("--end-month", default=None, help="last month YYYY-MM (default campaign end)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="seconds one notebook cell may run before its report fails (default 600)",
+    )
     p.set_defaults(func=_cmd_report)
     return parser
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from coverage_analysis.report.manifest import Manifest, ReportEntry
 from coverage_analysis.report.params import ReportParams, validate_params
-from coverage_analysis.report.runner import run_reports
+from coverage_analysis.report.runner import BatchInterrupted, run_reports
 from coverage_analysis.report.sections import is_synthetic, load_context
 
 __all__ = [
+    "BatchInterrupted",
     "Manifest",
     "ReportEntry",
     "ReportParams",

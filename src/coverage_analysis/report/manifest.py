@@ -19,6 +19,8 @@ from coverage_analysis.report.export import jinja_env, report_css
 
 #: Status of a report that was produced.
 STATUS_OK = "ok"
+#: Status of a report the batch did not finish because it was stopped (Ctrl-C, SIGTERM).
+STATUS_INTERRUPTED = "interrupted"
 #: File name of the manifest in the reports folder.
 MANIFEST_FILE = "manifest.json"
 #: File name of the index page in the reports folder.
@@ -36,6 +38,9 @@ INDEX_TEXT: dict[str, dict[str, str]] = {
         "seconds": "Seconds",
         "ok": "ok",
         "failed": "failed",
+        "interrupted": "interrupted (the batch was stopped before this report)",
+        "stopped": "The batch was stopped",
+        "retried": "ran once more after",
     },
     "ru": {
         "title": "Освещение кампании по легализации: справки",
@@ -47,6 +52,9 @@ INDEX_TEXT: dict[str, dict[str, str]] = {
         "seconds": "Секунд",
         "ok": "готово",
         "failed": "ошибка",
+        "interrupted": "прервано (пакет остановлен до этой справки)",
+        "stopped": "Пакет остановлен",
+        "retried": "повторный запуск после",
     },
 }
 
@@ -63,11 +71,20 @@ class ReportEntry:
     status: str = STATUS_OK
     title: str = ""
     seconds: float = 0.0
+    #: Runs of the notebook (2 when its kernel died once and it ran again in a fresh one).
+    attempts: int = 1
+    #: Why the first run failed when the notebook was run once more (e.g. the kernel died).
+    first_failure: str | None = None
 
     @property
     def ok(self) -> bool:
         """Whether the report was produced."""
         return self.status == STATUS_OK
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether the batch was stopped before this report was finished."""
+        return self.status == STATUS_INTERRUPTED
 
 
 @dataclass
@@ -79,6 +96,10 @@ class Manifest:
     parameters: dict[str, object] = field(default_factory=dict)
     seconds: float = 0.0
     tables: dict[str, str] = field(default_factory=dict)
+    #: The executor that ran the batch (the local pool and its worker count).
+    executor: str = ""
+    #: The signal that stopped the batch (``"SIGINT"``, ``"SIGTERM"``), ``None`` when it ran out.
+    interrupted: str | None = None
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     @property
@@ -94,10 +115,23 @@ class Manifest:
     def summary_text(self) -> str:
         """A short plain-text summary: counts, then one line per failure."""
         n_ok = sum(e.ok for e in self.entries)
-        lines = [f"{len(self.entries)} report(s): {n_ok} ok, {len(self.entries) - n_ok} failed"]
+        n_stopped = sum(e.interrupted for e in self.entries)
+        line = f"{len(self.entries)} report(s): {n_ok} ok, {len(self.entries) - n_ok - n_stopped} failed"
+        lines = [line + (f", {n_stopped} interrupted" if n_stopped else "")]
+        if self.interrupted:
+            lines.append(f"batch stopped by {self.interrupted}")
         if self.out_dir is not None:
             lines.append(f"index: {Path(self.out_dir) / INDEX_FILE}")
-        lines.extend(f"FAILED {e.name}: {e.status.splitlines()[0][:300]}" for e in self.failed)
+        lines.extend(
+            f"FAILED {e.name}: {e.status.splitlines()[0][:300]}"
+            for e in self.failed
+            if not e.interrupted
+        )
+        lines.extend(
+            f"RAN TWICE {e.name}: {e.first_failure.splitlines()[0][:300]}"
+            for e in self.entries
+            if e.ok and e.first_failure
+        )
         if self.seconds:
             lines.append(f"time: {self.seconds:.1f} s")
         return "\n".join(lines)
@@ -107,6 +141,8 @@ class Manifest:
         return {
             "created": self.created,
             "parameters": self.parameters,
+            "executor": self.executor,
+            "interrupted": self.interrupted,
             "all_ok": self.all_ok,
             "seconds": round(self.seconds, 2),
             "reports": [asdict(e) for e in self.entries],
@@ -131,17 +167,27 @@ class Manifest:
         rows = []
         for e in self.entries:
             links = [(kind, Path(path).as_posix()) for kind, path in sorted(e.outputs.items())]
+            if e.interrupted:
+                status = words["interrupted"]
+            elif not e.ok:
+                status = f"{words['failed']}: {e.status[:500]}"
+            elif e.first_failure:
+                status = f"{words['ok']} ({words['retried']}: {e.first_failure[:300]})"
+            else:
+                status = words["ok"]
             rows.append(
                 {
                     "title": e.title or e.name,
                     "ok": e.ok,
-                    "status": words["ok"] if e.ok else f"{words['failed']}: {e.status[:500]}",
+                    "status": status,
                     "links": links,
                     "seconds": f"{e.seconds:.1f}",
                 }
             )
         n_ok = sum(e.ok for e in self.entries)
         params_text = ", ".join(f"{k}={v}" for k, v in self.parameters.items())
+        if self.interrupted:
+            params_text = f"{words['stopped']} ({self.interrupted}). {params_text}"
         return (
             jinja_env()
             .get_template("index.html.j2")

@@ -2,36 +2,43 @@
 
 ``run_reports`` validates every parameter first, then runs
 ``region_overview``, ``model_diagnostics`` and one ``district_report`` per
-district with papermill in a pool of ``jobs`` worker processes.
+district with papermill, ``jobs`` at a time.
+
+Three layers, so another executor (Dask, issue 11) can reuse the middle one:
+
+* this module builds the tasks, computes the shared work once, handles the
+  batch's stop signals and writes the manifest and index;
+* :mod:`~coverage_analysis.report.pool` schedules the tasks on worker processes;
+* :mod:`~coverage_analysis.report.kernel_runner` runs one notebook in a warm
+  kernel started with this interpreter: a kernel that dies is noticed within a
+  second, replaced, and the notebook run once more (the first failure is kept in
+  the manifest); a second death or a cell past the cell timeout fails that report.
 
 Speed: each worker keeps one long-lived Jupyter kernel (IPC transport, so no
-TCP port race, papermill issue #511) and executes its notebooks in it
-through a papermill engine that reuses the kernel; the namespace is reset
-between notebooks, but imports and the loaded report context stay warm. The
-shared work (tables, panel, model fit) is computed once in the parent and
-cached on disk for the kernels in ``<processed>/.report_cache`` (``sections.CACHE_ENV``),
-keyed by the processed files' names, sizes and times, so a re-run reuses it. A kernel that fails
-to start is retried; a kernel that dies is restarted and the notebook run
-once more. One report's failure never stops the others: it is recorded in
-the manifest and the index, and ``Manifest.all_ok`` is false.
+TCP port race) and executes its notebooks in it; the namespace is reset between
+notebooks, but imports and the loaded report context stay warm. The shared work
+(tables, panel, model fit) is computed once in the parent and cached on disk for
+the kernels in ``<processed>/.report_cache`` (``sections.CACHE_ENV``), keyed by the
+processed files' names, sizes and times, so a re-run reuses it.
+
+Failures stay local: one report's failure never stops the others; it is recorded
+in the manifest and the index, and ``Manifest.all_ok`` is false. A Ctrl-C or
+SIGTERM stops every worker and kernel, still writes the manifest and index for
+what finished (the rest is ``interrupted``) and raises :class:`BatchInterrupted`.
 """
 
 from __future__ import annotations
 
-import atexit
-import concurrent.futures as cf
 import contextlib
 import dataclasses
 import logging
-import multiprocessing
+import math
 import os
-import shutil
+import signal
 import sys
-import tempfile
+import threading
 import time
-import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 from tqdm import tqdm
@@ -39,21 +46,18 @@ from tqdm import tqdm
 from coverage_analysis import config
 from coverage_analysis.errors import DataNotFoundError, ParameterError
 from coverage_analysis.reference import load_districts
-from coverage_analysis.report.manifest import STATUS_OK, Manifest, ReportEntry
+from coverage_analysis.report.kernel_runner import CELL_TIMEOUT, Task
+from coverage_analysis.report.manifest import STATUS_INTERRUPTED, STATUS_OK, Manifest, ReportEntry
 from coverage_analysis.report.params import ReportParams, validate_params
+from coverage_analysis.report.pool import LocalPool
 
 log = logging.getLogger(__name__)
 
-#: Jupyter kernel the notebooks run in (installed by ``make setup``); falls back to python3.
+__all__ = ["CELL_TIMEOUT", "BatchInterrupted", "Task", "build_tasks", "run_reports"]
+
+#: Jupyter kernelspec ``make setup`` registers for JupyterLab (and the benchmark's
+#: papermill baseline). The batch does not need it: its kernels run ``sys.executable``.
 KERNEL_NAME = "coverage-analysis"
-#: Attempts to start a worker kernel before giving up.
-KERNEL_START_ATTEMPTS = 3
-#: Seconds to wait for a kernel to answer after start.
-KERNEL_START_TIMEOUT = 60
-#: Seconds a single notebook cell may run.
-CELL_TIMEOUT = 600
-#: Name under which the kernel-reusing papermill engine is registered.
-ENGINE_NAME = "coverage_analysis_reuse"
 #: Folder inside the processed folder where the shared report context (tables, panel,
 #: model fit) is cached between notebooks and runs, keyed by the folder's files and period.
 CACHE_DIRNAME = ".report_cache"
@@ -61,218 +65,60 @@ CACHE_DIRNAME = ".report_cache"
 REGION_NOTEBOOK = "region_overview.ipynb"
 DIAGNOSTICS_NOTEBOOK = "model_diagnostics.ipynb"
 DISTRICT_NOTEBOOK = "district_report.ipynb"
-#: Code run in a worker kernel before each notebook (fresh namespace, no open figures).
-RESET_CODE = "%reset -f\nimport matplotlib.pyplot as _p\n_p.close('all')\ndel _p"
-#: Code run once when a worker kernel starts (warm imports).
-WARMUP_CODE = "import coverage_analysis.report.sections, coverage_analysis.figures"
+#: Signals that stop a batch cleanly (Ctrl-C and the usual ``kill``).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-@dataclass(frozen=True)
-class Task:
-    """One notebook to run and export."""
+class BatchInterrupted(KeyboardInterrupt):
+    """The batch was stopped by a signal; :attr:`manifest` records what finished."""
 
-    name: str
-    notebook: str
-    district_id: str | None
-    parameters: dict[str, object]
-    title: str
-    input_path: str
-    output_path: str
-    html_path: str | None
-    pdf_path: str | None
-    lang: str
+    def __init__(self, signal_name: str, manifest: Manifest | None = None) -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+        self.manifest = manifest
+
+    @property
+    def exit_status(self) -> int:
+        """The shell's exit status for this signal (130 for SIGINT, 143 for SIGTERM)."""
+        return 128 + int(signal.Signals[self.signal_name])
 
 
-# --------------------------------------------------------------------------------------------
-# worker side
+@contextlib.contextmanager
+def _stop_signals() -> Iterator[None]:
+    """While the batch runs: the first SIGINT or SIGTERM raises :class:`BatchInterrupted`
+    in the main thread; later ones are ignored so the shutdown can finish. Outside the
+    main thread (signals cannot be caught there) nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired: list[int] = []
 
+    def handler(signum: int, _frame: object) -> None:
+        if not fired:
+            fired.append(signum)
+            raise BatchInterrupted(signal.Signals(signum).name)
 
-_STATE: dict[str, object] = {}
-
-
-def _kernel_name() -> str:
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    names = KernelSpecManager().find_kernel_specs()
-    return KERNEL_NAME if KERNEL_NAME in names else "python3"
-
-
-def _register_engine() -> None:
-    import papermill.engines as engines
-    from papermill.clientwrap import PapermillNotebookClient
-
-    class ReusedKernelEngine(engines.NBClientEngine):
-        """papermill engine executing in an already started kernel (``km=`` argument)."""
-
-        @classmethod
-        def execute_managed_notebook(
-            cls,
-            nb_man: object,
-            kernel_name: str,
-            log_output: bool = False,
-            stdout_file: object = None,
-            stderr_file: object = None,
-            start_timeout: int = KERNEL_START_TIMEOUT,
-            execution_timeout: int | None = None,
-            **kwargs: object,
-        ) -> object:
-            km = kwargs.pop("km")
-            client = PapermillNotebookClient(
-                nb_man,
-                km=km,
-                timeout=execution_timeout,
-                startup_timeout=start_timeout,
-                kernel_name=kernel_name,
-                log=logging.getLogger("papermill"),
-                log_output=log_output,
-                stdout_file=stdout_file,
-                stderr_file=stderr_file,
-            )
-            try:
-                return client.execute()
-            finally:
-                if client.kc is not None:
-                    client.kc.stop_channels()
-
-    engines.papermill_engines.register(ENGINE_NAME, ReusedKernelEngine)
-
-
-def _warm_imports() -> None:
-    """Import the export stack (nbconvert, WeasyPrint) while a kernel boots."""
-    from coverage_analysis.report.export import _html_exporter, _url_fetcher, report_css
-
-    _html_exporter()
-    _url_fetcher()
-    report_css()
-
-
-def _start_kernel(while_booting: Callable[[], None] | None = None) -> object:
-    """Start this worker's kernel (IPC transport), retrying a failed start; run
-    ``while_booting`` between launching the kernel process and waiting for it."""
-    from jupyter_client import KernelManager
-
-    last: Exception | None = None
-    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
-        folder = tempfile.mkdtemp(prefix="ca-kernel-")
-        km = KernelManager(
-            kernel_name=str(_STATE["kernel_name"]), transport="ipc", ip=os.path.join(folder, "k")
-        )
-        try:
-            km.start_kernel(cwd=str(_STATE.get("cwd") or os.getcwd()))
-            if while_booting is not None:
-                while_booting()
-                while_booting = None
-            kc = km.client()
-            kc.start_channels()
-            try:
-                kc.wait_for_ready(timeout=KERNEL_START_TIMEOUT)
-                kc.execute_interactive(WARMUP_CODE, timeout=KERNEL_START_TIMEOUT)
-            finally:
-                kc.stop_channels()
-            _STATE["kernel_dir"] = folder
-            return km
-        except Exception as exc:
-            last = exc
-            log.warning(
-                "kernel start failed (attempt %d/%d): %s", attempt, KERNEL_START_ATTEMPTS, exc
-            )
-            with contextlib.suppress(Exception):
-                km.shutdown_kernel(now=True)
-            shutil.rmtree(folder, ignore_errors=True)
-            time.sleep(0.5 * attempt)
-    raise RuntimeError(f"could not start a Jupyter kernel: {last}")
-
-
-def _shutdown_kernel() -> None:
-    km = _STATE.pop("km", None)
-    if km is not None:
-        with contextlib.suppress(Exception):
-            km.shutdown_kernel(now=True)  # type: ignore[attr-defined]
-    folder = _STATE.pop("kernel_dir", None)
-    if folder:
-        shutil.rmtree(str(folder), ignore_errors=True)
-
-
-def _init_worker(kernel_name: str, env: dict[str, str], cwd: str) -> None:
-    os.environ.update(env)
-    _STATE.update(kernel_name=kernel_name, cwd=cwd)
-    _register_engine()
-    atexit.register(_shutdown_kernel)
-    try:  # start the kernel now, importing the export stack while it boots
-        _STATE["km"] = _start_kernel(while_booting=_warm_imports)
-    except Exception as exc:  # retried per task; never break the pool here
-        log.warning("worker kernel not started yet: %s", exc)
-
-
-def _kernel() -> object:
-    km = _STATE.get("km")
-    if km is None or not km.is_alive():  # type: ignore[attr-defined]
-        _shutdown_kernel()
-        _STATE["km"] = km = _start_kernel()
-    return km
-
-
-def _reset_namespace(km: object) -> None:
-    kc = km.client()  # type: ignore[attr-defined]
-    kc.start_channels()
+    previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
     try:
-        kc.wait_for_ready(timeout=KERNEL_START_TIMEOUT)
-        kc.execute_interactive(RESET_CODE, timeout=KERNEL_START_TIMEOUT)
+        yield
     finally:
-        kc.stop_channels()
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
-def _execute(task: Task) -> None:
-    import papermill as pm
-    from nbclient.exceptions import DeadKernelError
+def validate_timeout(value: object) -> float:
+    """``value`` as a positive number of seconds for one cell.
 
-    for attempt in (1, 2):
-        km = _kernel()
-        try:
-            _reset_namespace(km)
-            pm.execute_notebook(
-                task.input_path,
-                task.output_path,
-                parameters=task.parameters,
-                engine_name=ENGINE_NAME,
-                kernel_name=str(_STATE["kernel_name"]),
-                km=km,
-                progress_bar=False,
-                request_save_on_cell_execute=False,
-                execution_timeout=CELL_TIMEOUT,
-            )
-            return
-        except (DeadKernelError, RuntimeError, TimeoutError) as exc:
-            if attempt == 2 or isinstance(exc, pm.PapermillExecutionError):
-                raise
-            log.warning("%s: kernel problem (%s); restarting the kernel once", task.name, exc)
-            _shutdown_kernel()
-
-
-def _run_task(task: Task) -> dict[str, object]:
-    """Run and export one notebook in a worker; never raises."""
-    from coverage_analysis.report.export import export_notebook
-
-    started = time.perf_counter()
-    for stale in (task.html_path, task.pdf_path):  # never leave an old report beside a failure
-        if stale is not None:
-            Path(stale).unlink(missing_ok=True)
+    >>> validate_timeout(30)
+    30.0
+    """
     try:
-        _execute(task)
-        export_notebook(task.output_path, task.html_path, task.pdf_path, task.title, task.lang)
-        status = STATUS_OK
-    except Exception as exc:
-        status = _error_text(exc)
-        log.debug("report %s failed:\n%s", task.name, traceback.format_exc())
-    return {"name": task.name, "status": status, "seconds": time.perf_counter() - started}
-
-
-def _error_text(exc: BaseException) -> str:
-    ename = getattr(exc, "ename", None)
-    evalue = getattr(exc, "evalue", None)
-    if ename:
-        return f"{ename}: {evalue}"
-    return f"{type(exc).__name__}: {exc}".strip()
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if isinstance(value, bool) or not math.isfinite(seconds) or seconds <= 0:
+        raise ParameterError(f"timeout {value!r} is not a positive number of seconds")
+    return seconds
 
 
 # --------------------------------------------------------------------------------------------
@@ -389,15 +235,21 @@ def run_reports(
     end_month: str | None = None,
     figures_dir: str | os.PathLike[str] | None = None,
     notebooks_dir: str | os.PathLike[str] | None = None,
+    timeout: float = CELL_TIMEOUT,
 ) -> Manifest:
     """Run the region, diagnostics and district notebooks and export them.
 
     Every parameter is validated before any notebook runs
-    (:class:`~coverage_analysis.errors.ParameterError` names the bad value). Writes
+    (:class:`~coverage_analysis.errors.ParameterError` names the bad value). ``timeout``
+    is the seconds one cell may run before its report fails. Writes
     ``<out>/<name>.html``/``.pdf``, ``<out>/notebooks/<name>.ipynb``, ``index.html`` and
-    ``manifest.json``; returns the :class:`Manifest`.
+    ``manifest.json``; returns the :class:`Manifest`. A SIGINT (Ctrl-C) or SIGTERM
+    stops the batch: the manifest and index are still written, unfinished reports are
+    ``interrupted``, and :class:`BatchInterrupted` (a ``KeyboardInterrupt``) is raised
+    with the manifest attached.
     """
     params = validate_params(districts, lang, formats, start_month, end_month, jobs)
+    cell_timeout = validate_timeout(timeout)
     processed = config.processed_dir(processed_dir).resolve()
     if not processed.is_dir():
         raise DataNotFoundError(
@@ -419,70 +271,73 @@ def run_reports(
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     tasks = build_tasks(params, processed, out, nb_dir, figs)
 
-    started = time.perf_counter()
-    cache_dir = processed / CACHE_DIRNAME
-    context = _precompute(processed, params, cache_dir)
     from coverage_analysis.report.sections import CACHE_ENV
 
+    started = time.perf_counter()
+    cache_dir = processed / CACHE_DIRNAME
     env = {CACHE_ENV: str(cache_dir), "MPLBACKEND": "Agg"}
-    results: dict[str, dict[str, object]] = {}
-    ctx = multiprocessing.get_context("spawn")
-    workers = min(params.jobs, len(tasks))
-    with cf.ProcessPoolExecutor(
-        workers,
-        mp_context=ctx,
-        initializer=_init_worker,
-        initargs=(_kernel_name(), env, str(nb_dir)),
-    ) as pool:
-        futures = {pool.submit(_run_task, t): t for t in tasks}
-        with tqdm(
-            total=len(tasks), desc="reports", unit="report", file=sys.stderr, disable=None
-        ) as bar:
-            for fut in cf.as_completed(futures):
-                task = futures[fut]
-                try:
-                    results[task.name] = fut.result()
-                except Exception as exc:  # a worker process that died
-                    results[task.name] = {"status": _error_text(exc), "seconds": 0.0}
-                bar.update(1)
+    pool = LocalPool(params.jobs, cwd=nb_dir, env=env, timeout=cell_timeout)
+    context: object | None = None
+    stopped: BatchInterrupted | None = None
+    with _stop_signals():
+        try:
+            context = _precompute(processed, params, cache_dir)
+            with tqdm(
+                total=len(tasks), desc="reports", unit="report", file=sys.stderr, disable=None
+            ) as bar:
+                pool.run(tasks, on_result=lambda _result: bar.update(1))
+        except KeyboardInterrupt as exc:  # BatchInterrupted, or a Ctrl-C outside our handler
+            stopped = exc if isinstance(exc, BatchInterrupted) else BatchInterrupted("SIGINT")
+            log.warning("batch stopped by %s; writing the manifest", stopped.signal_name)
+        results = pool.results
 
-    manifest = Manifest(
-        out_dir=out,
-        seconds=time.perf_counter() - started,
-        parameters={
-            "processed_dir": str(processed),
-            "districts": list(params.districts),
-            "jobs": params.jobs,
-            "lang": params.lang,
-            "formats": list(params.formats),
-            "start_month": params.start_month,
-            "end_month": params.end_month,
-            "figures_dir": str(figs) if figs else None,
-        },
-    )
-    for task in tasks:
-        res = results.get(task.name, {"status": "not run", "seconds": 0.0})
-        outputs = {}  # files this run wrote (a failed run may leave only its notebook)
-        for kind, path in (
-            ("notebook", task.output_path),
-            ("html", task.html_path),
-            ("pdf", task.pdf_path),
-        ):
-            if path is not None and (res["status"] == STATUS_OK or Path(path).is_file()):
-                outputs[kind] = os.path.relpath(path, out)
-        manifest.entries.append(
-            ReportEntry(
-                name=task.name,
-                notebook=task.notebook,
-                district_id=task.district_id,
-                parameters=task.parameters,
-                outputs=outputs,
-                status=str(res["status"]),
-                title=task.title,
-                seconds=float(res["seconds"]),
-            )
+        manifest = Manifest(
+            out_dir=out,
+            seconds=time.perf_counter() - started,
+            parameters={
+                "processed_dir": str(processed),
+                "districts": list(params.districts),
+                "jobs": params.jobs,
+                "lang": params.lang,
+                "formats": list(params.formats),
+                "start_month": params.start_month,
+                "end_month": params.end_month,
+                "figures_dir": str(figs) if figs else None,
+                "timeout": cell_timeout,
+            },
+            executor=pool.name,
+            interrupted=stopped.signal_name if stopped else None,
         )
-    manifest.tables = _write_tables(context, out, params.lang)
-    manifest.write(out, params.lang)
+        unfinished = {"status": STATUS_INTERRUPTED if stopped else "not run", "seconds": 0.0}
+        for task in tasks:
+            res = results.get(task.name, unfinished)
+            ok = res["status"] == STATUS_OK
+            outputs = {}  # files this run wrote (a failed run may leave only its notebook)
+            for kind, path in (
+                ("notebook", task.output_path),
+                ("html", task.html_path),
+                ("pdf", task.pdf_path),
+            ):
+                if path is not None and (ok or (Path(path).is_file() and res is not unfinished)):
+                    outputs[kind] = os.path.relpath(path, out)
+            manifest.entries.append(
+                ReportEntry(
+                    name=task.name,
+                    notebook=task.notebook,
+                    district_id=task.district_id,
+                    parameters=task.parameters,
+                    outputs=outputs,
+                    status=str(res["status"]),
+                    title=task.title,
+                    seconds=float(res["seconds"]),  # type: ignore[arg-type]
+                    attempts=int(res.get("attempts", 0)),  # type: ignore[call-overload]
+                    first_failure=res.get("first_failure"),  # type: ignore[arg-type]
+                )
+            )
+        manifest.tables = _write_tables(context, out, params.lang)
+        manifest.write(out, params.lang)
     log.info("reports: %s", manifest.summary_text())
+    if stopped is not None:
+        stopped.manifest = manifest
+        raise stopped
     return manifest
