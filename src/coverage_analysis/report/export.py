@@ -21,11 +21,14 @@ import os
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
-import pandas as pd
 from jinja2 import Environment, select_autoescape
 from markupsafe import Markup
+
+if TYPE_CHECKING:  # imported where used: the runner's import stays fast
+    import nbformat
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +54,12 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` safe to open in a spreadsheet program (text cells and
     column names neutralised).
 
+    >>> import pandas as pd
     >>> neutralise_frame(pd.DataFrame({"t": ["@x", "ok"]}))["t"].tolist()
     ["'@x", 'ok']
     """
+    import pandas as pd
+
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
@@ -108,6 +114,7 @@ def notebook_html(nb: nbformat.NotebookNode, title: str, lang: str = "en") -> st
     """A standalone HTML document of ``nb``'s outputs (no code, no markdown cells, no prompts,
     no standard-error streams).
 
+    >>> import nbformat
     >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("secret_code()")])
     >>> html = notebook_html(nb, "<script>")
     >>> "secret_code" in html, "&lt;script&gt;" in html
@@ -152,6 +159,8 @@ def export_notebook(
     lang: str = "en",
 ) -> list[Path]:
     """Export an executed notebook to HTML and/or PDF; returns the written paths."""
+    import nbformat
+
     nb = nbformat.read(str(notebook_path), as_version=4)
     html = notebook_html(nb, title, lang)
     written: list[Path] = []
