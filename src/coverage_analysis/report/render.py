@@ -204,6 +204,8 @@ def _cell(value: object, digits: int, lang: str) -> object:
         return column_label("true" if value else "false", lang)
     if isinstance(value, float):
         return fmt(value, digits, lang)
+    if lang != "en" and isinstance(value, str):
+        return column_label(value, lang)  # channel groups, input kinds, field names
     return value
 
 
