@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 
 #: Babel locale of each report language.
 LOCALES: dict[str, str] = {"en": "en", "ru": "ru"}
+#: Integer columns written without digit grouping (identifiers, not quantities).
+PLAIN_INTEGER_COLUMNS: frozenset[str] = frozenset({"source_row", "year"})
 #: Written for a missing number.
 MISSING = "—"
 
@@ -226,12 +228,15 @@ def table_html(frame: pd.DataFrame, index: bool = False, float_format: str = "{:
     shown = frame.copy()
     for col in shown.columns:
         series = shown[col]
-        if pd.api.types.is_float_dtype(series.dtype) or series.dtype == object:
+        text_like = series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
+        if pd.api.types.is_float_dtype(series.dtype) or text_like:
             shown[col] = [
                 MISSING if _is_missing(v) else _cell(v, digits, lang) for v in series.tolist()
             ]
         elif pd.api.types.is_bool_dtype(series.dtype):
             shown[col] = [_cell(bool(v), digits, lang) for v in series.tolist()]
+        elif pd.api.types.is_integer_dtype(series.dtype) and col not in PLAIN_INTEGER_COLUMNS:
+            shown[col] = [MISSING if _is_missing(v) else fmt(v, 0, lang) for v in series.tolist()]
     if lang != "en":
         shown = shown.rename(columns=lambda c: column_label(c, lang))
         if index:
