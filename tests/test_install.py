@@ -59,7 +59,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dic
     assert len(wheels) == 1, wheels
     venv.EnvBuilder(with_pip=True, system_site_packages=False).create(env_dir)
     python = env_dir / "bin" / "python"
-    _run([python, "-m", "pip", "install", "-q", wheels[0]], base, env)
+    _run([python, "-m", "pip", "install", "-q", "--no-compile", wheels[0]], base, env)
     env["PATH"] = f"{env_dir / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     return env_dir, work, env
 
