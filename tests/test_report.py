@@ -54,6 +54,7 @@ def batch_ru(
     return out, manifest
 
 
+@pytest.mark.slow
 def test__run_reports__region_and_two_districts_all_ok(batch_ru: tuple[Path, Manifest]) -> None:
     out, manifest = batch_ru
     assert manifest.all_ok, manifest.summary_text()
@@ -77,6 +78,7 @@ def test__run_reports__region_and_two_districts_all_ok(batch_ru: tuple[Path, Man
     assert list((out / "figures").glob("region_*.png")) and list((out / "figures").glob("*.svg"))
 
 
+@pytest.mark.slow
 def test__run_reports__html_without_code_and_with_embedded_figure(
     batch_ru: tuple[Path, Manifest],
 ) -> None:
@@ -90,6 +92,7 @@ def test__run_reports__html_without_code_and_with_embedded_figure(
     assert executed.metadata["papermill"]["parameters"]["district_id"] == "ayagoz"
 
 
+@pytest.mark.slow
 def test__run_reports__pdf_is_russian_with_synthetic_notice_and_images(
     batch_ru: tuple[Path, Manifest],
 ) -> None:
@@ -103,6 +106,7 @@ def test__run_reports__pdf_is_russian_with_synthetic_notice_and_images(
     assert reader.pages[0].mediabox.width == pytest.approx(595, abs=2)  # A4
 
 
+@pytest.mark.slow
 def test__run_reports__one_failure_does_not_stop_the_others(
     sample_processed: Path, tmp_path: Path
 ) -> None:
@@ -237,6 +241,7 @@ def _english_fragments() -> set[str]:
     return out
 
 
+@pytest.mark.slow
 def test__ru_reports__russian_numbers_and_no_english_catalog_text(
     batch_ru: tuple[Path, Manifest],
 ) -> None:
