@@ -93,3 +93,15 @@ def test__render__using_lang_is_restored_after_the_block() -> None:
         inner = fmt(1234.5, 1)
     assert inner == f"1{get_group_symbol('ru')}234,5"
     assert fmt(1234.5, 1) == "1,234.5"
+
+
+def test__reject_reason__known_reasons_in_russian_unknown_ones_point_to_the_file() -> None:
+    assert catalog.reject_reason("not a number: 'abc' (a unit without a number)", "ru") == (
+        "не число: 'abc'"
+    )
+    no_match = "no district matches 'Прочие'; closest: ridder (Риддер), semey (Семей)"
+    assert catalog.reject_reason(no_match, "ru") == "район 'Прочие' не найден"
+    assert catalog.reject_reason(no_match, "en") == no_match
+    assert "rejects.csv" in catalog.reject_reason("a brand new reason", "ru")
+    status = catalog.model_warning("not enough data: 3 usable months (< 12)", "ru")
+    assert status == "недостаточно данных: пригодных месяцев 3 (< 12)"

@@ -58,43 +58,58 @@ def column_label(name: str, lang: str = "en") -> str:
 
 
 @functools.cache
-def _warning_patterns() -> list[tuple[str, re.Pattern[str]]]:
+def _patterns(group: str) -> list[tuple[str, re.Pattern[str]]]:
+    """The English templates of ``group`` as regular expressions, in catalog order (the
+    more specific template first)."""
     out = []
-    for key, texts in catalog()["model_warnings"].items():
+    for key, texts in catalog()[group].items():
         pieces = re.split(r"(\{\w+\})", texts["en"])
-        regex = "".join(
-            f"(?P<{p[1:-1]}>.+?)" if re.fullmatch(r"\{\w+\}", p) else re.escape(p) for p in pieces
-        )
-        # a field repeated in the template matches the same text each time
         seen: set[str] = set()
-
-        def _backref(match: re.Match[str], seen: set[str] = seen) -> str:
-            name = match.group(1)
-            if name in seen:
-                return f"(?P={name})"
-            seen.add(name)
-            return match.group(0)
-
-        regex = re.sub(r"\(\?P<(\w+)>\.\+\?\)", _backref, regex)
+        regex = ""
+        for piece in pieces:
+            field = re.fullmatch(r"\{(\w+)\}", piece)
+            if field is None:
+                regex += re.escape(piece)
+            elif field.group(1) in seen:  # a field repeated in the template: same text
+                regex += f"(?P={field.group(1)})"
+            else:
+                seen.add(field.group(1))
+                regex += f"(?P<{field.group(1)}>.+?)"
         out.append((key, re.compile(regex + r"\Z", re.DOTALL)))
     return out
 
 
+def from_english(group: str, english: str, lang: str, fallback: str) -> str:
+    """Text another module wrote in English, in ``lang``: recognised against the English
+    templates of ``group`` and re-rendered from the same template in ``lang``; text the
+    catalog does not know becomes the ``report`` message ``fallback`` (never English in a
+    Russian report)."""
+    if check_lang(lang) == "en":
+        return english
+    for key, pattern in _patterns(group):
+        found = pattern.match(english.strip())
+        if found:
+            return message(group, key, lang, **found.groupdict())
+    return message("report", fallback, lang, reason=english, warning=english)
+
+
 def model_warning(warning: str, lang: str = "en") -> str:
-    """A warning of the models (written in English by :mod:`coverage_analysis.models`) in
-    ``lang``: recognised against the catalog's English templates and re-rendered; a warning
-    the catalog does not know is named as such (never shown in English in a Russian report).
+    """A warning or status of the models (written in English by
+    :mod:`coverage_analysis.models`) in ``lang``.
 
     >>> model_warning("The chosen decay 0.9 is at the edge of the search grid.", "ru")
     'Выбранное затухание 0.9 находится на краю сетки поиска.'
     """
-    if check_lang(lang) == "en":
-        return warning
-    for key, pattern in _warning_patterns():
-        found = pattern.match(warning.strip())
-        if found:
-            return message("model_warnings", key, lang, **found.groupdict())
-    return message("report", "model_warning_other", lang, warning=warning)
+    return from_english("model_warnings", str(warning), lang, "model_warning_other")
+
+
+def reject_reason(reason: str, lang: str = "en") -> str:
+    """A reason of the cleaning ledger (``rejects.csv``, English) in ``lang``.
+
+    >>> reject_reason("not a number: 'большой'", "ru")
+    "не число: 'большой'"
+    """
+    return from_english("reject_reasons", str(reason), lang, "reject_reason_other")
 
 
 class _Text(dict):

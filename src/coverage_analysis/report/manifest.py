@@ -24,6 +24,7 @@ MANIFEST_FILE = "manifest.json"
 #: File name of the index page in the reports folder.
 INDEX_FILE = "index.html"
 
+
 class _IndexText(dict):
     """``INDEX_TEXT[lang][key]``: the ``index`` group of the message catalog."""
 

@@ -251,10 +251,12 @@ def _own_effect_paragraph(ctx: ReportContext, district_id: str, pooled: dict) ->
     effects = ctx.extras.get("district_effects")
     if not isinstance(effects, pd.DataFrame) or "district_id" not in effects:
         reason = ctx.problems.get("district_effects", "not computed")
+        reason = model_warning(str(reason), lang)
         return para(text("own_effect_none", lang, reason=html.escape(str(reason))), "ca-muted")
     row = effects.loc[effects["district_id"] == district_id]
     if row.empty or str(row.iloc[0].get("status", "ok")) != "ok":
         reason = "not enough data" if row.empty else str(row.iloc[0]["status"])
+        reason = model_warning(reason, lang)
         return para(text("own_effect_none", lang, reason=html.escape(reason)), "ca-muted")
     one = row.iloc[0]
     return para(
@@ -285,7 +287,7 @@ def whatif_section(ctx: ReportContext, district_id: str) -> Section:
         sec.parts.append(unavailable(f"{type(exc).__name__}: {exc}", lang))
         return sec
     if data.get("status", "ok") != "ok":
-        sec.parts.append(unavailable(data.get("status"), lang))
+        sec.parts.append(unavailable(model_warning(str(data.get("status")), lang), lang))
         return sec
     delta = data.get("difference")
     expected = data.get("expected_at_actual_coverage")

@@ -32,7 +32,7 @@ import pandas as pd
 from coverage_analysis import domain, figures
 from coverage_analysis.errors import CoverageAnalysisError
 from coverage_analysis.report import model_sections
-from coverage_analysis.report.catalog import TEXT, message
+from coverage_analysis.report.catalog import TEXT, message, reject_reason
 from coverage_analysis.report.context import (
     CACHE_ENV,
     MEMORY_CACHE_SIZE,
@@ -393,12 +393,15 @@ def _data_quality(ctx: ReportContext, district_id: str | None) -> list[str]:
         if len(rejects) and "reason" in rejects:
             by = rejects.groupby(["kind", "reason"] if "kind" in rejects else ["reason"]).size()
             top = by.rename("rows").reset_index().sort_values("rows", ascending=False)
+            top["reason"] = [reject_reason(r, lang) for r in top["reason"]]
             parts.append(table_html(top.head(MAX_REJECT_ROWS)))
         return parts
     mine = district_rejects(ctx, district_id, rejects)
     parts.append(para(text("rejects_n", lang, n=len(mine))))
     if len(mine):
         keep = ("source_file", "source_sheet", "source_row", "field", "value", "reason")
+        if "reason" in mine:
+            mine = mine.assign(reason=[reject_reason(r, lang) for r in mine["reason"]])
         parts.append(table_html(mine[[c for c in keep if c in mine]].head(MAX_REJECT_ROWS)))
     parts.append(para(text("quality_method", lang), "ca-muted"))
     return parts
