@@ -13,10 +13,9 @@ FIGURES ?= figures
 JOBS ?= 2
 LANG_REPORT ?= en
 SEED ?= 2016
-KERNEL := coverage-analysis
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps sample data panel model report test lint lab benchmarks clean-data clean-reports
+.PHONY: help setup system-deps sample data panel model report test test-fast lint lab benchmarks clean-data clean-reports
 
 ## Show this help
 help:
@@ -25,8 +24,7 @@ help:
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (coverage-analysis)" >/dev/null
+	$(BIN)/python -m pip install --quiet -e '.[dev,lab]'
 	@touch $(STAMP)
 
 ## Create the virtual environment and install the package (reused when up to date)
@@ -65,12 +63,16 @@ report: setup model
 test: setup
 	$(BIN)/python -m pytest -q --doctest-modules src tests
 
+## Set up and run the suite without the tests marked slow (notebooks, wheel install)
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow" --doctest-modules src tests
+
 ## Check style with ruff
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
-## Start JupyterLab on notebooks/ with the project's kernel
+## Start JupyterLab on notebooks/ (the package's own templates; standard python3 kernel)
 lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 

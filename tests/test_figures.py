@@ -6,6 +6,8 @@ import warnings
 from pathlib import Path
 
 import matplotlib
+import matplotlib.colors
+import matplotlib.dates
 
 matplotlib.use("Agg")
 
@@ -138,4 +140,32 @@ def test__plot_calendar__marks_both_deadlines() -> None:
     labels = ax.get_legend_handles_labels()[1]
     assert figures.label("first_deadline") in labels
     assert figures.label("final_deadline") in labels
+    plt.close("all")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test__plot_calendar__shades_the_months_no_registry_reported(lang: str) -> None:
+    months = pd.to_datetime(["2015-01-01", "2015-02-01", "2015-03-01", "2015-04-01"])
+    panel = pd.DataFrame(
+        {
+            "month": months.repeat(2),
+            "district_id": ["a", "b"] * 4,
+            "is_reported": [True, True, False, False, False, True, False, False],
+            "materials_tv": [1.0, 2.0, 0.0, 0.0, 0.0, 3.0, 0.0, 0.0],
+        }
+    )
+    unreported = figures.unreported_months(panel)
+    assert unreported == [pd.Timestamp("2015-02-01"), pd.Timestamp("2015-04-01")]
+    ax = figures.plot_calendar(panel, lang=lang, unreported=unreported)
+    grey = [
+        p
+        for p in ax.patches
+        if matplotlib.colors.to_hex(p.get_facecolor()) == figures.UNREPORTED_COLOUR
+    ]
+    assert len(grey) == 2
+    spans = sorted(matplotlib.dates.num2date(p.get_x()).date() for p in grey)
+    assert [s.month for s in spans] == [1, 3]  # half a month before February and April
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert figures.label("unreported", lang) in legend
+    assert legend.count(figures.label("unreported", lang)) == 1
     plt.close("all")

@@ -8,7 +8,12 @@ import nbformat
 import papermill as pm
 import pytest
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+from coverage_analysis import config
+from coverage_analysis.config import packaged_notebooks_dir
+
+NOTEBOOKS = packaged_notebooks_dir()
+#: The checkout's notebooks/ folder, what `make lab` opens.
+CHECKOUT_NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NAMES = ("region_overview", "district_report", "model_diagnostics")
 #: Parameters every notebook takes (outputs.md), and the district notebook's extra one.
 COMMON_PARAMETERS = {"processed_dir", "start_month", "end_month", "lang", "figures_dir"}
@@ -22,7 +27,7 @@ def test__notebook__has_tagged_parameters_cell(name: str) -> None:
     params = set(pm.inspect_notebook(str(NOTEBOOKS / f"{name}.ipynb")))
     expected = COMMON_PARAMETERS | ({"district_id"} if name == "district_report" else set())
     assert params == expected
-    assert nb.metadata["kernelspec"]["name"] == "coverage-analysis"
+    assert nb.metadata["kernelspec"]["name"] == "python3"  # the standard kernel, no registration
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -41,3 +46,13 @@ def test__notebook__is_thin_and_stripped(name: str) -> None:
             )
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     assert all(("sections." in src) or ("parameters" in src.lower()) for src in code[1:])
+
+
+def test__notebooks__one_source_of_truth_shipped_in_the_package() -> None:
+    """``notebooks/`` (what ``make lab`` opens) is a link to the package's templates, so
+    there is no copy to drift; the default templates folder is the package's."""
+    assert CHECKOUT_NOTEBOOKS.is_symlink()
+    assert CHECKOUT_NOTEBOOKS.resolve() == NOTEBOOKS.resolve()
+    assert NOTEBOOKS.resolve().parent.name == "report"
+    assert sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb")) == sorted(NAMES)
+    assert config.notebooks_dir().resolve() == NOTEBOOKS.resolve()

@@ -11,6 +11,7 @@ import pandas as pd
 import pypdf
 import pytest
 
+from coverage_analysis.config import packaged_notebooks_dir
 from coverage_analysis.errors import ParameterError
 from coverage_analysis.report import (
     Manifest,
@@ -20,10 +21,11 @@ from coverage_analysis.report import (
     sections,
     validate_params,
 )
-from coverage_analysis.report.export import neutralise_frame, notebook_html, write_csv
+from coverage_analysis.io.writers import neutralise_frame
+from coverage_analysis.report.export import notebook_html, write_csv
 from coverage_analysis.report.sections import TEXT, table_html
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = packaged_notebooks_dir()
 #: Two districts of the reference used for the batch tests.
 TWO_DISTRICTS = ["ayagoz", "semey"]
 #: Russian words that must appear in a Russian PDF.
@@ -53,6 +55,7 @@ def batch_ru(
     return out, manifest
 
 
+@pytest.mark.slow
 def test__run_reports__region_and_two_districts_all_ok(batch_ru: tuple[Path, Manifest]) -> None:
     out, manifest = batch_ru
     assert manifest.all_ok, manifest.summary_text()
@@ -76,6 +79,7 @@ def test__run_reports__region_and_two_districts_all_ok(batch_ru: tuple[Path, Man
     assert list((out / "figures").glob("region_*.png")) and list((out / "figures").glob("*.svg"))
 
 
+@pytest.mark.slow
 def test__run_reports__html_without_code_and_with_embedded_figure(
     batch_ru: tuple[Path, Manifest],
 ) -> None:
@@ -89,6 +93,7 @@ def test__run_reports__html_without_code_and_with_embedded_figure(
     assert executed.metadata["papermill"]["parameters"]["district_id"] == "ayagoz"
 
 
+@pytest.mark.slow
 def test__run_reports__pdf_is_russian_with_synthetic_notice_and_images(
     batch_ru: tuple[Path, Manifest],
 ) -> None:
@@ -102,6 +107,7 @@ def test__run_reports__pdf_is_russian_with_synthetic_notice_and_images(
     assert reader.pages[0].mediabox.width == pytest.approx(595, abs=2)  # A4
 
 
+@pytest.mark.slow
 def test__run_reports__one_failure_does_not_stop_the_others(
     sample_processed: Path, tmp_path: Path
 ) -> None:
@@ -204,3 +210,75 @@ def test__sections__say_model_not_available_with_the_reason(tmp_path: Path) -> N
 
 def test__texts__complete_in_english_and_russian() -> None:
     assert set(TEXT["en"]) == set(TEXT["ru"])
+
+
+def _html_text(path: Path) -> str:
+    import html as html_module
+    import re
+
+    page = path.read_text(encoding="utf-8")
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.DOTALL | re.IGNORECASE)
+    return html_module.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def _english_fragments() -> set[str]:
+    """Every piece of English catalog text (split at its ``{}`` fields) that the Russian
+    text of the same key does not share, long enough to be a phrase, not a symbol."""
+    import re
+
+    from coverage_analysis.report.catalog import catalog
+
+    out = set()
+    for entries in catalog().values():
+        for texts in entries.values():
+            for piece in re.split(r"\{[^}]*\}", texts["en"]):
+                piece = piece.strip(" .,:;()")
+                if (
+                    len(piece) >= 8
+                    and re.search(r"[A-Za-z]{4}", piece)
+                    and piece not in texts["ru"]
+                ):
+                    out.add(piece)
+    return out
+
+
+@pytest.mark.slow
+def test__ru_reports__russian_numbers_and_no_english_catalog_text(
+    batch_ru: tuple[Path, Manifest],
+) -> None:
+    """Every Russian report, as HTML text and as PDF text: numbers grouped with the locale's
+    separator and a decimal comma (``10 705,9``), percents as ``47 %``, months named in
+    Russian, no English catalog text and no catalog key."""
+    import re
+
+    from babel.numbers import get_group_symbol
+
+    from coverage_analysis.report.catalog import catalog
+
+    out, manifest = batch_ru
+    group = get_group_symbol("ru")
+    english = _english_fragments()
+    keys = {k for entries in catalog().values() for k in entries if "_" in k}
+    assert english and keys
+    for entry in manifest.entries:
+        for kind, text in (
+            ("html", _html_text(out / f"{entry.name}.html")),
+            ("pdf", _pdf_text(out / f"{entry.name}.pdf")),
+        ):
+            where = f"{entry.name}.{kind}"
+            leaked = sorted(p for p in english if p in text)
+            assert not leaked, f"{where}: English catalog text {leaked[:5]}"
+            raw_keys = sorted(k for k in keys if re.search(rf"(?<![\w/.]){k}(?![\w.])", text))
+            assert not raw_keys, f"{where}: catalog keys {raw_keys[:5]}"
+            assert not re.search(r"\d,\d{3}\.\d", text), f"{where}: English-style number"
+            # PDF text extraction may turn the no-break space into a plain space
+            separators = re.escape(group) + ("| " if kind == "pdf" else "")
+            if entry.name == "district_ayagoz":
+                assert re.search(rf"\d(?:{separators})\d{{3}}(?:,\d)?\b", text), where
+                assert re.search(r"\d,\d\b", text), f"{where}: no decimal comma"
+                assert re.search(rf"\d(?:\u00a0|{separators})%", text), (
+                    f"{where}: no '47 %' percent"
+                )
+            assert "2016" in text and re.search(r"(январь|февраль|декабрь|сентябрь) 201\d", text), (
+                where
+            )

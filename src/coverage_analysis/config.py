@@ -14,7 +14,10 @@ raw spreadsheets           ``COVERAGE_ANALYSIS_RAW``       ``<root>/data/raw``
 cleaned tables, panel      ``COVERAGE_ANALYSIS_PROCESSED`` ``<root>/data/processed``
 reports                    ``COVERAGE_ANALYSIS_REPORTS``   ``<root>/reports``
 figures                    ``COVERAGE_ANALYSIS_FIGURES``   ``<root>/figures``
-notebooks                  ``COVERAGE_ANALYSIS_NOTEBOOKS`` ``<root>/notebooks``
+notebooks                  ``COVERAGE_ANALYSIS_NOTEBOOKS`` the templates shipped inside the
+                                                           package (``coverage_analysis/report/
+                                                           notebooks``; ``notebooks/`` of a
+                                                           checkout is a link to them)
 =========================  ==============================  ==================
 
 Importing this module has no side effects: nothing is created or read.
@@ -39,13 +42,16 @@ ENV_VARS: dict[str, str] = {
     "notebooks": "COVERAGE_ANALYSIS_NOTEBOOKS",
 }
 
+#: Folder of the notebook templates inside the ``coverage_analysis.report`` package: the one
+#: source of truth (``notebooks/`` of a checkout is a symbolic link to it).
+PACKAGED_NOTEBOOKS = "notebooks"
+
 #: Default folder of each kind, relative to the project root.
 DEFAULT_SUBDIRS: dict[str, str] = {
     "raw": "data/raw",
     "processed": "data/processed",
     "reports": "reports",
     "figures": "figures",
-    "notebooks": "notebooks",
 }
 
 
@@ -68,14 +74,17 @@ def project_root() -> Path:
 def resolve_dir(kind: str, explicit: str | os.PathLike[str] | None = None) -> Path:
     """The folder of ``kind`` (``raw``, ``processed``, ``reports``, ``figures``,
     ``notebooks``): the explicit value if given, else its environment
-    variable, else the default under the project root."""
-    if kind not in DEFAULT_SUBDIRS:
-        raise KeyError(f"unknown folder kind {kind!r}; known: {sorted(DEFAULT_SUBDIRS)}")
+    variable, else the default (under the project root; the notebooks: inside the
+    installed package)."""
+    if kind not in ENV_VARS or kind == "root":
+        raise KeyError(f"unknown folder kind {kind!r}; known: {sorted(ENV_VARS)}")
     if explicit is not None and str(explicit) != "":
         return Path(explicit).expanduser()
     env = os.environ.get(ENV_VARS[kind])
     if env:
         return Path(env).expanduser()
+    if kind == "notebooks":
+        return packaged_notebooks_dir()
     return project_root() / DEFAULT_SUBDIRS[kind]
 
 
@@ -100,5 +109,17 @@ def figures_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 
 def notebooks_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """Folder of the papermill notebook templates."""
+    """Folder of the papermill notebook templates (default: the ones inside the package)."""
     return resolve_dir("notebooks", explicit)
+
+
+def packaged_notebooks_dir() -> Path:
+    """The notebook templates shipped inside the installed package, found with
+    :mod:`importlib.resources` (works from any working directory, editable or not).
+
+    >>> (packaged_notebooks_dir() / "district_report.ipynb").is_file()
+    True
+    """
+    from importlib.resources import files
+
+    return Path(os.fspath(files("coverage_analysis.report") / PACKAGED_NOTEBOOKS))

@@ -3,8 +3,8 @@
 Every plot function takes a tidy frame (documented in its docstring), an
 optional matplotlib ``Axes`` to draw on, the label language (``"en"`` or
 ``"ru"``) and ``synthetic``: when true the figure carries a visible
-"Synthetic sample data" note. Labels come from :data:`LABELS`, a small
-dictionary kept as data. The theme uses DejaVu Sans, which has every
+"Synthetic sample data" note. Labels come from :data:`LABELS`, the ``figures``
+group of the one message catalog (``report/messages.json``). The theme uses DejaVu Sans, which has every
 Cyrillic and Kazakh letter (ә, ғ, қ, ң, ө, ұ, ү, һ, і).
 
 >>> label("materials", "ru")
@@ -57,125 +57,27 @@ ADSTOCK_MONTHS = 12
 #: Languages with a complete label dictionary.
 LANGS: tuple[str, ...] = ("en", "ru")
 
-#: Every label of every figure, in English and Russian.
-LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "synthetic": "Synthetic sample data",
-        "month": "Month",
-        "materials": "Materials",
-        "materials_per_10k": "Materials per 10,000 residents",
-        "applications_per_10k": "Applications per 10,000 residents",
-        "coverage_per_10k": "Materials per 10,000 residents (whole period)",
-        "calendar_title": "Monthly materials by channel and the campaign calendar",
-        "first_deadline": "Original deadline and fee dropped (Dec 2015)",
-        "final_deadline": "Campaign end (Dec 2016)",
-        "ranking_title": "District rating of coverage",
-        "score": "Score",
-        "heatmap_title": "Materials per 10,000 residents by channel",
-        "channel": "Channel",
-        "district": "District",
-        "plan_title": "Plan and actual materials",
-        "planned": "Planned",
-        "actual": "Actual",
-        "scatter_title": "Coverage and applications per capita",
-        "fitted": "Fitted relation",
-        "adstock_title": "Carry-over of one material (decay {decay:.2f})",
-        "months_after": "Months after publication",
-        "weight": "Weight still informing",
-        "half_life": "half-life {hl:.1f} months",
-        "forest_title": "Association of coverage with applications by district",
-        "effect": "Effect estimate (95% interval)",
-        "pooled": "Pooled estimate",
-        "map_title": "District centres: coverage per 10,000 residents",
-        "lon": "Longitude",
-        "lat": "Latitude",
-        "decay": "Decay",
-        "criterion": "Fit criterion",
-        "decay_title": "Choice of carry-over decay",
-        "residual": "Residual",
-        "residuals_title": "Residuals by month",
-        "no_data": "No data",
-        "binned": "Observed / expected (binned)",
-        "carryover_per_10k": "Carry-over materials per 10,000 residents",
-        "relative_expected": "Applications relative to no coverage",
-        "fitted_title": "Fitted relation (same district and month)",
-    },
-    "ru": {
-        "synthetic": "Синтетические демонстрационные данные",
-        "month": "Месяц",
-        "materials": "Материалы",
-        "materials_per_10k": "Материалов на 10 000 жителей",
-        "applications_per_10k": "Заявлений на 10 000 жителей",
-        "coverage_per_10k": "Материалов на 10 000 жителей (за период)",
-        "calendar_title": "Материалы по месяцам и каналам и календарь кампании",
-        "first_deadline": "Первоначальный срок и отмена сбора (дек. 2015)",
-        "final_deadline": "Окончание кампании (дек. 2016)",
-        "ranking_title": "Рейтинг районов по освещению",
-        "score": "Балл",
-        "heatmap_title": "Материалов на 10 000 жителей по каналам",
-        "channel": "Канал",
-        "district": "Район",
-        "plan_title": "План и факт материалов",
-        "planned": "План",
-        "actual": "Факт",
-        "scatter_title": "Освещение и заявления на душу населения",
-        "fitted": "Оценённая зависимость",
-        "adstock_title": "Последействие одного материала (затухание {decay:.2f})",
-        "months_after": "Месяцев после публикации",
-        "weight": "Доля сохраняющегося влияния",
-        "half_life": "период полураспада {hl:.1f} мес.",
-        "forest_title": "Связь освещения с заявлениями по районам",
-        "effect": "Оценка эффекта (95% интервал)",
-        "pooled": "Общая оценка",
-        "map_title": "Центры районов: материалов на 10 000 жителей",
-        "lon": "Долгота",
-        "lat": "Широта",
-        "decay": "Затухание",
-        "criterion": "Критерий качества",
-        "decay_title": "Выбор затухания последействия",
-        "residual": "Остаток",
-        "residuals_title": "Остатки по месяцам",
-        "no_data": "Нет данных",
-        "binned": "Наблюдаемое / ожидаемое (группы)",
-        "carryover_per_10k": "Материалов с последействием на 10 000 жителей",
-        "relative_expected": "Заявления относительно отсутствия освещения",
-        "fitted_title": "Оценённая зависимость (тот же район и месяц)",
-    },
-}
+#: Colour of the shading of months no registry reported (unknown, not zero).
+UNREPORTED_COLOUR = "#9e9e9e"
 
-#: Channel names shown in figures and tables.
-CHANNEL_LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "print": "Print",
-        "tv": "TV",
-        "radio": "Radio",
-        "online": "Online",
-        "social": "Social networks",
-        "outdoor": "Billboards",
-        "transport": "Public transport",
-        "print_handout": "Leaflets",
-        "seminar": "Seminars",
-        "round_table": "Round tables",
-        "open_day": "Open days",
-        "briefing": "Briefings",
-        "interview": "Interviews",
-    },
-    "ru": {
-        "print": "Печать",
-        "tv": "ТВ",
-        "radio": "Радио",
-        "online": "Интернет",
-        "social": "Соцсети",
-        "outdoor": "Билборды",
-        "transport": "Транспорт",
-        "print_handout": "Листовки",
-        "seminar": "Семинары",
-        "round_table": "Круглые столы",
-        "open_day": "Дни открытых дверей",
-        "briefing": "Брифинги",
-        "interview": "Интервью",
-    },
-}
+
+class _Catalog(dict):
+    """``LABELS[lang][key]`` read from the one message catalog (group ``{group}``)."""
+
+    def __init__(self, group: str) -> None:
+        super().__init__()
+        self.group = group
+
+    def __missing__(self, lang: str) -> dict[str, str]:
+        from coverage_analysis.report.catalog import words
+
+        return words(self.group, lang)
+
+
+#: Every label of every figure, in English and Russian (``report/messages.json``, ``figures``).
+LABELS: dict[str, dict[str, str]] = _Catalog("figures")
+#: Channel names shown in figures and tables (``report/messages.json``, ``channels``).
+CHANNEL_LABELS: dict[str, dict[str, str]] = _Catalog("channels")
 
 
 def _check_lang(lang: str) -> str:
@@ -268,14 +170,35 @@ def channel_columns(frame: pd.DataFrame) -> list[str]:
     return [f"materials_{c}" for c in domain.CHANNELS if f"materials_{c}" in frame.columns]
 
 
+def unreported_months(panel: pd.DataFrame) -> list[pd.Timestamp]:
+    """Months in which no row of ``panel`` (``month``, ``is_reported``) was reported by a
+    registry: for one district its unreported months, for the region the months no
+    district reported.
+
+    >>> p = pd.DataFrame({"month": pd.to_datetime(["2015-01-01", "2015-01-01", "2015-02-01"]),
+    ...                   "is_reported": [False, True, False]})
+    >>> [f"{m:%Y-%m}" for m in unreported_months(p)]
+    ['2015-02']
+    """
+    if panel.empty or "is_reported" not in panel:
+        return []
+    any_reported = panel["is_reported"].astype(bool).groupby(panel["month"]).any()
+    return [pd.Timestamp(m) for m in any_reported.index[~any_reported.to_numpy()]]
+
+
 def plot_calendar(
-    data: pd.DataFrame, ax: Axes | None = None, lang: str = "en", synthetic: bool = False
+    data: pd.DataFrame,
+    ax: Axes | None = None,
+    lang: str = "en",
+    synthetic: bool = False,
+    unreported: Sequence[object] = (),
 ) -> Axes:
     """Monthly materials by channel (stacked bars) against the campaign calendar.
 
     ``data``: panel-like rows with ``month`` and ``materials_<channel>``
     columns (summed over districts per month). The December 2015 deadline and
-    rule change is shaded, the December 2016 end marked.
+    rule change is shaded, the December 2016 end marked; the months in
+    ``unreported`` (no registry reported: unknown, not zero) are shaded grey.
 
     >>> f = pd.DataFrame({"month": pd.to_datetime(["2015-11-01", "2015-12-01"]),
     ...                   "materials_tv": [1, 3], "materials_print": [2, 0]})
@@ -313,6 +236,15 @@ def plot_calendar(
         )
         bottom = bottom + monthly[col].to_numpy()
     half = pd.Timedelta(days=15)
+    for i, when in enumerate(sorted(pd.Timestamp(m) for m in unreported)):
+        ax.axvspan(
+            when - half,
+            when + half,
+            color=UNREPORTED_COLOUR,
+            alpha=0.25,
+            lw=0,
+            label=label("unreported", lang) if i == 0 else None,
+        )
     ax.axvspan(
         domain.FIRST_DEADLINE - half,
         domain.FIRST_DEADLINE + half,

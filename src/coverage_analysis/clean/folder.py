@@ -662,7 +662,12 @@ def _write_generation(
             log.info("removing stale %s (its kind is absent from %s)", fname, raw)
     ledger = run.ledger.frame()
     ledger = _fix_conflict_scope(ledger, run)
-    write_csv(ledger[list(LEDGER_COLUMNS)], staging.path(REJECTS_FILE))
+    from coverage_analysis.clean.rejects import attach_district_ids
+
+    write_csv(
+        attach_district_ids(ledger[list(LEDGER_COLUMNS)], run.resolver),
+        staging.path(REJECTS_FILE),
+    )
     dup_parts = [p for p in dup_parts if len(p)]
     duplicates = (
         pd.concat(dup_parts, ignore_index=True)

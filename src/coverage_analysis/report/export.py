@@ -7,10 +7,8 @@ feeds WeasyPrint. The PDF is A4 in DejaVu Sans; figures are embedded base64
 PNG images. WeasyPrint fetches nothing from the network: only ``data:``
 URLs are allowed.
 
->>> neutralise_cell("=HYPERLINK(1)")
-"'=HYPERLINK(1)"
->>> neutralise_cell("Аягоз")
-'Аягоз'
+CSV files go through the package's one formula-neutralising writer
+(:func:`coverage_analysis.io.writers.write_csv`).
 """
 
 from __future__ import annotations
@@ -21,18 +19,14 @@ import os
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
-import pandas as pd
 from jinja2 import Environment, select_autoescape
 from markupsafe import Markup
 
-from coverage_analysis.io.writers import (  # noqa: F401  (re-exported: report code uses them)
-    FORMULA_PREFIXES,
-    neutralise_cell,
-    neutralise_frame,
-)
-from coverage_analysis.io.writers import write_csv as write_csv_safe
+if TYPE_CHECKING:  # imported where used: the runner's import stays fast
+    import nbformat
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +37,8 @@ TEMPLATES_PACKAGE = "coverage_analysis.report"
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """Write ``frame`` as UTF-8 CSV with a BOM (for Excel), cells neutralised by the one
     function every CSV of the package goes through (:func:`io.writers.neutralise_frame`)."""
+    from coverage_analysis.io.writers import write_csv as write_csv_safe
+
     return write_csv_safe(frame, path, bom=True)
 
 
@@ -85,6 +81,7 @@ def notebook_html(nb: nbformat.NotebookNode, title: str, lang: str = "en") -> st
     """A standalone HTML document of ``nb``'s outputs (no code, no markdown cells, no prompts,
     no standard-error streams).
 
+    >>> import nbformat
     >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("secret_code()")])
     >>> html = notebook_html(nb, "<script>")
     >>> "secret_code" in html, "&lt;script&gt;" in html
@@ -129,6 +126,8 @@ def export_notebook(
     lang: str = "en",
 ) -> list[Path]:
     """Export an executed notebook to HTML and/or PDF; returns the written paths."""
+    import nbformat
+
     nb = nbformat.read(str(notebook_path), as_version=4)
     html = notebook_html(nb, title, lang)
     written: list[Path] = []

@@ -26,37 +26,21 @@ MANIFEST_FILE = "manifest.json"
 #: File name of the index page in the reports folder.
 INDEX_FILE = "index.html"
 
-#: Words of the index page.
-INDEX_TEXT: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "Legalization campaign coverage: reports",
-        "generated": "Generated",
-        "params": "Parameters",
-        "report": "Report",
-        "status": "Status",
-        "files": "Files",
-        "seconds": "Seconds",
-        "ok": "ok",
-        "failed": "failed",
-        "interrupted": "interrupted (the batch was stopped before this report)",
-        "stopped": "The batch was stopped",
-        "retried": "ran once more after",
-    },
-    "ru": {
-        "title": "Освещение кампании по легализации: справки",
-        "generated": "Сформировано",
-        "params": "Параметры",
-        "report": "Справка",
-        "status": "Статус",
-        "files": "Файлы",
-        "seconds": "Секунд",
-        "ok": "готово",
-        "failed": "ошибка",
-        "interrupted": "прервано (пакет остановлен до этой справки)",
-        "stopped": "Пакет остановлен",
-        "retried": "повторный запуск после",
-    },
-}
+
+class _IndexText(dict):
+    """``INDEX_TEXT[lang][key]``: the ``index`` group of the message catalog."""
+
+    def __missing__(self, lang: str) -> dict[str, str]:
+        from coverage_analysis.report.catalog import words
+
+        return words("index", lang)
+
+    def get(self, lang: str, default: object = None) -> dict[str, str]:  # type: ignore[override]
+        return self[lang]
+
+
+#: Words of the index page (``report/messages.json``, group ``index``).
+INDEX_TEXT: dict[str, dict[str, str]] = _IndexText()
 
 
 @dataclass
