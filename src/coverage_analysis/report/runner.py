@@ -55,9 +55,6 @@ log = logging.getLogger(__name__)
 
 __all__ = ["CELL_TIMEOUT", "BatchInterrupted", "Task", "build_tasks", "run_reports"]
 
-#: Jupyter kernelspec ``make setup`` registers for JupyterLab (and the benchmark's
-#: papermill baseline). The batch does not need it: its kernels run ``sys.executable``.
-KERNEL_NAME = "coverage-analysis"
 #: Folder inside the processed folder where the shared report context (tables, panel,
 #: model fit) is cached between notebooks and runs, keyed by the folder's files and period.
 CACHE_DIRNAME = ".report_cache"
