@@ -395,8 +395,9 @@ def normalise_line_ends(data: bytes) -> bytes:
     >>> normalise_line_ends(b"a\\r\\nb\\rc\\n")
     b'a\\nb\\nc\\n'
     """
-    cr = data.count(b"\r")
-    if not cr or cr == data.count(b"\r\n"):
+    if b"\r" not in data:  # one memchr: most files
+        return data
+    if data.count(b"\r") == data.count(b"\r\n"):
         return data
     return _CR.sub(b"\n", data)
 
