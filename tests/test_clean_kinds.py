@@ -322,3 +322,56 @@ def test__validate__lists_every_failure() -> None:
         validate(frame, "population")
     text = str(info.value)
     assert "district_id" in text and "population" in text and "share a key" in text
+
+
+def _sheet_input(path: Path) -> tuple:
+    """The frame, row numbers and context of the first sheet of ``path``, as ``clean_folder``
+    builds them (read, header found, kind recognised), and the run's lookups."""
+    from coverage_analysis.clean.common import Lookups, SheetContext
+    from coverage_analysis.clean.layout import recognize
+    from coverage_analysis.io.headers import HeaderVocabulary, detect_header
+    from coverage_analysis.io.readers import read_sheets
+    from coverage_analysis.reference.districts import DistrictResolver
+
+    vocab = HeaderVocabulary.load()
+    [sheet] = read_sheets(path, path.name)
+    header = detect_header(sheet, vocab)
+    kind, columns = recognize(header, vocab)
+    ctx = SheetContext(sheet.file, sheet.sheet, kind, header.title, columns, header.rows)
+    frame, rows = sheet.data(header.data_start, len(header.names))
+    return frame, rows, ctx, Lookups(DistrictResolver(), vocab)
+
+
+def test__clean_legalization__frame_in_frames_out_and_input_untouched(tmp_path: Path) -> None:
+    from coverage_analysis.clean.common import LEDGER_COLUMNS, Cleaned
+    from coverage_analysis.clean.legalization import clean_legalization
+
+    path = write_xlsx(
+        tmp_path / "dgd.xlsx",
+        {
+            "wide": [
+                ["Сведения о легализации имущества"],
+                ["Район", "Количество заявлений", None, None],
+                [None, "Январь 2016", "Февраль 2016", "I кв. 2016"],
+                ["г. Семей", 3, "abc", 8],
+                ["Неизвестный район", 1, 1, 2],
+                ["Аягозский район", None, None, None],
+            ]
+        },
+        merges={"wide": ["B2:D2", "A2:A3"]},
+    )
+    frame, rows, ctx, lookups = _sheet_input(path)
+    before = frame.copy()
+    cleaned = clean_legalization(frame, rows, ctx, lookups)
+    assert isinstance(cleaned, Cleaned)
+    pd.testing.assert_frame_equal(frame, before)  # the input frame is not written to
+    assert cleaned.rejected.tolist() == [False, True, True]  # unknown district; no value
+    assert cleaned.records["district_id"].tolist() == ["semey"]
+    assert cleaned.records["value"].tolist() == [3.0]
+    lines = cleaned.ledger
+    assert list(lines.columns) == list(LEDGER_COLUMNS)
+    by_scope = lines.groupby("scope")["source_row"].apply(list).to_dict()
+    assert by_scope == {"cell": [4], "column": [3], "row": [5, 6]}
+    again = clean_legalization(frame, rows, ctx, lookups)  # no state carried between calls
+    pd.testing.assert_frame_equal(again.ledger, lines)
+    pd.testing.assert_frame_equal(again.records, cleaned.records)
