@@ -300,3 +300,46 @@ def test__run_reports__bad_timeout_refused_before_anything_runs(
     with pytest.raises(ParameterError, match="timeout"):
         run_reports(tmp_path, tmp_path / "out", timeout=bad)  # type: ignore[arg-type]
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test__notebook_runner__second_kernel_death_fails_the_report_and_the_next_runs(
+    tmp_path: Path,
+) -> None:
+    """The per-report unit an executor calls, on its own (no pool): a notebook that kills
+    its kernel every time fails with both reasons; the next notebook gets a fresh kernel."""
+    from coverage_analysis.report.kernel_runner import NotebookRunner, Task
+
+    def task(name: str, source: str) -> Task:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+        nbformat.write(nb, tmp_path / f"{name}.ipynb")
+        return Task(
+            name=name,
+            notebook=f"{name}.ipynb",
+            district_id=None,
+            parameters={},
+            title=name,
+            input_path=str(tmp_path / f"{name}.ipynb"),
+            output_path=str(tmp_path / f"{name}.out.ipynb"),
+            html_path=str(tmp_path / f"{name}.html"),
+            pdf_path=None,
+            lang="en",
+        )
+
+    runner = NotebookRunner(cwd=tmp_path, timeout=SHORT_TIMEOUT)
+    try:
+        dying = runner.run(task("dying", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"))
+        fine = runner.run(task("fine", "print('fine')"))
+        kernels = _kernels_of(os.getpid())
+    finally:
+        runner.close()
+    assert dying["attempts"] == 2
+    assert dying["first_failure"] == "kernel died (killed by SIGKILL) while running cell 1"
+    assert dying["status"] == (
+        "kernel died twice: kernel died (killed by SIGKILL) while running cell 1; "
+        "then, in a fresh kernel, kernel died (killed by SIGKILL) while running cell 1"
+    )
+    assert not (tmp_path / "dying.html").exists()
+    assert (fine["status"], fine["attempts"], fine["first_failure"]) == ("ok", 1, None)
+    assert "fine" in (tmp_path / "fine.html").read_text(encoding="utf-8")
+    assert len(kernels) == 1 and not _still_running(kernels)
