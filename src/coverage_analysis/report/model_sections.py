@@ -24,6 +24,7 @@ from coverage_analysis.report.render import (
     Section,
     Sections,
     figure_html,
+    localized_reason,
     para,
     share,
     table_html,
@@ -120,7 +121,8 @@ def model_section(ctx: ReportContext, district_id: str | None = None) -> Section
     data, reason = _model_source(ctx)
     if data is None:
         sec.parts.append(
-            f"<div class='ca-unavailable'>{text('model_unavailable', lang, reason=reason)}</div>"
+            f"<div class='ca-unavailable'>"
+            f"{text('model_unavailable', lang, reason=localized_reason(reason, lang))}</div>"
         )
         return sec
     cov = _effect(ctx.model, "coverage_effect") or _effect(data, "coverage_effect")

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from coverage_analysis.report.catalog import check_lang, column_label, message
+from coverage_analysis.report.catalog import check_lang, column_label, from_english, message
 
 if TYPE_CHECKING:
     import matplotlib.pyplot as plt
@@ -194,8 +194,27 @@ def text(key: str, lang: str = "en", **values: object) -> str:
 
 
 def unavailable(reason: object, lang: str = "en") -> str:
-    """The one "not available: reason" box of every section."""
-    return f"<div class='ca-unavailable'>{text('not_available', lang, reason=reason)}</div>"
+    """The one "not available: reason" box of every section. Outside English, a reason
+    written in English elsewhere (an exception, a model's status) goes through the
+    catalog's templates, so it never reaches a Russian report in English."""
+    return f"<div class='ca-unavailable'>{text('not_available', lang, reason=localized_reason(reason, lang))}</div>"
+
+
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+
+
+def localized_reason(reason: object, lang: str = "en") -> str:
+    """``reason`` as is in English or when already in the report's script (a catalog
+    message, data); else recognised by the catalog's model templates or replaced by a
+    pointer to the English report.
+
+    >>> localized_reason("KeyError: 'x'", "ru")
+    'подробности — в английской версии отчёта'
+    """
+    reason = str(reason)
+    if lang == "en" or _CYRILLIC.search(reason):
+        return reason
+    return from_english("model_warnings", reason, lang, "problem_other")
 
 
 _DIGITS = re.compile(r"\.(\d+)f")
