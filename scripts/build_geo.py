@@ -145,10 +145,12 @@ def _simplify(geoms: list[shapely.Geometry], tolerance: float) -> list[shapely.G
 def _feature(props: dict, geom: shapely.Geometry) -> dict:
     g = mapping(shapely.geometry.polygon.orient(geom) if geom.geom_type == "Polygon" else geom)
     coords = json.loads(json.dumps(g["coordinates"]))  # tuples -> lists
-    rounded = json.loads(
-        json.dumps(coords), parse_float=lambda s: round(float(s), COORD_DECIMALS)
-    )
-    return {"type": "Feature", "properties": props, "geometry": {"type": g["type"], "coordinates": rounded}}
+    rounded = json.loads(json.dumps(coords), parse_float=lambda s: round(float(s), COORD_DECIMALS))
+    return {
+        "type": "Feature",
+        "properties": props,
+        "geometry": {"type": g["type"], "coordinates": rounded},
+    }
 
 
 def _geojson(features: list[dict], tolerance: float, level: str) -> str:
@@ -181,7 +183,9 @@ def build(geo_dir: Path, spec_districts: Path, out: Path) -> dict[str, int]:
     adm2 = _read_units(geo_dir / ADM2_FILE)
     for level, units in (("region", adm1), ("district", adm2)):
         if len(units) != EXPECTED_UNITS[level]:
-            raise BuildError(f"{geo_dir}: {len(units)} {level} units, expected {EXPECTED_UNITS[level]}")
+            raise BuildError(
+                f"{geo_dir}: {len(units)} {level} units, expected {EXPECTED_UNITS[level]}"
+            )
     campaign = {r["region_kato_2018"]: r for r in _read_csv(reference_path(CAMPAIGN_REGIONS_FILE))}
 
     # East Kazakhstan: the package's 19 ids <-> KATO codes of the spec <-> 2018 polygons.
@@ -269,20 +273,45 @@ def build(geo_dir: Path, spec_districts: Path, out: Path) -> dict[str, int]:
     for d, g in zip(ek_rows, ek_simple, strict=True):
         names = ref.loc[d["district_id"], ["name_kk", "name_ru", "name_en", "kind"]].to_dict()
         ek_features.append(
-            _feature({"district_id": d["district_id"], "kato": d["kato"], **names,
-                      **props(d, label_cols)}, g)
+            _feature(
+                {
+                    "district_id": d["district_id"],
+                    "kato": d["kato"],
+                    **names,
+                    **props(d, label_cols),
+                },
+                g,
+            )
         )
     files[f"{GEO_DIR}/{GEO_FILES['region', 'district']}"] = _geojson(
         ek_features, REGION_TOLERANCE_DEG, "district"
     )
     # National scope: regions and districts, each simplified as one coverage.
     for level, rows, cols in (
-        ("region", regions, ("kato", "name_kk", "name_ru", "name_en", "kind", "campaign_region_id")),
-        ("district", districts, ("kato", "name_kk", "name_ru", "name_en", "kind", "region_kato",
-                                 "campaign_region_id", "district_id")),
+        (
+            "region",
+            regions,
+            ("kato", "name_kk", "name_ru", "name_en", "kind", "campaign_region_id"),
+        ),
+        (
+            "district",
+            districts,
+            (
+                "kato",
+                "name_kk",
+                "name_ru",
+                "name_en",
+                "kind",
+                "region_kato",
+                "campaign_region_id",
+                "district_id",
+            ),
+        ),
     ):
         simple = _simplify([geom_of[r["kato"]] for r in rows], NATIONAL_TOLERANCE_DEG)
-        feats = [_feature(props(r, cols + label_cols), g) for r, g in zip(rows, simple, strict=True)]
+        feats = [
+            _feature(props(r, cols + label_cols), g) for r, g in zip(rows, simple, strict=True)
+        ]
         files[f"{GEO_DIR}/{GEO_FILES['national', level]}"] = _geojson(
             feats, NATIONAL_TOLERANCE_DEG, level
         )
@@ -300,8 +329,12 @@ def main(argv: list[str] | None = None) -> int:
     """Command line: build into ``--out``; print each file's size; one line on error."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--geo-dir", type=Path, default=DEFAULT_GEO_DIR, help="folder of the shapefiles")
-    p.add_argument("--spec-districts", type=Path, default=DEFAULT_SPEC_DISTRICTS,
-                   help="districts.csv with district_id and kato of East Kazakhstan")
+    p.add_argument(
+        "--spec-districts",
+        type=Path,
+        default=DEFAULT_SPEC_DISTRICTS,
+        help="districts.csv with district_id and kato of East Kazakhstan",
+    )
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (reference/)")
     args = p.parse_args(argv)
     try:

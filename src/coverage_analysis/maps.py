@@ -289,13 +289,24 @@ def plot_choropleth(
     handles = []
     if missing:
         handles.append(
-            Patch(facecolor=NO_DATA_COLOUR, edgecolor=EDGE_COLOUR, hatch=NO_DATA_HATCH,
-                  label=map_label("no_data", lang))
+            Patch(
+                facecolor=NO_DATA_COLOUR,
+                edgecolor=EDGE_COLOUR,
+                hatch=NO_DATA_HATCH,
+                label=map_label("no_data", lang),
+            )
         )
     if tiny:
         handles.append(
-            Line2D([], [], marker="o", linestyle="", markerfacecolor="white",
-                   markeredgecolor=EDGE_COLOUR, label=map_label("tiny", lang))
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                markerfacecolor="white",
+                markeredgecolor=EDGE_COLOUR,
+                label=map_label("tiny", lang),
+            )
         )
     if handles:
         ax.legend(handles=handles, loc="upper left", frameon=True, fontsize=7)

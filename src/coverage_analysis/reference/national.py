@@ -221,5 +221,7 @@ def load_geojson(scope: str = "region", level: str = "district") -> dict:
     """
     key = (scope, level)
     if key not in GEO_FILES:
-        raise ValueError(f"no map geometry for scope={scope!r}, level={level!r}; one of {list(GEO_FILES)}")
+        raise ValueError(
+            f"no map geometry for scope={scope!r}, level={level!r}; one of {list(GEO_FILES)}"
+        )
     return json.loads(json.dumps(_read_geo(GEO_FILES[key])))
