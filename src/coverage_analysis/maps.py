@@ -241,7 +241,7 @@ def plot_choropleth(
         halo = [path_effects.withStroke(linewidth=2.0, foreground="white")]
         for key, feat in feats.items():
             props = feat["properties"]
-            text = names.get(key) if names and key in names else _short(str(props[name_key]))
+            text = _short(str(names[key] if names and key in names else props[name_key]))
             ax.text(
                 props["label_lon"],
                 props["label_lat"],
