@@ -137,7 +137,10 @@ def test__build_script__stops_with_one_line_on_a_wrong_district_list(tmp_path: P
         pytest.skip(f"{GEO_SOURCE} is not there (the shared reference folder is absent)")
     bad = tmp_path / "districts.csv"
     rows = SPEC_DISTRICTS.read_text(encoding="utf-8").splitlines()
-    bad.write_text("\n".join([rows[0], *[r.replace("634800000", "634900000") for r in rows[1:]]]))
+    bad.write_text(
+        "\n".join([rows[0], *[r.replace("634800000", "634900000") for r in rows[1:]]]),
+        encoding="utf-8",
+    )
     done = subprocess.run(
         [
             sys.executable,
