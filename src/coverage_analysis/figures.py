@@ -579,15 +579,49 @@ def plot_district_map(
     value: str = "coverage_per_10k",
     name: str = "name",
 ) -> Axes:
-    """A "map" of district centres: ``lon``/``lat`` scatter sized and coloured by
-    ``value``, each labelled with ``name``. No basemap, nothing downloaded.
+    """A choropleth of the region's districts (real boundaries, :mod:`coverage_analysis.maps`)
+    coloured by ``value`` per ``district_id``, labelled with ``name``: materials per 10,000
+    residents (``coverage_per_10k``, the default), ``rank`` (1 = most per 10,000; computed
+    from ``coverage_per_10k`` when absent) or ``fulfilment_pct`` (plan fulfilment, %;
+    computed as ``100 * actual / planned`` when absent). Districts without a value are
+    hatched "no data". A reference whose ids have no boundaries in the package (another
+    region's own ``districts.csv``) gets the former map of district centres
+    (``lon``/``lat`` scatter) instead.
 
-    >>> f = pd.DataFrame({"name": ["A", "B"], "lat": [50.0, 49.0], "lon": [80.0, 82.0],
-    ...                   "coverage_per_10k": [1.0, 3.0]})
-    >>> plot_district_map(f).get_xlabel()
-    'Longitude'
+    >>> f = pd.DataFrame({"district_id": ["semey", "ayagoz"], "name": ["Semey", "Ayagoz"],
+    ...                   "lat": [50.4, 48.0], "lon": [80.3, 80.4], "coverage_per_10k": [1.0, 3.0]})
+    >>> from coverage_analysis.maps import ATTRIBUTION
+    >>> ATTRIBUTION in [t.get_text() for t in plot_district_map(f).texts]
+    True
     >>> plt.close("all")
     """
+    from coverage_analysis import maps  # imported here: maps imports this module
+
+    data = data.copy()
+    if value == "rank" and "rank" not in data and "coverage_per_10k" in data:
+        per = pd.to_numeric(data["coverage_per_10k"], errors="coerce")
+        data["rank"] = per.rank(ascending=False, method="min")
+    if value == "fulfilment_pct" and value not in data and {"actual", "planned"} <= set(data):
+        planned = pd.to_numeric(data["planned"], errors="coerce")
+        data[value] = (
+            100.0 * pd.to_numeric(data["actual"], errors="coerce") / planned.where(planned > 0)
+        )
+    region_ids = {f["properties"]["district_id"] for f in maps.load_geojson()["features"]}
+    if "district_id" in data and data["district_id"].astype(str).isin(region_ids).any():
+        known = data.loc[data["district_id"].astype(str).isin(region_ids)]
+        vals = pd.to_numeric(known[value], errors="coerce")
+        metric = {"rank": "rank", "fulfilment_pct": "fulfilment_pct"}.get(value, "per_10k")
+        names = dict(zip(known["district_id"].astype(str), known[name].astype(str), strict=True))
+        return maps.plot_choropleth(
+            dict(zip(known["district_id"].astype(str), vals.astype(float), strict=True)),
+            metric_label=maps.map_label(metric, lang),
+            lang=lang,
+            ax=ax,
+            synthetic=synthetic,
+            cmap=f"{HEAT_CMAP}_r" if value == "rank" else HEAT_CMAP,
+            names=names if name in known else None,
+        )
+    log.warning("district map: no district id has boundaries in the package; drawing centres")
     ax = _axes(ax, (8.0, 6.0))
     if data.empty:
         return _empty(ax, lang, synthetic)
