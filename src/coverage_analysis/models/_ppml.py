@@ -23,7 +23,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coverage_analysis.errors import CoverageAnalysisError
+
 log = logging.getLogger(__name__)
+
+
+class ConvergenceError(CoverageAnalysisError, ArithmeticError):
+    """A PPML fit that did not converge; the message names the fit."""
+
 
 #: Newton iterations before giving up on a PPML fit.
 MAX_ITER = 100
@@ -34,6 +41,13 @@ TOL_ETA = 1e-9
 RIDGE = 1e-10
 #: Linear predictor is clipped here so that exp() never overflows.
 ETA_CLIP = 50.0
+#: Step halvings before a Newton step is given up (never accepted if worse).
+MAX_HALVINGS = 30
+#: Separation check as in ppmlhdfe's "mu" method: a zero-outcome row whose
+#: fitted mean falls below this share of the mean outcome is separated.
+MU_SEPARATION_TOL = 1e-8
+#: Converged also when the score (gradient) is this small relative to the outcome.
+TOL_GRAD = 1e-10
 
 #: Webb (2013) six-point weights: +-sqrt(1/2), +-1, +-sqrt(3/2), equal mass;
 #: mean 0, variance 1. Preferred over Rademacher with few clusters because
@@ -55,6 +69,7 @@ class PPMLFit:
     n_iter: int
     keep: np.ndarray  # rows that entered the fit (not separated)
     theta: np.ndarray  # all coefficients of the dense design (warm starts)
+    dropped: dict[str, int] | None = None  # rows dropped by reason (see fit_ppml_fe)
 
 
 def webb_weights(n_boot: int, n_clusters: int, seed: int) -> np.ndarray:
@@ -69,22 +84,36 @@ def webb_weights(n_boot: int, n_clusters: int, seed: int) -> np.ndarray:
 
 
 def separated_rows(y: np.ndarray, d: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """Rows to keep after dropping districts and months whose outcome is all
-    zero (their fixed effect would run to minus infinity; such rows carry no
-    information about the slope). Repeated until stable.
+    """Rows to keep after dropping (as ppmlhdfe does) districts and months whose
+    outcome is all zero (their fixed effect would run to minus infinity; such
+    rows carry no information about the slope) and singletons (a district or
+    month with one row: its effect fits that row exactly). Repeated until stable.
 
-    >>> y = np.array([0., 0., 1., 2.]); d = np.array([0, 0, 1, 1]); m = np.array([0, 1, 0, 1])
+    >>> y = np.array([0., 0., 1., 2., 3., 4., 5.])
+    >>> d = np.array([0, 0, 1, 1, 2, 2, 3]); m = np.array([0, 1, 0, 1, 0, 1, 1])
     >>> separated_rows(y, d, m).tolist()
-    [False, False, True, True]
+    [False, False, True, True, True, True, False]
     """
+    return _drop_rows(y, d, m)[0]
+
+
+def _drop_rows(y: np.ndarray, d: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
     keep = np.ones(len(y), dtype=bool)
+    counts = {"all_zero_fixed_effect": 0, "singleton": 0}
     while True:
-        before = keep.sum()
+        before = int(keep.sum())
         for codes in (d, m):
-            tot = np.bincount(codes[keep], weights=y[keep], minlength=codes.max() + 1)
-            keep &= tot[codes] > 0
-        if keep.sum() == before:
-            return keep
+            n = int(codes.max()) + 1 if len(codes) else 1
+            tot = np.bincount(codes[keep], weights=y[keep], minlength=n)
+            zero = keep & ~(tot[codes] > 0)
+            counts["all_zero_fixed_effect"] += int(zero.sum())
+            keep &= ~zero
+            size = np.bincount(codes[keep], minlength=n)
+            single = keep & (size[codes] == 1)
+            counts["singleton"] += int(single.sum())
+            keep &= ~single
+        if int(keep.sum()) == before:
+            return keep, counts
 
 
 def _design(x: np.ndarray, d: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
@@ -105,7 +134,11 @@ def _design(x: np.ndarray, d: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, in
 def _newton(
     y: np.ndarray, z: np.ndarray, offset: np.ndarray, start: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, bool, int]:
-    """Poisson Newton-Raphson (= IRLS) with step halving on the deviance."""
+    """Poisson Newton-Raphson (= IRLS) with step halving on the quasi-likelihood.
+
+    A step is accepted only if it does not lower the quasi-likelihood; when no
+    halving finds such a step the iteration stops, and it counts as converged
+    only if the score is already negligible."""
     p = z.shape[1]
     if start is None:
         # start from weighted least squares of log(y + ybar/10) on the design
@@ -118,11 +151,12 @@ def _newton(
         theta = start.copy()
     eta = np.clip(offset + z @ theta, -ETA_CLIP, ETA_CLIP)
     mu = np.exp(eta)
+    scale = max(float(np.sum(y)), 1e-12)
 
-    def quasi_ll(mu_: np.ndarray) -> float:
-        return float(np.sum(y * np.log(mu_) - mu_))
+    def quasi_ll(eta_: np.ndarray, mu_: np.ndarray) -> float:
+        return float(np.sum(y * eta_ - mu_))
 
-    ll = quasi_ll(mu)
+    ll = quasi_ll(eta, mu)
     for it in range(1, MAX_ITER + 1):
         grad = z.T @ (y - mu)
         h = z.T @ (mu[:, None] * z) + RIDGE * np.eye(p)
@@ -131,14 +165,104 @@ def _newton(
         except np.linalg.LinAlgError:
             step = np.linalg.lstsq(h, grad, rcond=None)[0]
         t = 1.0
-        while True:
+        accepted = False
+        for _ in range(MAX_HALVINGS):
             new = theta + t * step
             eta_new = np.clip(offset + z @ new, -ETA_CLIP, ETA_CLIP)
             mu_new = np.exp(eta_new)
-            ll_new = quasi_ll(mu_new)
-            if ll_new >= ll - 1e-12 * abs(ll) or t < 1e-6:
+            ll_new = quasi_ll(eta_new, mu_new)
+            if ll_new >= ll:
+                accepted = True
                 break
             t /= 2.0
+        if not accepted:
+            small = float(np.max(np.abs(grad))) < 1e-7 * scale
+            return theta, mu, small, it
+        change = float(np.max(np.abs(eta_new - eta)))
+        theta, eta, mu, ll = new, eta_new, mu_new, ll_new
+        if change < TOL_ETA:
+            return theta, mu, True, it
+    return theta, mu, False, MAX_ITER
+
+
+def _newton_fe(
+    y: np.ndarray,
+    x: np.ndarray,
+    d: np.ndarray,
+    m: np.ndarray,
+    offset: np.ndarray,
+    start: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, bool, int]:
+    """:func:`_newton` for the design ``[x, district dummies, month dummies
+    without the first]`` without forming it: the information matrix is
+    assembled from per-district and per-month sums (O(rows) work), then
+    solved densely (k + G + T - 1 unknowns). ``d`` and ``m`` are compact
+    codes 0..G-1 and 0..T-1; coefficients in the dense design's order."""
+    n, k = x.shape
+    nd, nm = int(d.max()) + 1, int(m.max()) + 1
+    p = k + nd + nm - 1
+    cell = d * nm + m
+    ridge = RIDGE * np.eye(p)
+
+    def eta_of(th: np.ndarray) -> np.ndarray:
+        gam = np.concatenate([[0.0], th[k + nd :]])
+        return np.clip(offset + x @ th[:k] + th[k : k + nd][d] + gam[m], -ETA_CLIP, ETA_CLIP)
+
+    if start is None:
+        ybar = max(float(y.mean()), 1e-8)
+        work = np.log(y + 0.1 * ybar) - offset
+        theta = np.zeros(p)
+        # a few sweeps of two-way means of the working response, then slopes 0
+        a = np.zeros(nd)
+        g = np.zeros(nm)
+        cnt_d = np.bincount(d, minlength=nd)
+        cnt_m = np.bincount(m, minlength=nm)
+        for _ in range(10):
+            a = np.bincount(d, work - g[m], nd) / np.maximum(cnt_d, 1)
+            g = np.bincount(m, work - a[d], nm) / np.maximum(cnt_m, 1)
+        theta[k : k + nd] = a + g[0]
+        theta[k + nd :] = g[1:] - g[0]
+    else:
+        theta = start.copy()
+    eta = eta_of(theta)
+    mu = np.exp(eta)
+    scale = max(float(np.sum(y)), 1e-12)
+    ll = float(np.sum(y * eta - mu))
+    h = np.empty((p, p))
+    for it in range(1, MAX_ITER + 1):
+        r = y - mu
+        grad = np.concatenate([x.T @ r, np.bincount(d, r, nd), np.bincount(m, r, nm)[1:]])
+        xm = x * mu[:, None]
+        h[:k, :k] = x.T @ xm
+        for j in range(k):
+            h[:k, k : k + nd][j] = np.bincount(d, xm[:, j], nd)
+            h[:k, k + nd :][j] = np.bincount(m, xm[:, j], nm)[1:]
+        h[k:, :k] = h[:k, k:].T
+        sd = np.bincount(d, mu, nd)
+        sm = np.bincount(m, mu, nm)
+        c = np.bincount(cell, mu, nd * nm).reshape(nd, nm)[:, 1:]
+        h[k : k + nd, k : k + nd] = np.diag(sd)
+        h[k + nd :, k + nd :] = np.diag(sm[1:])
+        h[k : k + nd, k + nd :] = c
+        h[k + nd :, k : k + nd] = c.T
+        try:
+            step = np.linalg.solve(h + ridge, grad)
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(h + ridge, grad, rcond=None)[0]
+        t = 1.0
+        accepted = False
+        for _ in range(MAX_HALVINGS):
+            new = theta + t * step
+            eta_new = eta_of(new)
+            mu_new = np.exp(eta_new)
+            ll_new = float(np.sum(y * eta_new - mu_new))
+            if ll_new >= ll:
+                accepted = True
+                break
+            t /= 2.0
+        if not accepted:
+            small = float(np.max(np.abs(grad))) < 1e-7 * scale
+            return theta, mu, small, it
         change = float(np.max(np.abs(eta_new - eta)))
         theta, eta, mu, ll = new, eta_new, mu_new, ll_new
         if change < TOL_ETA:
@@ -153,24 +277,52 @@ def fit_ppml_fe(
     m: np.ndarray,
     offset: np.ndarray,
     start: np.ndarray | None = None,
+    *,
+    name: str = "PPML fit",
+    warm: PPMLFit | None = None,
 ) -> PPMLFit:
     """PPML of ``y`` on regressors ``x`` (n x k, k may be 0) with district
     codes ``d`` and month codes ``m`` as fixed effects and an ``offset``.
 
-    Rows of districts or months with an all-zero outcome are dropped first
-    (see :func:`separated_rows`); ``keep`` marks the rows used.
+    Rows of all-zero districts or months and singletons are dropped first
+    (see :func:`separated_rows`), then rows separated by the regressors
+    (ppmlhdfe's "mu" check: a zero outcome fitted at a mean that runs to
+    zero) are dropped and the model refitted; ``keep`` marks the rows used and
+    ``dropped`` counts each reason. A fit that does not converge raises
+    :class:`ConvergenceError` naming ``name``. ``warm``: a fit of a similar
+    model (same regressors) whose effects start the iterations.
     """
     y = np.asarray(y, dtype=float)
     x = np.asarray(x, dtype=float).reshape(len(y), -1)
-    keep = separated_rows(y, d, m)
-    yk, xk, dk, mk, ok = y[keep], x[keep], d[keep], m[keep], offset[keep]
-    z, k, um = _design(xk, dk, mk)
-    theta, mu_k, converged, n_iter = _newton(
-        yk, z, ok, start if start is not None and len(start) == z.shape[1] else None
-    )
-    if not converged:
-        # expected far from the estimate (interval search); the main fit reports it
-        log.debug("PPML did not converge in %d iterations", MAX_ITER)
+    keep, dropped = _drop_rows(y, d, m)
+    dropped["separated_by_regressors"] = 0
+    for attempt in range(4):
+        yk, xk, dk, mk, ok = y[keep], x[keep], d[keep], m[keep], offset[keep]
+        if len(yk) == 0:
+            raise ConvergenceError(f"{name}: no rows left after dropping separated rows")
+        ud, d_idx = np.unique(dk, return_inverse=True)
+        um, m_idx = np.unique(mk, return_inverse=True)
+        k = xk.shape[1]
+        n_coef = k + len(ud) + len(um) - 1
+        if warm is not None and start is None:
+            start = _warm_start(warm, k, ud, um)
+        theta, mu_k, converged, n_iter = _newton_fe(
+            yk, xk, d_idx, m_idx, ok, start if start is not None and len(start) == n_coef else None
+        )
+        if not converged:
+            raise ConvergenceError(
+                f"{name} did not converge in {n_iter} Newton iterations "
+                f"({len(yk)} rows, {n_coef} coefficients)"
+            )
+        sep = (yk == 0) & (mu_k < MU_SEPARATION_TOL * max(float(yk.mean()), 1e-300))
+        if not sep.any() or attempt == 3:
+            break
+        idx = np.nonzero(keep)[0][sep]
+        keep[idx] = False
+        dropped["separated_by_regressors"] += len(idx)
+        more, _ = _drop_rows(np.where(keep, y, 0.0), d, m)
+        keep &= more
+        start = None
     n_d = int(d.max()) + 1
     n_m = int(m.max()) + 1
     alpha = np.full(n_d, -np.inf)
@@ -181,7 +333,17 @@ def fit_ppml_fe(
     gamma[um[1:]] = theta[k + len(ud) :]
     mu = np.zeros(len(y))
     mu[keep] = mu_k
-    return PPMLFit(theta[:k], alpha, gamma, mu, converged, n_iter, keep, theta)
+    return PPMLFit(theta[:k], alpha, gamma, mu, converged, n_iter, keep, theta, dropped)
+
+
+def _warm_start(warm: PPMLFit, k: int, ud: np.ndarray, um: np.ndarray) -> np.ndarray | None:
+    """Coefficients of the dense design for districts ``ud`` and months ``um``
+    taken from another fit (None when it lacks one of them)."""
+    if len(warm.beta) != k or ud.max() >= len(warm.alpha) or um.max() >= len(warm.gamma):
+        return None
+    g0 = warm.gamma[um[0]]
+    start = np.concatenate([warm.beta, warm.alpha[ud] + g0, warm.gamma[um[1:]] - g0])
+    return start if np.all(np.isfinite(start)) else None
 
 
 def partial_out(
@@ -212,7 +374,9 @@ def cluster_scores(
     """
     others = np.delete(x, j, axis=1)
     off0 = offset + beta0 * x[:, j]
-    fit0 = fit_ppml_fe(y, others, d, m, off0, start=start)
+    fit0 = fit_ppml_fe(
+        y, others, d, m, off0, start=start, name=f"restricted fit (beta = {beta0:g})"
+    )
     keep = fit0.keep
     mu = fit0.mu[keep]
     xt = partial_out(x[keep, j], others[keep], d[keep], m[keep], mu)
