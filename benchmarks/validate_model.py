@@ -47,11 +47,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from simulate_independent import simulate_independent  # noqa: E402
+from simulate_independent import simulate_independent
 
-from coverage_analysis.errors import CoverageAnalysisError  # noqa: E402
-from coverage_analysis.models import fit_coverage_model, simulate_panel  # noqa: E402
-from coverage_analysis.models.coverage import ESTIMANDS  # noqa: E402
+from coverage_analysis.errors import CoverageAnalysisError
+from coverage_analysis.models import fit_coverage_model, simulate_panel
+from coverage_analysis.models.coverage import ESTIMANDS
 
 #: Seed offsets per scenario so the scenarios do not share draws.
 SEED_OFFSET = {"null": 0, "reverse": 100_000, "effect": 200_000}
@@ -253,33 +253,57 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sims", default="internal,independent", help="simulators to run")
     parser.add_argument("--scenarios", default="null,reverse,effect", help="scenarios to run")
     parser.add_argument("--seed-offset", type=int, default=0, help="added to every seed")
-    parser.add_argument("--csv", default=None, help="write every panel's result to this CSV")
+    parser.add_argument(
+        "--csv", default=None, help="append every panel's result to this CSV as it finishes"
+    )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="print the table from --csv (e.g. a run stopped early) without fitting",
+    )
+    parser.add_argument("--no-timing", action="store_true", help="skip the timing comparison")
     args = parser.parse_args(argv)
     betas = [float(b) for b in args.betas.split(",") if b.strip()]
     sims = [s for s in args.sims.split(",") if s]
     scenarios = [s for s in args.scenarios.split(",") if s]
     started = time.perf_counter()
-    jobs = []
-    for sim in sims:
-        for scenario in scenarios:
-            for beta in betas if scenario == "effect" else [0.0]:
-                for s in range(args.panels):
-                    seed = SEED_OFFSET[scenario] + args.seed_offset + s
-                    jobs.append((sim, scenario, seed, beta, args.n_perm, args.n_boot))
-    with Pool(args.jobs) as pool:
-        rows = [r for batch in pool.imap_unordered(one_run, jobs, chunksize=2) for r in batch]
-    frame = pd.DataFrame(rows)
     from coverage_analysis.models.inference import PRIMARY_P_VALUE
 
+    if args.report_only:
+        if not args.csv:
+            parser.error("--report-only needs --csv")
+        frame = pd.read_csv(args.csv)
+    else:
+        # seed-major order: a run stopped early has about the same N in every cell
+        jobs = []
+        for s in range(args.panels):
+            for sim in sims:
+                for scenario in scenarios:
+                    for beta in betas if scenario == "effect" else [0.0]:
+                        seed = SEED_OFFSET[scenario] + args.seed_offset + s
+                        jobs.append((sim, scenario, seed, beta, args.n_perm, args.n_boot))
+        rows = []
+        csv_path = Path(args.csv) if args.csv else None
+        if csv_path is not None and csv_path.exists():
+            csv_path.unlink()
+        with Pool(args.jobs) as pool:
+            for batch in pool.imap(one_run, jobs, chunksize=1):
+                rows.extend(batch)
+                if csv_path is not None:
+                    pd.DataFrame(batch).to_csv(
+                        csv_path, mode="a", header=not csv_path.exists(), index=False
+                    )
+        frame = pd.DataFrame(rows)
     frame["p_method"] = PRIMARY_P_VALUE
-    if args.csv:
-        frame.to_csv(args.csv, index=False)
+    n_done = int(frame.groupby(["sim", "scenario", "true_beta", "estimand"]).size().min())
     print(
-        f"Validation of fit_coverage_model: {args.panels} panels per scenario and simulator, "
+        f"Validation of fit_coverage_model: {n_done} panels (at least) per scenario and simulator, "
         f"both estimands, decay profiled over the grid as in real use; {args.n_perm} "
         f"permutations, {args.n_boot} wild bootstrap draws; seed offset {args.seed_offset}."
     )
-    report(frame, betas)
+    report(frame, sorted(frame.loc[frame["scenario"] == "effect", "true_beta"].unique()))
+    if args.no_timing:
+        return 0
     full, glm = time_one_fit()
     print(
         f"\none full fit (decay profile, jackknife with re-profiled decay, randomisation test, "

@@ -198,7 +198,7 @@ def _newton_fe(
     assembled from per-district and per-month sums (O(rows) work), then
     solved densely (k + G + T - 1 unknowns). ``d`` and ``m`` are compact
     codes 0..G-1 and 0..T-1; coefficients in the dense design's order."""
-    n, k = x.shape
+    k = x.shape[1]
     nd, nm = int(d.max()) + 1, int(m.max()) + 1
     p = k + nd + nm - 1
     cell = d * nm + m

@@ -27,7 +27,7 @@ size on held-out simulations (README, "Coverage model").
 
 >>> import numpy as np
 >>> effective_clusters(np.ones(19)), round(effective_clusters(np.r_[10.0, np.ones(18)]), 1)
-(19.0, 3.7)
+(19.0, 6.6)
 """
 
 from __future__ import annotations
