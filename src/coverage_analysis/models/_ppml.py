@@ -1,10 +1,14 @@
-"""Numerical core: Poisson quasi-likelihood (PPML) with two-way fixed effects,
-and the wild cluster score bootstrap (Kline & Santos 2012) with the null imposed.
+"""Numerical core: Poisson quasi-likelihood (PPML) with two-way fixed effects.
 
-Kept in plain numpy so that the decay search, the test inversion for the
-interval and the bootstrap all fit in well under a second on a 19 x 28 panel.
-The estimates agree with ``statsmodels`` ``GLM(family=Poisson())`` on the same
-dummy-variable design (checked in the tests).
+Kept in plain numpy (the information matrix is assembled from per-district
+and per-month sums, never from a dense dummy design) so that the decay
+profile, the cluster jackknife and the placebo -- about 150 fits -- take well
+under a second on a 19 x 28 panel. Hygiene as in ppmlhdfe: all-zero fixed
+effects, singletons and rows separated by the regressors are dropped and
+counted; step-halving never accepts a step that lowers the quasi-likelihood;
+a fit that does not converge raises :class:`ConvergenceError` naming the fit.
+The estimates agree with ``statsmodels`` ``GLM(family=Poisson())`` on a
+design built independently from the panel (checked in the tests).
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -129,60 +133,6 @@ def _design(x: np.ndarray, d: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, in
     z[:, k : k + dd.shape[1]] = dd
     z[:, k + dd.shape[1] :] = mm
     return z, k, um
-
-
-def _newton(
-    y: np.ndarray, z: np.ndarray, offset: np.ndarray, start: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray, bool, int]:
-    """Poisson Newton-Raphson (= IRLS) with step halving on the quasi-likelihood.
-
-    A step is accepted only if it does not lower the quasi-likelihood; when no
-    halving finds such a step the iteration stops, and it counts as converged
-    only if the score is already negligible."""
-    p = z.shape[1]
-    if start is None:
-        # start from weighted least squares of log(y + ybar/10) on the design
-        ybar = max(float(y.mean()), 1e-8)
-        w = np.full(len(y), ybar)
-        work = np.log(y + 0.1 * ybar) - offset
-        h = z.T @ (w[:, None] * z) + RIDGE * np.eye(p)
-        theta = np.linalg.solve(h, z.T @ (w * work))
-    else:
-        theta = start.copy()
-    eta = np.clip(offset + z @ theta, -ETA_CLIP, ETA_CLIP)
-    mu = np.exp(eta)
-    scale = max(float(np.sum(y)), 1e-12)
-
-    def quasi_ll(eta_: np.ndarray, mu_: np.ndarray) -> float:
-        return float(np.sum(y * eta_ - mu_))
-
-    ll = quasi_ll(eta, mu)
-    for it in range(1, MAX_ITER + 1):
-        grad = z.T @ (y - mu)
-        h = z.T @ (mu[:, None] * z) + RIDGE * np.eye(p)
-        try:
-            step = np.linalg.solve(h, grad)
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(h, grad, rcond=None)[0]
-        t = 1.0
-        accepted = False
-        for _ in range(MAX_HALVINGS):
-            new = theta + t * step
-            eta_new = np.clip(offset + z @ new, -ETA_CLIP, ETA_CLIP)
-            mu_new = np.exp(eta_new)
-            ll_new = quasi_ll(eta_new, mu_new)
-            if ll_new >= ll:
-                accepted = True
-                break
-            t /= 2.0
-        if not accepted:
-            small = float(np.max(np.abs(grad))) < 1e-7 * scale
-            return theta, mu, small, it
-        change = float(np.max(np.abs(eta_new - eta)))
-        theta, eta, mu, ll = new, eta_new, mu_new, ll_new
-        if change < TOL_ETA:
-            return theta, mu, True, it
-    return theta, mu, False, MAX_ITER
 
 
 def _newton_fe(
@@ -356,80 +306,3 @@ def partial_out(
     h = z.T @ (w[:, None] * z) + RIDGE * np.eye(z.shape[1])
     coef = np.linalg.solve(h, z.T @ (w * target))
     return target - z @ coef
-
-
-def cluster_scores(
-    y: np.ndarray,
-    x: np.ndarray,
-    j: int,
-    d: np.ndarray,
-    m: np.ndarray,
-    offset: np.ndarray,
-    beta0: float,
-    start: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, float, PPMLFit]:
-    """Per-cluster efficient scores for coefficient ``j`` under ``beta_j = beta0``.
-
-    Returns ``(scores by district code, district codes present, information, restricted fit)``.
-    """
-    others = np.delete(x, j, axis=1)
-    off0 = offset + beta0 * x[:, j]
-    fit0 = fit_ppml_fe(
-        y, others, d, m, off0, start=start, name=f"restricted fit (beta = {beta0:g})"
-    )
-    keep = fit0.keep
-    mu = fit0.mu[keep]
-    xt = partial_out(x[keep, j], others[keep], d[keep], m[keep], mu)
-    u = y[keep] - mu
-    dk = d[keep]
-    s = np.bincount(dk, weights=xt * u, minlength=int(d.max()) + 1)
-    present = np.unique(dk)
-    info = float(np.sum(mu * xt * xt))
-    return s[present], present, info, fit0
-
-
-def score_t(scores: np.ndarray, weights: np.ndarray) -> tuple[float, np.ndarray]:
-    """Studentized cluster score ``t = sum(s_g) / sqrt(sum(s_g^2))`` and its
-    wild bootstrap draws ``t* = sum(w_g s_g) / sqrt(sum((w_g s_g)^2))``.
-    ``weights`` has one column per entry of ``scores`` (same clusters, same order)."""
-    denom = np.sqrt(np.sum(scores**2))
-    if denom == 0:
-        return 0.0, np.zeros(len(weights))
-    t = float(scores.sum() / denom)
-    ws = weights * scores[None, :]
-    t_star = ws.sum(axis=1) / np.sqrt(np.sum(ws**2, axis=1))
-    return t, t_star
-
-
-def score_bootstrap_p(scores: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
-    """Two-sided wild bootstrap p-value of the studentized cluster score (see
-    :func:`score_t`); ``weights`` has one column per cluster score.
-
-    >>> w = webb_weights(999, 19, 0)
-    >>> s = np.ones(19)  # every cluster pushes the same way: clear rejection
-    >>> score_bootstrap_p(s, w)[0] < 0.01
-    True
-    """
-    t, t_star = score_t(scores, weights)
-    if not np.any(scores):
-        return 1.0, 0.0
-    p = float((np.sum(np.abs(t_star) >= abs(t) - 1e-12) + 1) / (len(t_star) + 1))
-    return p, t
-
-
-def cr1_se(
-    y: np.ndarray, x: np.ndarray, j: int, fit: PPMLFit, d: np.ndarray, m: np.ndarray
-) -> float:
-    """Cluster-robust (by district) standard error of coefficient ``j`` with
-    the CR1 factor G/(G-1), from the unrestricted fit (for reference only)."""
-    keep = fit.keep
-    mu = fit.mu[keep]
-    others = np.delete(x, j, axis=1)
-    xt = partial_out(x[keep, j], others[keep], d[keep], m[keep], mu)
-    u = y[keep] - mu
-    s = np.bincount(d[keep], weights=xt * u)
-    g = len(np.unique(d[keep]))
-    info = float(np.sum(mu * xt * xt))
-    if info <= 0 or g < 2:
-        return float("nan")
-    return float(np.sqrt(g / (g - 1) * np.sum(s**2)) / info)

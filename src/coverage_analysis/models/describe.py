@@ -322,3 +322,76 @@ def warnings_en(
     if sep:
         out.append(f"{sep} separated or singleton district-months were dropped (as in ppmlhdfe).")
     return out
+
+
+#: Titles of the diagnostics sections the models add (the report's own
+#: titles cover the rest).
+DIAGNOSTIC_TITLES: dict[str, dict[str, str]] = {
+    "en": {
+        "decay_search": "Carry-over decay: profile of the quasi-likelihood",
+        "decay_out_of_sample": "Carry-over decay: out-of-sample check (rolling origin)",
+        "influence": "Most influential district-months",
+    },
+    "ru": {
+        "decay_search": "Затухание последействия: профиль квазиправдоподобия",
+        "decay_out_of_sample": "Затухание последействия: проверка вне выборки (скользящее начало)",
+        "influence": "Наиболее влиятельные район-месяцы",
+    },
+}
+
+_METHOD_SHORT = {
+    "en": (
+        "Poisson quasi-likelihood (PPML) with district and month effects; estimand '{estimand}'; "
+        "carry-over decay profiled jointly with the slope"
+    ),
+    "ru": (
+        "пуассоновская квазиправдоподобная регрессия (PPML) с эффектами района и месяца; "
+        "численность населения как экспозиция (или показатель на 10 000 жителей для "
+        "сравнения); затухание последействия выбрано вместе с наклоном"
+    ),
+}
+_INFERENCE_SHORT = {
+    "en": (
+        "cluster jackknife (CV3) by district with t(G-1); p-value from a randomisation test "
+        "(coverage paths shuffled across districts), adjusted for the choice of decay"
+    ),
+    "ru": (
+        "кластерный складной нож (CV3) по районам с t(G-1); p-значение из перестановочного "
+        "теста (траектории освещения переставлены между районами) с поправкой на выбор затухания"
+    ),
+}
+_INFLUENCE = {
+    "en": (
+        "Without the {n} most influential district-months the estimate is {without} (all "
+        "district-months: {full})."
+    ),
+    "ru": (
+        "Без {n} наиболее влиятельных район-месяцев оценка {without} (по всем район-месяцам: "
+        "{full})."
+    ),
+}
+
+
+def method_short(lang: str = "en", estimand: str = "exposure") -> str:
+    """The model in a short phrase for the report's method line."""
+    return _METHOD_SHORT[_lang(lang)].format(estimand=estimand)
+
+
+def inference_short(lang: str = "en") -> str:
+    """The inference in a short phrase for the report's method line."""
+    return _INFERENCE_SHORT[_lang(lang)]
+
+
+def influence_sentence(influence: Mapping[str, Any], lang: str = "en") -> str:
+    """How much the largest cells drive the slope (``diagnostics()["influence"]``).
+
+    >>> influence_sentence({"n_dropped": 3, "beta_without_largest": 0.5, "full_beta": 1.0})
+    'Without the 3 most influential district-months the estimate is +41.4% (all district-months: +100.0%).'
+    """
+    from coverage_analysis.models.coverage import percent
+
+    return _INFLUENCE[_lang(lang)].format(
+        n=influence.get("n_dropped"),
+        without=pct(percent(float(influence.get("beta_without_largest", float("nan"))))),
+        full=pct(percent(float(influence.get("full_beta", float("nan"))))),
+    )
