@@ -61,6 +61,49 @@ LEVELS = (0.05, 0.10)
 METHODS = ("randomisation", "cv3_jackknife", "wild_score_bootstrap")
 #: z for 95% Wilson intervals.
 Z95 = 1.959964
+#: Columns of the per-panel CSV, in order (every row has all of them).
+BASE_COLUMNS = (
+    "sim",
+    "scenario",
+    "seed",
+    "estimand",
+    "true_beta",
+    "beta",
+    "lo",
+    "hi",
+    "p",
+    "decay",
+    "g_star",
+    "placebo_flag",
+    "seconds",
+    "p_randomisation",
+    "p_cv3_jackknife",
+    "p_wild_score_bootstrap",
+)
+AMOUNT_COLUMNS = ("a_beta", "a_lo", "a_hi", "a_p", "per_beta", "per_lo", "per_hi")
+COLUMNS = (*BASE_COLUMNS, *AMOUNT_COLUMNS, "error", "a_error")
+
+
+def read_results(path: Path) -> pd.DataFrame:
+    """The per-panel CSV of a run (also one stopped early). Rows are read by
+    position: a full row has every column of :data:`COLUMNS`; files written
+    before the columns were fixed have 16 (no amounts) or 23 fields."""
+    import csv
+
+    with path.open(newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        records = []
+        for row in reader:
+            names = COLUMNS if len(header) == len(COLUMNS) else (*BASE_COLUMNS, *AMOUNT_COLUMNS)
+            if len(header) != len(COLUMNS) and len(row) not in (16, 23):
+                raise ValueError(f"{path}: row with {len(row)} fields: {row[:6]}")
+            records.append(dict(zip(names, row, strict=False)))
+    frame = pd.DataFrame(records).replace("", np.nan)
+    for col in frame.columns:
+        if col not in ("sim", "scenario", "estimand", "error", "a_error"):
+            frame[col] = pd.to_numeric(frame[col])
+    return frame
 
 
 def wilson(k: int, n: int) -> tuple[float, float]:
@@ -152,7 +195,7 @@ def report(frame: pd.DataFrame, betas: list[float]) -> None:
             s = sub[sub["scenario"] == scenario]
             if s.empty:
                 continue
-            ok = s[s.get("error").isna()] if "error" in s else s
+            ok = s[s["error"].isna()] if "error" in s else s
             failed = len(s) - len(ok)
             name = "(a) no effect, confounded" if scenario == "null" else "(b) reverse response"
             print(f"{name}: {len(s)} panels, {failed} failed fits")
@@ -173,7 +216,7 @@ def report(frame: pd.DataFrame, betas: list[float]) -> None:
             s = sub[(sub["scenario"] == "effect") & (sub["true_beta"] == beta)]
             if s.empty:
                 continue
-            ok = s[s.get("error").isna()] if "error" in s else s
+            ok = s[s["error"].isna()] if "error" in s else s
             print(f"(c) beta = {beta:g}: {len(s)} panels, {len(s) - len(ok)} failed fits")
             print(
                 f"    detection (p < 5%, right sign)   {rate((ok['p'] < 0.05) & (ok['beta'] > 0))}"
@@ -272,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.report_only:
         if not args.csv:
             parser.error("--report-only needs --csv")
-        frame = pd.read_csv(args.csv)
+        frame = read_results(Path(args.csv))
     else:
         # seed-major order: a run stopped early has about the same N in every cell
         jobs = []
@@ -290,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             for batch in pool.imap(one_run, jobs, chunksize=1):
                 rows.extend(batch)
                 if csv_path is not None:
-                    pd.DataFrame(batch).to_csv(
+                    pd.DataFrame(batch).reindex(columns=list(COLUMNS)).to_csv(
                         csv_path, mode="a", header=not csv_path.exists(), index=False
                     )
         frame = pd.DataFrame(rows)

@@ -1038,8 +1038,8 @@ def model_section(ctx: ReportContext, district_id: str | None = None) -> Section
     if lang != "en":
         method, ci = describe.method_short(lang), describe.inference_short(lang)
         caveat = TEXT[lang]["model_caveat"]
-    sec.parts.append(para(html.escape(text("method", lang, method=method, ci=ci)), "ca-muted"))
-    sec.parts.append(para(html.escape(text("caveat", lang, caveat=caveat)), "ca-muted"))
+    sec.parts.append(para(text("method", lang, method=method, ci=ci), "ca-muted"))
+    sec.parts.append(para(text("caveat", lang, caveat=caveat), "ca-muted"))
     for warning in data["warnings"]:
         sec.parts.append(para(html.escape(str(warning)), "ca-muted"))
     decay = float(data["decay"])
