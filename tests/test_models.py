@@ -4,7 +4,6 @@ sample panel (sample -> clean -> panel), fixed seeds, no mocks."""
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pandas as pd
@@ -206,14 +205,6 @@ def test__fit_coverage_model__missing_outcome_is_dropped_not_zero():
     res = fit_coverage_model(na, decay=DECAY, **FAST)
     assert res.n_obs == base.n_obs - 3
     assert res.rows_dropped["outcome_missing"] == 3
-
-
-def test__fit_coverage_model__is_fast_with_default_bootstrap():
-    panel = simulate_panel("effect", seed=8)
-    started = time.perf_counter()
-    res = fit_coverage_model(panel)
-    assert time.perf_counter() - started < 5.0
-    assert res.n_boot == 999
 
 
 def test__fit_channel_models__holm_and_rare_channel_excluded():

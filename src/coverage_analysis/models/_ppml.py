@@ -259,12 +259,13 @@ def fit_ppml_fe(
         theta, mu_k, converged, n_iter = _newton_fe(
             yk, xk, d_idx, m_idx, ok, start if start is not None and len(start) == n_coef else None
         )
-        if not converged:
+        # a separated row's fitted mean runs to zero (and can stall convergence)
+        sep = (yk == 0) & (mu_k < MU_SEPARATION_TOL * max(float(yk.mean()), 1e-300))
+        if not converged and (not sep.any() or attempt == 3):
             raise ConvergenceError(
                 f"{name} did not converge in {n_iter} Newton iterations "
                 f"({len(yk)} rows, {n_coef} coefficients)"
             )
-        sep = (yk == 0) & (mu_k < MU_SEPARATION_TOL * max(float(yk.mean()), 1e-300))
         if not sep.any() or attempt == 3:
             break
         idx = np.nonzero(keep)[0][sep]

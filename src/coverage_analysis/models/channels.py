@@ -5,7 +5,8 @@ print, tv/radio, online/social, events, other) because single rare channels
 (open days, transport ads) are mostly zero. Each group gets its own coverage
 index; all groups with enough variation enter one PPML model together (so
 each slope is "holding the other channels fixed"), with the same district
-and month effects, decay and wild cluster score bootstrap as the main model.
+and month effects, estimand and decay as the main model (the decay is taken
+from it, never searched per channel), and cluster jackknife (CV3) intervals.
 Several slopes are tested at once, so p-values are also Holm-adjusted, and the
 channel indices are often collinear (districts that publish more do so
 everywhere), so the result reports correlations and VIFs after removing

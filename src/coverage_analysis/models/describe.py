@@ -395,3 +395,37 @@ def influence_sentence(influence: Mapping[str, Any], lang: str = "en") -> str:
         without=pct(percent(float(influence.get("beta_without_largest", float("nan"))))),
         full=pct(percent(float(influence.get("full_beta", float("nan"))))),
     )
+
+
+_DISAGREE = {
+    "en": (
+        "Inconclusive: the primary p-value ({p}) and the 95% interval ({lo} to {hi}) disagree "
+        "about whether there is an association. They come from different methods "
+        "(randomisation test and cluster jackknife); with so few effective districts neither "
+        "settles it."
+    ),
+    "ru": (
+        "Неопределённо: основное p-значение ({p}) и 95% интервал (от {lo} до {hi}) расходятся "
+        "в том, есть ли связь. Они получены разными методами (перестановочный тест и "
+        "кластерный складной нож); при столь малом эффективном числе районов ни один не "
+        "решает вопрос."
+    ),
+}
+
+
+def disagreement_sentence(effect: Mapping[str, Any], lang: str = "en") -> str | None:
+    """A sentence when the primary p-value and the interval disagree at 5%
+    (one says "association", the other does not), else None.
+
+    >>> e = {"p_value": 0.38, "beta_ci_low": 0.1, "beta_ci_high": 0.9, "ci_low": 7.2, "ci_high": 86.6}
+    >>> disagreement_sentence(e).startswith("Inconclusive")
+    True
+    """
+    p, lo, hi = effect.get("p_value"), effect.get("beta_ci_low"), effect.get("beta_ci_high")
+    if p is None or lo is None or hi is None:
+        return None
+    if (float(p) < ALPHA) == (float(lo) > 0 or float(hi) < 0):
+        return None
+    return _DISAGREE[_lang(lang)].format(
+        p=pval(p), lo=pct(effect.get("ci_low")), hi=pct(effect.get("ci_high"))
+    )

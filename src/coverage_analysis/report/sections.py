@@ -1031,7 +1031,11 @@ def model_section(ctx: ReportContext, district_id: str | None = None) -> Section
         sec.parts.append(para(html.escape(sentence), "ca-muted"))
     sec.parts.append(para(html.escape(describe.placebo_sentence(data, lang))))
     verdict = model_verdict(data)
-    sec.parts.append(para(f"<b>{text('verdict_' + verdict, lang)}</b>"))
+    mixed = describe.disagreement_sentence(cov, lang)
+    if verdict != "placebo" and mixed:
+        sec.parts.append(para(f"<b>{html.escape(mixed)}</b>"))
+    else:
+        sec.parts.append(para(f"<b>{text('verdict_' + verdict, lang)}</b>"))
     method = str(data["method"]).rstrip(". ")
     ci = str(data["inference"]).rstrip(". ")
     caveat = data["caveat"]
@@ -1069,7 +1073,12 @@ def model_section(ctx: ReportContext, district_id: str | None = None) -> Section
         if parts:
             sec.parts.append(para(html.escape(parts)))
         sec.parts.append(para(html.escape(describe.placebo_sentence(a_data, lang)), "ca-muted"))
-        sec.parts.append(para(text("amount_verdict_" + model_verdict(a_data), lang)))
+        a_mixed = describe.disagreement_sentence(a_cov, lang)
+        a_verdict = model_verdict(a_data)
+        if a_verdict != "placebo" and a_mixed:
+            sec.parts.append(para(html.escape(a_mixed)))
+        else:
+            sec.parts.append(para(text("amount_verdict_" + a_verdict, lang)))
     effects = ctx.extras.get("district_effects")
     if (
         district_id is None
