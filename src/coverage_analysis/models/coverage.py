@@ -19,8 +19,8 @@ the variance (overdispersed counts, heavy-tailed amounts with zeros: Santos
 Silva & Tenreyro 2006), and Poisson with dummy fixed effects equals the
 conditional MLE, so it has no incidental-parameter bias; NB2 with dummy
 fixed effects has neither property. The overdispersion is reported (Pearson
-chi2/df, NB2 moment estimate) and left to the bootstrap, which assumes no
-variance function.
+chi2/df, NB2 moment estimate) and left to the jackknife and the randomisation
+test, which assume no variance function.
 
 Two estimands (``estimand``): ``"exposure"`` (default) fits the counts with
 ``log(population / 10,000)`` as offset, the ordinary PPML; ``"rate"`` fits the
@@ -89,12 +89,6 @@ DEFAULT_N_BOOT = 999
 DEFAULT_SEED = 2016
 #: Confidence level of every interval.
 LEVEL = 0.95
-#: Bisection steps of the test inversion for each interval end.
-INVERSION_STEPS = 14
-#: Doublings of the search bracket before an interval end is declared unbounded.
-MAX_BRACKET_DOUBLINGS = 12
-#: Fewer districts than this: warn that cluster inference is fragile.
-MIN_CLUSTERS_WARN = 12
 #: Points of the fitted relation curve for plotting.
 CURVE_POINTS = 41
 #: Bins of the binned partial-residual points for plotting.
