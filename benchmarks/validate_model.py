@@ -1,19 +1,29 @@
 """Validate the coverage model on simulated panels with a known truth.
 
-Runs the full procedure (decay search, bootstrap, placebo) on ``--n`` panels
-of each scenario of :func:`coverage_analysis.models.simulate_panel`:
+Runs the full procedure as in real use (decay profiled over the grid,
+jackknife interval, randomisation test, placebo leads) on ``--panels`` panels
+per scenario, for BOTH estimands ("exposure" and "rate"), from TWO simulators:
+``internal`` (:func:`coverage_analysis.models.simulate_panel`) and
+``independent`` (``benchmarks/simulate_independent.py``: AR(1) coverage,
+negative binomial counts, true decay 0.5 off the grid, unreported
+district-quarters). Scenarios:
 
-- (a) ``null``: false-positive rate of the coverage effect (target <= 8%);
-- (b) ``reverse``: how often the placebo flags reverse causality (target: most);
-- (c) ``effect``: detection rate, bias and interval coverage of the true slope,
-  at each true slope of ``--betas`` (a power curve: a small effect is hard to
-  see in 19 districts x 28 months, and the curve says how small).
+- (a) ``null``: no effect, confounded by district activity and the calendar;
+  target size <= 5% at the 5% level (Wilson upper bound <= 8.5%), <= 10% at 10%;
+- (b) ``reverse``: no effect, coverage responds to last month's applications;
+  target placebo flags >= 95%;
+- (c) ``effect``: true beta (default 0.5); targets detection >= 80% and interval
+  coverage 93-97%;
+- amounts: on the (c) panels, the amounts model at the applications decay;
+  detection and coverage reported.
 
-It also compares the naive pooled Poisson (no district or month effects) in
-(a), and times one full fit against a plain statsmodels GLM fit of the same
-panel.
+Every p-value method is tabulated (randomisation, CV3 jackknife, wild
+bootstrap), so the primary one can be checked against its size.
+``--seed-offset`` moves every seed (the held-out pilot that chose the primary
+p-value used ``--seed-offset 1000000``). Timing: one full fit single-threaded
+against a plain statsmodels GLM of the same panel, measured in the same run.
 
-Usage: ``python benchmarks/validate_model.py --n 200 --workers 2``
+Usage: ``python benchmarks/validate_model.py --panels 200 --jobs 2``
 """
 
 from __future__ import annotations
@@ -26,75 +36,274 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import argparse
-import logging
+import math
 import sys
 import time
 from multiprocessing import Pool
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from simulate_independent import simulate_independent
+
+from coverage_analysis.errors import CoverageAnalysisError
 from coverage_analysis.models import fit_coverage_model, simulate_panel
-from coverage_analysis.models._data import prepare_panel
-from coverage_analysis.models.simulate import DEFAULT_BETA, DEFAULT_DECAY
+from coverage_analysis.models.coverage import ESTIMANDS
 
-log = logging.getLogger("validate_model")
-
-#: Significance level of the tests being validated.
-ALPHA = 0.05
-#: Seed offset per scenario so the scenarios do not share latent draws.
+#: Seed offsets per scenario so the scenarios do not share draws.
 SEED_OFFSET = {"null": 0, "reverse": 100_000, "effect": 200_000}
+#: Levels at which size is checked.
+LEVELS = (0.05, 0.10)
+#: p-value methods tabulated.
+METHODS = ("randomisation", "cv3_jackknife", "wild_score_bootstrap")
+#: z for 95% Wilson intervals.
+Z95 = 1.959964
+#: Columns of the per-panel CSV, in order (every row has all of them).
+BASE_COLUMNS = (
+    "sim",
+    "scenario",
+    "seed",
+    "estimand",
+    "true_beta",
+    "beta",
+    "lo",
+    "hi",
+    "p",
+    "decay",
+    "g_star",
+    "placebo_flag",
+    "seconds",
+    "p_randomisation",
+    "p_cv3_jackknife",
+    "p_wild_score_bootstrap",
+)
+AMOUNT_COLUMNS = ("a_beta", "a_lo", "a_hi", "a_p", "per_beta", "per_lo", "per_hi")
+COLUMNS = (*BASE_COLUMNS, *AMOUNT_COLUMNS, "error", "a_error")
 
 
-def naive_beta(panel: pd.DataFrame, decay: float) -> float:
-    """Pooled Poisson of applications on the coverage index with population
-    exposure only: no district effects, no month effects."""
-    prep = prepare_panel(panel, "applications")
-    rows = prep.usable(decay)
-    c = prep.index(decay)[rows]
-    exog = sm.add_constant(c)
-    fit = sm.GLM(
-        prep.y[rows], exog, family=sm.families.Poisson(), offset=np.log(prep.population[rows])
-    ).fit()
-    return float(fit.params[1])
+def read_results(path: Path) -> pd.DataFrame:
+    """The per-panel CSV of a run (also one stopped early). Rows are read by
+    position: a full row has every column of :data:`COLUMNS`; files written
+    before the columns were fixed have 16 (no amounts) or 23 fields."""
+    import csv
+
+    with path.open(newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        records = []
+        for row in reader:
+            names = COLUMNS if len(header) == len(COLUMNS) else (*BASE_COLUMNS, *AMOUNT_COLUMNS)
+            if len(header) != len(COLUMNS) and len(row) not in (16, 23):
+                raise ValueError(f"{path}: row with {len(row)} fields: {row[:6]}")
+            records.append(dict(zip(names, row, strict=False)))
+    frame = pd.DataFrame(records).replace("", np.nan)
+    for col in frame.columns:
+        if col not in ("sim", "scenario", "estimand", "error", "a_error"):
+            frame[col] = pd.to_numeric(frame[col])
+    return frame
 
 
-def one_run(args: tuple[str, int, int, float | None, float]) -> dict[str, float]:
-    scenario, seed, n_boot, decay, beta = args
-    kwargs = {"beta": beta} if scenario == "effect" else {}
-    panel = simulate_panel(scenario, seed=SEED_OFFSET[scenario] + seed, **kwargs)
-    res = fit_coverage_model(panel, n_boot=n_boot, seed=seed, decay=decay)
-    e = res.coverage_effect
-    out = {
-        "beta": e["beta"],
-        "lo": e["beta_ci_low"],
-        "hi": e["beta_ci_high"],
-        "p": e["p_value"],
-        "p_fixed": e["p_value_fixed_decay"],
-        "placebo_flag": float(res.placebo_flagged),
-        "decay": res.decay,
-        "seconds": res.seconds,
-    }
-    if scenario == "null":
-        out["naive_beta"] = naive_beta(panel, DEFAULT_DECAY)
+def wilson(k: int, n: int) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion k/n."""
+    if n == 0:
+        return float("nan"), float("nan")
+    p = k / n
+    den = 1 + Z95**2 / n
+    mid = (p + Z95**2 / (2 * n)) / den
+    half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / den
+    return mid - half, mid + half
+
+
+def make_panel(sim: str, scenario: str, seed: int, beta: float) -> pd.DataFrame:
+    if sim == "internal":
+        kwargs = {"beta": beta} if scenario == "effect" else {}
+        return simulate_panel(scenario, seed=seed, **kwargs)
+    return simulate_independent(scenario, seed=seed, beta=beta)
+
+
+def one_run(args: tuple[str, str, int, float, int, int, bool]) -> list[dict]:
+    """Fit one panel for both estimands; a failed fit is recorded, not dropped."""
+    sim, scenario, seed, beta, n_perm, n_boot, amounts = args
+    panel = make_panel(sim, scenario, seed, beta)
+    out = []
+    for estimand in ESTIMANDS:
+        rec: dict = {"sim": sim, "scenario": scenario, "seed": seed, "estimand": estimand}
+        rec["true_beta"] = beta if scenario == "effect" else 0.0
+        try:
+            res = fit_coverage_model(
+                panel,
+                estimand=estimand,
+                n_perm=n_perm,
+                n_boot=n_boot,
+                seed=seed,
+                sensitivity=False,
+                placebo=scenario != "effect",
+            )
+        except (CoverageAnalysisError, ValueError, ArithmeticError) as exc:
+            rec["error"] = f"{type(exc).__name__}: {exc}"
+            out.append(rec)
+            continue
+        e = res.coverage_effect
+        rec.update(
+            beta=e.beta,
+            lo=e.beta_ci_low,
+            hi=e.beta_ci_high,
+            p=e.p_value,
+            decay=res.decay,
+            g_star=res.effective_clusters,
+            placebo_flag=float(res.placebo_flagged),
+            seconds=res.seconds,
+            **{f"p_{m}": e.p_values.get(m, float("nan")) for m in METHODS},
+        )
+        if scenario == "effect" and amounts:
+            try:
+                amt = fit_coverage_model(
+                    panel,
+                    "amount_kzt",
+                    estimand=estimand,
+                    decay=res.decay,
+                    n_perm=n_perm,
+                    n_boot=n_boot,
+                    seed=seed,
+                    sensitivity=False,
+                    placebo=False,
+                )
+                a = amt.coverage_effect
+                rec.update(a_beta=a.beta, a_lo=a.beta_ci_low, a_hi=a.beta_ci_high, a_p=a.p_value)
+                per = amt.decomposition.get("amount_per_application")
+                if per is not None:
+                    rec.update(per_beta=per.beta, per_lo=per.beta_ci_low, per_hi=per.beta_ci_high)
+            except (CoverageAnalysisError, ValueError, ArithmeticError) as exc:
+                rec["a_error"] = f"{type(exc).__name__}: {exc}"
+        out.append(rec)
     return out
 
 
-def time_one_fit(n_boot: int, repeats: int = 5) -> tuple[float, float]:
-    """Seconds of one full fit and of one plain statsmodels GLM of the same panel."""
+def rate(mask: pd.Series) -> str:
+    k, n = int(mask.sum()), len(mask)
+    lo, hi = wilson(k, n)
+    return f"{k / max(n, 1):6.1%} ({k}/{n}; Wilson {lo:.1%}-{hi:.1%})"
+
+
+def report(frame: pd.DataFrame, betas: list[float]) -> None:
+    for (sim, estimand), sub in frame.groupby(["sim", "estimand"], sort=False):
+        print(f"\n=== simulator {sim}, estimand {estimand} ===")
+        for scenario in ("null", "reverse"):
+            s = sub[sub["scenario"] == scenario]
+            if s.empty:
+                continue
+            ok = s[s["error"].isna()] if "error" in s else s
+            failed = len(s) - len(ok)
+            name = "(a) no effect, confounded" if scenario == "null" else "(b) reverse response"
+            print(f"{name}: {len(s)} panels, {failed} failed fits")
+            if scenario == "null":
+                for lvl in LEVELS:
+                    for m in METHODS:
+                        mark = " <- primary" if m == ok["p_method"].iloc[0] else ""
+                        print(f"    size at {lvl:.0%}, {m:21s} {rate(ok[f'p_{m}'] < lvl)}{mark}")
+                print(f"    placebo flags (false)            {rate(ok['placebo_flag'] > 0)}")
+                print(
+                    f"    mean beta (true 0)               {ok['beta'].mean():+.3f} (sd {ok['beta'].std():.3f})"
+                )
+            else:
+                print(f"    placebo flags                    {rate(ok['placebo_flag'] > 0)}")
+                print(f"    coverage 'significant'           {rate(ok['p'] < 0.05)}")
+            print(f"    effective clusters (mean)        {ok['g_star'].mean():.1f}")
+        for beta in betas:
+            s = sub[(sub["scenario"] == "effect") & (sub["true_beta"] == beta)]
+            if s.empty:
+                continue
+            ok = s[s["error"].isna()] if "error" in s else s
+            print(f"(c) beta = {beta:g}: {len(s)} panels, {len(s) - len(ok)} failed fits")
+            print(
+                f"    detection (p < 5%, right sign)   {rate((ok['p'] < 0.05) & (ok['beta'] > 0))}"
+            )
+            for m in METHODS:
+                print(f"      ... by {m:21s}  {rate((ok[f'p_{m}'] < 0.05) & (ok['beta'] > 0))}")
+            cover = (ok["lo"] <= beta) & (ok["hi"] >= beta)
+            print(f"    interval covers true beta        {rate(cover)}")
+            print(
+                f"    bias (mean beta - true)          {ok['beta'].mean() - beta:+.3f} (sd {ok['beta'].std():.3f})"
+            )
+            print(
+                f"    wrong sign and significant       {rate((ok['p'] < 0.05) & (ok['beta'] < 0))}"
+            )
+            counts = ok["decay"].value_counts().sort_index()
+            print("    decay chosen: " + ", ".join(f"{k:g}: {v}" for k, v in counts.items()))
+            if "a_beta" in ok and ok["a_beta"].notna().any():
+                a = ok.dropna(subset=["a_beta"])
+                print(f"    amounts: {len(a)} fitted ({len(ok) - len(a)} failed)")
+                print(
+                    f"      detection (p < 5%, right sign) {rate((a['a_p'] < 0.05) & (a['a_beta'] > 0))}"
+                )
+                print(
+                    f"      interval covers true beta      {rate((a['a_lo'] <= beta) & (a['a_hi'] >= beta))}"
+                )
+                print(
+                    f"      bias                           {a['a_beta'].mean() - beta:+.3f} (sd {a['a_beta'].std():.3f})"
+                )
+                if "per_beta" in a:
+                    pa = a.dropna(subset=["per_beta"])
+                    cov0 = (pa["per_lo"] <= 0) & (pa["per_hi"] >= 0)
+                    print(
+                        f"      amount per application (true 0): mean {pa['per_beta'].mean():+.3f}, interval covers 0 {rate(cov0)}"
+                    )
+
+
+def markdown(frame: pd.DataFrame) -> None:
+    """The validation table for the README (primary p-value; Wilson 95% intervals)."""
+
+    def cell(mask: pd.Series) -> str:
+        k, n = int(mask.sum()), len(mask)
+        lo, hi = wilson(k, n)
+        return f"{k / max(n, 1):.1%} ({k}/{n}; {lo:.1%}-{hi:.1%})"
+
+    print(
+        "\n| simulator | estimand | (a) size at 5% | (a) size at 10% | (a) placebo false flags "
+        "| (b) placebo flags | (c) beta=0.5 detection | (c) interval coverage | amounts detection "
+        "| amounts coverage | G* |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for (sim, est), sub in frame.groupby(["sim", "estimand"], sort=False):
+        ok = sub[sub["error"].isna()] if "error" in sub else sub
+        a = ok[ok["scenario"] == "null"]
+        b = ok[ok["scenario"] == "reverse"]
+        c = ok[(ok["scenario"] == "effect") & (ok["true_beta"] == 0.5)]
+        am = c.dropna(subset=["a_beta"]) if "a_beta" in c else c.iloc[:0]
+        print(
+            f"| {sim} | {est} | {cell(a['p'] < 0.05)} | {cell(a['p'] < 0.10)} "
+            f"| {cell(a['placebo_flag'] > 0)} | {cell(b['placebo_flag'] > 0)} "
+            f"| {cell((c['p'] < 0.05) & (c['beta'] > 0))} "
+            f"| {cell((c['lo'] <= 0.5) & (c['hi'] >= 0.5))} "
+            f"| {cell((am['a_p'] < 0.05) & (am['a_beta'] > 0)) if len(am) else '-'} "
+            f"| {cell((am['a_lo'] <= 0.5) & (am['a_hi'] >= 0.5)) if len(am) else '-'} "
+            f"| {ok['g_star'].mean():.1f} |"
+        )
+
+
+def time_one_fit(repeats: int = 5) -> tuple[float, float]:
+    """Seconds of one full fit (single-threaded) and of a plain statsmodels GLM
+    of the same panel at one decay (baseline, measured in the same run)."""
+    import statsmodels.api as sm
+
+    from coverage_analysis.models._data import prepare_panel
+
     panel = simulate_panel("effect", seed=1)
+    fit_coverage_model(panel, sensitivity=False)  # warm caches and imports
     t0 = time.perf_counter()
     for _ in range(repeats):
-        fit_coverage_model(panel, n_boot=n_boot)
+        fit_coverage_model(panel, sensitivity=False)
     full = (time.perf_counter() - t0) / repeats
     prep = prepare_panel(panel, "applications")
-    rows = prep.usable(DEFAULT_DECAY)
+    rows = prep.usable(0.4)
     g, t = prep.shape
     frame = pd.DataFrame(
         {
             "y": prep.y[rows],
-            "c": prep.index(DEFAULT_DECAY)[rows],
+            "c": prep.index(0.4)[rows],
             "d": np.repeat(np.arange(g), t).reshape(g, t)[rows].astype(str),
             "m": np.tile(np.arange(t), g).reshape(g, t)[rows].astype(str),
         }
@@ -110,98 +319,87 @@ def time_one_fit(n_boot: int, repeats: int = 5) -> tuple[float, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=200, help="panels per scenario (default 200)")
-    parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
-    parser.add_argument("--n-boot", type=int, default=999, help="bootstrap draws (default 999)")
+    parser.add_argument("--panels", type=int, default=200, help="panels per scenario (200)")
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes (2)")
+    parser.add_argument("--n-perm", type=int, default=199, help="permutations (199)")
+    parser.add_argument("--n-boot", type=int, default=999, help="wild bootstrap draws (999)")
+    parser.add_argument("--betas", default="0.5", help="true slopes of (c), comma-separated")
+    parser.add_argument("--sims", default="internal,independent", help="simulators to run")
+    parser.add_argument("--scenarios", default="null,reverse,effect", help="scenarios to run")
+    parser.add_argument("--seed-offset", type=int, default=0, help="added to every seed")
     parser.add_argument(
-        "--decay",
-        type=float,
-        default=None,
-        help="fix the decay instead of searching it (separates inference from selection)",
+        "--csv", default=None, help="append every panel's result to this CSV as it finishes"
     )
     parser.add_argument(
-        "--betas",
-        default=f"{DEFAULT_BETA},0.5,0.75",
-        help=f"true slopes of scenario (c), comma-separated (default {DEFAULT_BETA},0.5,0.75)",
+        "--report-only",
+        action="store_true",
+        help="print the table from --csv (e.g. a run stopped early) without fitting",
+    )
+    parser.add_argument("--no-timing", action="store_true", help="skip the timing comparison")
+    parser.add_argument(
+        "--no-amounts", action="store_true", help="skip the amounts model (power-curve runs)"
     )
     args = parser.parse_args(argv)
     betas = [float(b) for b in args.betas.split(",") if b.strip()]
-    logging.basicConfig(level=logging.WARNING)
-
+    sims = [s for s in args.sims.split(",") if s]
+    scenarios = [s for s in args.scenarios.split(",") if s]
     started = time.perf_counter()
-    results: dict[str, pd.DataFrame] = {}
-    power: dict[float, pd.DataFrame] = {}
-    with Pool(args.workers) as pool:
-        for scenario in ("null", "reverse"):
-            jobs = [(scenario, s, args.n_boot, args.decay, 0.0) for s in range(args.n)]
-            results[scenario] = pd.DataFrame(pool.map(one_run, jobs, chunksize=4))
-        for beta in betas:
-            jobs = [("effect", s, args.n_boot, args.decay, beta) for s in range(args.n)]
-            power[beta] = pd.DataFrame(pool.map(one_run, jobs, chunksize=4))
-    results["effect"] = power[betas[0]]
+    from coverage_analysis.models.inference import PRIMARY_P_VALUE
 
-    def rate(x: pd.Series) -> str:
-        k, n = int(x.sum()), len(x)
-        se = np.sqrt(max(x.mean() * (1 - x.mean()), 1e-12) / n)
-        return f"{x.mean():6.1%} ({k}/{n}, +-{1.96 * se:.1%})"
-
-    a, b = results["null"], results["reverse"]
-    print(f"Validation of fit_coverage_model on {args.n} simulated panels per scenario")
+    if args.report_only:
+        if not args.csv:
+            parser.error("--report-only needs --csv")
+        frame = read_results(Path(args.csv))
+    else:
+        # seed-major order: a run stopped early has about the same N in every cell
+        jobs = []
+        for s in range(args.panels):
+            for sim in sims:
+                for scenario in scenarios:
+                    for beta in betas if scenario == "effect" else [0.0]:
+                        seed = SEED_OFFSET[scenario] + args.seed_offset + s
+                        jobs.append(
+                            (
+                                sim,
+                                scenario,
+                                seed,
+                                beta,
+                                args.n_perm,
+                                args.n_boot,
+                                not args.no_amounts,
+                            )
+                        )
+        rows = []
+        csv_path = Path(args.csv) if args.csv else None
+        if csv_path is not None and csv_path.exists():
+            csv_path.unlink()
+        with Pool(args.jobs) as pool:
+            for batch in pool.imap(one_run, jobs, chunksize=1):
+                rows.extend(batch)
+                if csv_path is not None:
+                    pd.DataFrame(batch).reindex(columns=list(COLUMNS)).to_csv(
+                        csv_path, mode="a", header=not csv_path.exists(), index=False
+                    )
+        frame = pd.DataFrame(rows)
+    frame["p_method"] = PRIMARY_P_VALUE
+    n_done = int(frame.groupby(["sim", "scenario", "true_beta", "estimand"]).size().min())
     print(
-        f"(bootstrap draws {args.n_boot}, true decay {DEFAULT_DECAY}, true beta in (c) "
-        f"{', '.join(f'{x:g}' for x in betas)}, "
-        f"decay {'searched' if args.decay is None else f'fixed at {args.decay:g}'})"
+        f"Validation of fit_coverage_model: {n_done} panels (at least) per scenario and simulator, "
+        f"both estimands, decay profiled over the grid as in real use; {args.n_perm} "
+        f"permutations, {args.n_boot} wild bootstrap draws; seed offset {args.seed_offset}."
     )
-    print()
-    print("(a) no effect, common drivers (size, district activity, calendar)")
-    print(f"    false-positive rate (p < {ALPHA})        {rate(a['p'] < ALPHA)}")
-    if args.decay is None:
-        print(f"    ... unadjusted for the decay search     {rate(a['p_fixed'] < ALPHA)}")
-    print(f"    placebo flag rate                       {rate(a['placebo_flag'] > 0)}")
+    report(frame, sorted(frame.loc[frame["scenario"] == "effect", "true_beta"].unique()))
+    markdown(frame)
+    if args.no_timing:
+        return 0
+    full, glm = time_one_fit()
     print(
-        f"    mean beta (true 0)                      {a['beta'].mean():+.3f} (sd {a['beta'].std():.3f})"
+        f"\none full fit (decay profile, jackknife with re-profiled decay, randomisation test, "
+        f"placebo leads; one thread): {full:.3f} s; plain statsmodels Poisson GLM with dummies "
+        f"at one decay: {glm:.3f} s (ratio {full / glm:.1f}x, same run, machine shared)"
     )
-    print(
-        f"    naive pooled Poisson mean beta          {a['naive_beta'].mean():+.3f} (no district/month effects)"
-    )
-    print("(b) no effect, coverage responds to last month's applications")
-    print(f"    placebo flag rate                       {rate(b['placebo_flag'] > 0)}")
-    print(f"    coverage effect 'significant'           {rate(b['p'] < ALPHA)}")
-    print(
-        f"    significant AND placebo not flagged     {rate((b['p'] < ALPHA) & (b['placebo_flag'] == 0))}"
-    )
-    print(f"    mean beta (true 0)                      {b['beta'].mean():+.3f}")
-    for beta, c in power.items():
-        print(f"(c) effect beta = {beta:g} ({100 * (2**beta - 1):+.0f}% per doubling)")
-        print(
-            f"    detection rate (p < {ALPHA}, right sign)  {rate((c['p'] < ALPHA) & (c['beta'] > 0))}"
-        )
-        if args.decay is None:
-            print(f"    ... unadjusted for the decay search     {rate(c['p_fixed'] < ALPHA)}")
-        print(
-            f"    wrong sign and significant              {rate((c['p'] < ALPHA) & (c['beta'] < 0))}"
-        )
-        print(
-            f"    bias (mean beta - true)                 {c['beta'].mean() - beta:+.3f} (sd {c['beta'].std():.3f})"
-        )
-        cover = (c["lo"] <= beta) & (c["hi"] >= beta)
-        print(f"    interval covers true beta               {rate(cover)}")
-        near = (c["decay"] - DEFAULT_DECAY).abs() <= 0.2 + 1e-9
-        if near.any():
-            print(f"    ... when decay chosen within 0.2 of true {rate(cover[near])}")
-        print(f"    placebo flag rate                       {rate(c['placebo_flag'] > 0)}")
-    for name, frame in results.items():
-        counts = frame["decay"].value_counts().sort_index()
-        print(
-            f"    decay chosen in {name:8s}: " + ", ".join(f"{k:g}: {v}" for k, v in counts.items())
-        )
-    print()
-    full, glm = time_one_fit(args.n_boot)
-    print(f"one full fit (decay search + bootstrap + placebo): {full:.3f} s")
-    print(
-        f"plain statsmodels Poisson GLM with dummies, one decay: {glm:.3f} s (ratio {full / glm:.1f}x)"
-    )
-    print(f"mean fit time in the runs: {pd.concat(results.values())['seconds'].mean():.3f} s")
+    ok = frame[frame.get("seconds").notna()] if "seconds" in frame else frame
+    print(f"mean fit time in the runs: {ok['seconds'].mean():.3f} s")
     print(f"total {time.perf_counter() - started:.0f} s")
     return 0
 

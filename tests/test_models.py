@@ -1,17 +1,23 @@
-"""Coverage models on simulated panels with a known truth (fixed seeds, no mocks)."""
+"""Coverage models on simulated panels with a known truth and on the real
+sample panel (sample -> clean -> panel), fixed seeds, no mocks."""
 
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from coverage_analysis.errors import CoverageAnalysisError, DataNotFoundError, ParameterError
+from coverage_analysis.errors import (
+    CoverageAnalysisError,
+    DataNotFoundError,
+    ParameterError,
+    SchemaError,
+)
 from coverage_analysis.models import (
+    _ppml,
     cross_section,
     diagnostics,
     district_effects,
@@ -23,10 +29,14 @@ from coverage_analysis.models import (
 )
 from coverage_analysis.models._data import prepare_panel
 from coverage_analysis.models.channels import holm
-from coverage_analysis.models.coverage import InsufficientDataError, make_design
+from coverage_analysis.models.coverage import InsufficientDataError, search_decay
+from coverage_analysis.models.summary import read_model_summary
 
-#: Bootstrap draws in the tests: enough for 5% decisions, fast.
+#: Bootstrap draws and permutations in the tests: enough for 5% decisions, fast.
 N_BOOT = 199
+N_PERM = 99
+#: Fast settings: one estimand, no sensitivity refit.
+FAST = {"n_boot": N_BOOT, "n_perm": N_PERM, "sensitivity": False}
 #: True decay of the simulator (fixing it isolates estimation from selection).
 DECAY = 0.4
 #: A strong signal: larger slope, more month-to-month coverage variation, less noise.
@@ -48,7 +58,7 @@ def test__fit_coverage_model__naive_pooled_is_biased_under_null_but_fixed_effect
     ours, naive = [], []
     for seed in range(5):
         panel = simulate_panel("null", seed=seed)
-        ours.append(fit_coverage_model(panel, decay=DECAY, n_boot=N_BOOT).coverage_effect["beta"])
+        ours.append(fit_coverage_model(panel, decay=DECAY, **FAST).coverage_effect["beta"])
         naive.append(naive_pooled_beta(panel, DECAY))
     # common drivers (district activity, deadlines) make the naive slope clearly positive
     assert np.mean(naive) > 0.4
@@ -59,9 +69,7 @@ def test__fit_coverage_model__naive_pooled_is_biased_under_null_but_fixed_effect
 def test__fit_coverage_model__recovers_known_slope():
     betas, covered = [], []
     for seed in range(3):
-        res = fit_coverage_model(
-            simulate_panel("effect", seed=seed, **STRONG), decay=DECAY, n_boot=N_BOOT
-        )
+        res = fit_coverage_model(simulate_panel("effect", seed=seed, **STRONG), decay=DECAY, **FAST)
         e = res.coverage_effect
         betas.append(e["beta"])
         covered.append(e["beta_ci_low"] <= STRONG["beta"] <= e["beta_ci_high"])
@@ -73,23 +81,23 @@ def test__fit_coverage_model__recovers_known_slope():
 
 def test__fit_coverage_model__placebo_flags_reverse_causality():
     res = fit_coverage_model(
-        simulate_panel("reverse", seed=7, reverse_strength=1.5), decay=DECAY, n_boot=N_BOOT
+        simulate_panel("reverse", seed=7, reverse_strength=1.5), decay=DECAY, **FAST
     )
     assert res.placebo_flagged
     assert res.placebo_effect["ci_low"] > 0
     assert any("Placebo failed" in w for w in res.warnings)
-    null = fit_coverage_model(simulate_panel("null", seed=7), decay=DECAY, n_boot=N_BOOT)
+    null = fit_coverage_model(simulate_panel("null", seed=7), decay=DECAY, **FAST)
     assert not null.placebo_flagged
     assert not any("Placebo failed" in w for w in null.warnings)
 
 
 def test__search_decay__finds_true_region_with_strong_signal():
     chosen = [
-        fit_coverage_model(simulate_panel("effect", seed=s, **STRONG), n_boot=N_BOOT).decay
+        fit_coverage_model(simulate_panel("effect", seed=s, **STRONG), **FAST).decay
         for s in range(3)
     ]
     assert all(0.2 <= d <= 0.6 for d in chosen), chosen
-    res = fit_coverage_model(simulate_panel("effect", seed=0, **STRONG), n_boot=N_BOOT)
+    res = fit_coverage_model(simulate_panel("effect", seed=0, **STRONG), **FAST)
     assert [r["decay"] for r in res.decay_search] == [0.0, 0.2, 0.4, 0.6, 0.8]
     assert sum(r["chosen"] for r in res.decay_search) == 1
 
@@ -97,43 +105,79 @@ def test__search_decay__finds_true_region_with_strong_signal():
 def test__fit_coverage_model__to_dict_is_json_for_both_outcomes():
     panel = simulate_panel("effect", seed=3)
     for outcome in ("applications", "amount_kzt"):
-        res = fit_coverage_model(panel, outcome, n_boot=N_BOOT)
+        res = fit_coverage_model(panel, outcome, **FAST)
         data = json.loads(json.dumps(res.to_dict(), allow_nan=False))
         for key in ("estimate", "ci_low", "ci_high", "p_value"):
             assert isinstance(data["coverage_effect"][key], float)
             assert isinstance(data["placebo_effect"][key], float)
         assert data["effect_unit"].startswith("percent change")
         assert data["n_clusters"] == 19
-        assert "bootstrap" in data["inference"]
+        assert "jackknife" in data["inference"] and "randomisation" in data["inference"]
         assert len(data["fitted_relation"]["coverage_index"]) == len(
             data["fitted_relation"]["relative_expected"]
         )
 
 
-def test__fit_coverage_model__matches_statsmodels_glm_and_interval_contains_estimate():
-    panel = simulate_panel("effect", seed=4)
-    res = fit_coverage_model(panel, decay=DECAY, n_boot=N_BOOT)
-    prep = prepare_panel(panel, "applications")
-    des = make_design(prep, [prep.index(DECAY)], prep.usable(DECAY))
-    dummies = pd.get_dummies(
-        pd.DataFrame({"d": des.d.astype(str), "m": des.m.astype(str)}), drop_first=True, dtype=float
-    )
-    exog = sm.add_constant(dummies.assign(c=des.x[:, 0]))
-    glm = sm.GLM(des.y, exog, family=sm.families.Poisson(), offset=des.offset).fit()
+@pytest.fixture(scope="module")
+def sample_panel(sample_processed) -> pd.DataFrame:
+    """The real sample: written, cleaned and built into a panel by the package."""
+    from coverage_analysis.panel import build_panel
+
+    return build_panel(sample_processed)
+
+
+def raw_design(panel: pd.DataFrame, estimand: str) -> tuple[pd.Series, pd.DataFrame, np.ndarray]:
+    """Outcome, exog and offset built from the panel's own columns, independently of the
+    package: decay 0 (coverage index log2(1 + materials per 10,000 residents)), rows with a
+    coverage report, an applications figure and residents."""
+    df = panel[panel["district_id"] != "region"].copy()
+    df = df[df["is_reported"].astype(bool) & df["applications"].notna() & df["materials"].notna()]
+    df = df[df["population"] > 0]
+    # districts or months with no application at all have no finite effect
+    df = df[df.groupby("district_id")["applications"].transform("sum") > 0]
+    df = df[df.groupby("month")["applications"].transform("sum") > 0]
+    pop = df["population"].astype(float)
+    c = np.log2(1.0 + df["materials"].astype(float) / pop * 10_000)
+    dummies = pd.get_dummies(df[["district_id", "month"]].astype(str), drop_first=True, dtype=float)
+    exog = sm.add_constant(dummies.assign(c=c.to_numpy()))
+    y = df["applications"].astype(float)
+    if estimand == "exposure":
+        return y, exog, np.log(pop.to_numpy())
+    return y / pop * 10_000, exog, np.zeros(len(df))
+
+
+@pytest.mark.parametrize("estimand", ["exposure", "rate"])
+def test__fit_coverage_model__matches_statsmodels_on_the_sample_panel(sample_panel, estimand):
+    y, exog, offset = raw_design(sample_panel, estimand)
+    glm = sm.GLM(y.to_numpy(), exog, family=sm.families.Poisson(), offset=offset).fit()
+    res = fit_coverage_model(sample_panel, estimand=estimand, decay=0.0, **FAST)
     e = res.coverage_effect
+    assert res.estimand == e.estimand == estimand
+    assert res.n_obs == len(y)
     # reported beta is on the log2 scale: natural-log slope / ln 2
     assert e["beta"] == pytest.approx(glm.params["c"] / np.log(2), abs=1e-6)
     assert e["beta_ci_low"] < e["beta"] < e["beta_ci_high"]
+    assert 1.0 < e["effective_clusters"] <= res.n_clusters
+
+
+def test__fit_coverage_model__estimands_differ_and_are_shown_beside_each_other(sample_panel):
+    res = fit_coverage_model(sample_panel, decay=0.0, n_boot=N_BOOT, n_perm=N_PERM)
+    assert res.estimand == "exposure"
+    assert set(res.sensitivity) == {"exposure", "rate"}
+    assert res.sensitivity["exposure"].beta == res.coverage_effect.beta
+    assert res.sensitivity["rate"].beta != pytest.approx(res.coverage_effect.beta, abs=1e-6)
+    assert "Other estimand, rate per 10,000" in res.summary_text()
+    assert "Другая оценка" in res.summary_text("ru")
 
 
 def test__fit_coverage_model__unreported_months_are_unknown_not_zero():
     panel = simulate_panel("effect", seed=5, unreported_share=0.0, missing_outcome_share=0.0)
-    base = fit_coverage_model(panel, decay=DECAY, n_boot=N_BOOT)
+    base = fit_coverage_model(panel, decay=DECAY, **FAST)
     assert base.rows_dropped["coverage_unreported"] == 0
     hole = panel.copy()
     mask = (hole["district_id"] == "semey") & (hole["month"] == pd.Timestamp("2015-06-01"))
     hole.loc[mask, "is_reported"] = False
-    res = fit_coverage_model(hole, decay=DECAY, n_boot=N_BOOT)
+    res = fit_coverage_model(hole, decay=DECAY, **FAST)
     # the month itself and the next one (decay 0.4: weight 0.4 >= 0.25) leave the model
     assert res.rows_dropped["coverage_unreported"] == 1
     assert res.rows_dropped["carryover_unknown_after_unreported"] == 1
@@ -141,34 +185,26 @@ def test__fit_coverage_model__unreported_months_are_unknown_not_zero():
     # values left in an unreported row are ignored ...
     junk = hole.copy()
     junk.loc[mask, "materials"] = 10_000
-    same = fit_coverage_model(junk, decay=DECAY, n_boot=N_BOOT)
+    same = fit_coverage_model(junk, decay=DECAY, **FAST)
     assert same.coverage_effect["beta"] == pytest.approx(res.coverage_effect["beta"], abs=1e-12)
     # ... and a panel row that is absent altogether counts as unreported
-    gone = fit_coverage_model(hole[~mask], decay=DECAY, n_boot=N_BOOT)
+    gone = fit_coverage_model(hole[~mask], decay=DECAY, **FAST)
     assert gone.coverage_effect["beta"] == pytest.approx(res.coverage_effect["beta"], abs=1e-9)
     # reading the unknown month as zero coverage would be a different model
     zero = hole.copy()
     zero.loc[mask, ["is_reported", "materials"]] = [True, 0]
-    assert fit_coverage_model(zero, decay=DECAY, n_boot=N_BOOT).n_obs == base.n_obs
+    assert fit_coverage_model(zero, decay=DECAY, **FAST).n_obs == base.n_obs
 
 
 def test__fit_coverage_model__missing_outcome_is_dropped_not_zero():
     panel = simulate_panel("effect", seed=6, unreported_share=0.0, missing_outcome_share=0.0)
-    base = fit_coverage_model(panel, decay=DECAY, n_boot=N_BOOT)
+    base = fit_coverage_model(panel, decay=DECAY, **FAST)
     na = panel.copy()
     na["applications"] = na["applications"].astype("Int64")
     na.loc[na.index[:3], "applications"] = pd.NA
-    res = fit_coverage_model(na, decay=DECAY, n_boot=N_BOOT)
+    res = fit_coverage_model(na, decay=DECAY, **FAST)
     assert res.n_obs == base.n_obs - 3
     assert res.rows_dropped["outcome_missing"] == 3
-
-
-def test__fit_coverage_model__is_fast_with_default_bootstrap():
-    panel = simulate_panel("effect", seed=8)
-    started = time.perf_counter()
-    res = fit_coverage_model(panel)
-    assert time.perf_counter() - started < 5.0
-    assert res.n_boot == 999
 
 
 def test__fit_channel_models__holm_and_rare_channel_excluded():
@@ -181,7 +217,7 @@ def test__fit_channel_models__holm_and_rare_channel_excluded():
         "materials_briefing",
     ):
         panel[col] = panel[col].where(panel[col].isna(), 0)
-    res = fit_channel_models(panel, decay=DECAY, n_boot=N_BOOT)
+    res = fit_channel_models(panel, decay=DECAY)
     assert "events" in res.excluded and "events" not in res.channels
     for eff in res.channels.values():
         assert eff["p_value_holm"] >= eff["p_value"]
@@ -194,7 +230,7 @@ def test__district_effects__not_enough_data_and_pooled_row():
     panel = simulate_panel("effect", seed=10)
     sparse = panel["district_id"].eq("ayagoz") & panel["month"].lt(pd.Timestamp("2016-09-01"))
     panel.loc[sparse, "is_reported"] = False
-    res = fit_coverage_model(panel, decay=DECAY, n_boot=N_BOOT)
+    res = fit_coverage_model(panel, decay=DECAY, **FAST)
     tab = district_effects(panel, result=res)
     row = tab.set_index("district_id").loc["ayagoz"]
     assert row["status"].startswith("not enough data")
@@ -210,7 +246,7 @@ def test__district_effects__not_enough_data_and_pooled_row():
 
 def test__what_if__median_coverage_and_errors():
     panel = simulate_panel("effect", seed=2, **STRONG)
-    res = fit_coverage_model(panel, decay=DECAY, n_boot=N_BOOT)
+    res = fit_coverage_model(panel, decay=DECAY, **FAST)
     out = what_if(panel, "ayagoz", res)
     assert out["status"] == "ok"
     assert out["ci_low"] <= out["expected_at_median_coverage"] <= out["ci_high"]
@@ -226,7 +262,7 @@ def test__cross_section_and_diagnostics():
     cs = cross_section(panel)
     assert cs["label"].startswith("descriptive")
     assert -1 <= cs["ci_low"] <= cs["spearman_rho"] <= cs["ci_high"] <= 1
-    res = fit_coverage_model(panel, decay=DECAY, n_boot=N_BOOT)
+    res = fit_coverage_model(panel, decay=DECAY, **FAST)
     diag = diagnostics(panel, res)
     lodo = diag["leave_one_district_out"]
     assert lodo["min_beta"] <= res.coverage_effect["beta"] <= lodo["max_beta"]
@@ -238,7 +274,7 @@ def test__write_model_summary__writes_json_and_names_missing_input(tmp_path):
     with pytest.raises(DataNotFoundError, match="nowhere"):
         write_model_summary(tmp_path / "nowhere")
     simulate_panel("effect", seed=12).to_parquet(tmp_path / "panel.parquet")
-    path = write_model_summary(tmp_path, n_boot=N_BOOT)
+    path = write_model_summary(tmp_path, n_boot=N_BOOT, n_perm=N_PERM)
     data = json.loads(path.read_text())
     assert path.name == "model_summary.json"
     assert data["applications"]["status"] == "ok"
@@ -248,23 +284,107 @@ def test__write_model_summary__writes_json_and_names_missing_input(tmp_path):
     assert not list(tmp_path.glob(".model_summary.*"))
 
 
-def test__fit_coverage_model__decay_search_adjusts_p_value_and_cut_panel_start():
+def test__fit_coverage_model__profiled_decay_is_paid_for_and_cut_panel_start():
     panel = simulate_panel("effect", seed=13)
-    res = fit_coverage_model(panel, n_boot=N_BOOT)
+    res = fit_coverage_model(panel, **FAST)
     e = res.coverage_effect
-    # choosing the decay can only make the evidence weaker
-    assert e["p_value"] >= e["p_value_fixed_decay"]
-    assert e["ci_level_at_chosen_decay"] >= 0.95
-    assert "max-t" in res.inference
-    fixed = fit_coverage_model(panel, decay=res.decay, n_boot=N_BOOT)
-    assert "p_value_fixed_decay" in fixed.coverage_effect
-    assert fixed.coverage_effect["p_value"] == fixed.coverage_effect["p_value_fixed_decay"]
+    assert "p_value_fixed_decay" not in e and "p_value_fixed_decay" not in json.dumps(res.to_dict())
+    assert e.p_value_method == "randomisation" and e.p_value == e.p_values["randomisation"]
+    assert {"randomisation", "cv3_jackknife", "wild_score_bootstrap"} == set(e.p_values)
+    assert [r["decay"] for r in res.decay_search] == [0.0, 0.2, 0.4, 0.6, 0.8]
+    best = max(res.decay_search, key=lambda r: r["quasi_loglik"])
+    assert best["chosen"] and best["decay"] == res.decay
+    assert set(e.jackknife_se) == {"decay_reprofiled", "decay_fixed"}
     # a panel cut after the campaign start: carry-over from before it is unknown
     late = panel[panel["month"] >= pd.Timestamp("2015-03-01")]
-    cut = fit_coverage_model(late, decay=DECAY, n_boot=N_BOOT)
-    full_late = fit_coverage_model(panel, decay=DECAY, n_boot=N_BOOT)
+    cut = fit_coverage_model(late, decay=DECAY, **FAST)
+    full_late = fit_coverage_model(panel, decay=DECAY, **FAST)
     assert cut.n_months == 22 - 1  # the first month's carry-over (weight 0.4) is unknown
     assert cut.n_obs < full_late.n_obs
+
+
+def test__ppml__singletons_and_separated_rows_are_dropped_and_counted():
+    rng = np.random.default_rng(0)
+    d = np.repeat(np.arange(6), 10)
+    m = np.tile(np.arange(10), 6)
+    x = rng.normal(size=60)
+    y = rng.poisson(np.exp(0.5 + 0.3 * x)).astype(float)
+    # district 6 has a single row: a singleton
+    d, m, x, y = np.r_[d, 6], np.r_[m, 0], np.r_[x, 1.0], np.r_[y, 3.0]
+    # a second regressor that is 1 only where the outcome is 0: separation
+    sep = np.zeros(len(y))
+    zero_rows = np.nonzero(y == 0)[0][:4]
+    sep[zero_rows] = 1.0
+    fit = _ppml.fit_ppml_fe(y, np.column_stack([x, sep]), d, m, np.zeros(len(y)), name="toy")
+    assert fit.dropped["singleton"] == 1 and not fit.keep[-1]
+    assert fit.dropped["separated_by_regressors"] == 4
+    assert not fit.keep[zero_rows].any()
+
+
+def test__ppml__non_convergence_is_an_error_naming_the_fit(monkeypatch):
+    panel = simulate_panel("effect", seed=2)
+    monkeypatch.setattr(_ppml, "MAX_ITER", 1)
+    with pytest.raises(_ppml.ConvergenceError, match=r"applications model at decay 0\.4"):
+        fit_coverage_model(panel, decay=DECAY, **FAST)
+    assert issubclass(_ppml.ConvergenceError, CoverageAnalysisError)
+
+
+def test__ppml__step_halving_never_lowers_the_quasi_likelihood():
+    rng = np.random.default_rng(1)
+    d = np.repeat(np.arange(5), 12)
+    m = np.tile(np.arange(12), 5)
+    x = rng.normal(size=60)[:, None]
+    y = rng.poisson(np.exp(1.0 + 0.8 * x[:, 0])).astype(float)
+    good = _ppml.fit_ppml_fe(y, x, d, m, np.zeros(60))
+    # a far start (slope 40) that a full Newton step would overshoot
+    bad = good.theta.copy()
+    bad[0] = 40.0
+    fit = _ppml.fit_ppml_fe(y, x, d, m, np.zeros(60), start=bad)
+    assert fit.beta[0] == pytest.approx(good.beta[0], abs=1e-8)
+    qll = float(np.sum(y * np.log(fit.mu) - fit.mu))
+    assert qll >= float(np.sum(y * np.log(good.mu) - good.mu)) - 1e-8
+
+
+def test__prepare_panel__fill_of_unknown_months_uses_only_the_past():
+    panel = simulate_panel("effect", seed=15, unreported_share=0.0)
+    hole = panel["district_id"].eq("semey") & panel["month"].eq(pd.Timestamp("2015-06-01"))
+    panel.loc[hole, "is_reported"] = False
+    later = panel["district_id"].eq("semey") & panel["month"].ge(pd.Timestamp("2016-01-01"))
+    changed = panel.copy()
+    changed.loc[later, "materials"] = changed.loc[later, "materials"] * 50
+    a = prepare_panel(panel, "applications").index(0.6)
+    b = prepare_panel(changed, "applications").index(0.6)
+    before = prepare_panel(panel, "applications").months < pd.Timestamp("2016-01-01")
+    # months before the change see the same carry-over, the unknown month included
+    assert np.array_equal(a[:, before], b[:, before])
+
+
+def test__search_decay__scores_a_fold_without_a_missing_district():
+    panel = simulate_panel("effect", seed=16, unreported_share=0.0, missing_outcome_share=0.0)
+    prep = prepare_panel(panel, "applications")
+    _, full = search_decay(prep)
+    gone = panel[~(panel["district_id"].eq("semey") & panel["month"].lt("2016-01-01"))]
+    _, table = search_decay(prepare_panel(gone, "applications"))
+    # semey has no training months in the early folds: it is left out of them, the folds
+    # stay (one row fewer per early fold), so far fewer rows are lost than whole folds
+    lost = full[0]["n_scored"] - table[0]["n_scored"]
+    assert 0 < lost < 19
+    assert all(r["n_scored"] > 0 for r in table)
+
+
+def test__model_summary__schema_validated_on_write_and_read(tmp_path):
+    simulate_panel("effect", seed=12).to_parquet(tmp_path / "panel.parquet")
+    write_model_summary(tmp_path, n_boot=N_BOOT, n_perm=N_PERM)
+    data = read_model_summary(tmp_path)
+    assert data["amount_kzt"]["decay"] == data["applications"]["decay"]
+    dec = data["amount_kzt"]["decomposition"]
+    assert {"applications", "amount_per_application"} <= set(dec)
+    assert data["applications"]["diagnostics"]["influence"]["largest_cells"]
+    broken = dict(data)
+    broken["applications"] = {k: v for k, v in data["applications"].items() if k != "estimand"}
+    (tmp_path / "model_summary.json").write_text(json.dumps(broken), encoding="utf-8")
+    with pytest.raises(SchemaError, match="applications"):
+        read_model_summary(tmp_path)
 
 
 def test__fit_coverage_model__short_panels_fall_back_or_fail_clearly():
@@ -272,11 +392,11 @@ def test__fit_coverage_model__short_panels_fall_back_or_fail_clearly():
     half_year = panel[
         panel["month"].between(pd.Timestamp("2016-01-01"), pd.Timestamp("2016-06-01"))
     ]
-    res = fit_coverage_model(half_year, n_boot=N_BOOT)
+    res = fit_coverage_model(half_year, **FAST)
     assert res.decay == 0.4 and res.decay_search == []
     assert any("Decay not chosen from the data" in w for w in res.warnings)
     json.dumps(res.to_dict(), allow_nan=False)
     quarter = panel[panel["month"].between(pd.Timestamp("2016-01-01"), pd.Timestamp("2016-03-01"))]
     with pytest.raises(InsufficientDataError, match="not enough data"):
-        fit_coverage_model(quarter, n_boot=N_BOOT)
+        fit_coverage_model(quarter, **FAST)
     assert issubclass(InsufficientDataError, CoverageAnalysisError)

@@ -13,7 +13,9 @@ also dropped while the unknown month still weighs at least
 ``CARRYOVER_UNKNOWN_WEIGHT`` in its carry-over (``decay**k >= 0.25`` for a
 month ``k`` months back). Beyond that window the unknown month enters the
 carry-over at the district's median reported rate (a guess whose weight has
-decayed below a quarter). A missing outcome is dropped, never read as zero.
+decayed below a quarter). The guess uses only earlier months (median of the
+district's reported rates before the unknown month, 0 before any), so a fit
+on past months never sees the future. A missing outcome is dropped, never read as zero.
 If the panel starts after the campaign start, the months before it are
 unknown in the same way.
 
@@ -28,7 +30,7 @@ unknown in the same way.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -83,28 +85,50 @@ class PreparedPanel:
     y: np.ndarray  # (G, T) outcome, NaN = missing
     reported: np.ndarray  # (G, T) coverage known
     starts_at_campaign: bool
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def shape(self) -> tuple[int, int]:
         return self.x.shape
 
     def impute(self, x: np.ndarray) -> np.ndarray:
-        """``x`` with unknown months set to the district's median known value
-        (0 for a district with none known): only feeds later carry-over."""
+        """``x`` with each unknown month set to the median of the district's
+        known values in EARLIER months (0 when there are none): only feeds the
+        carry-over of later months, and never uses a later month.
+
+        >>> from coverage_analysis.models.simulate import simulate_panel
+        >>> prep = prepare_panel(simulate_panel("null", seed=0), "applications")
+        >>> prep.impute(np.array([[np.nan, 1.0, 3.0, np.nan, np.nan, 9.0]])).tolist()
+        [[0.0, 1.0, 3.0, 2.0, 2.0, 9.0]]
+        """
         out = x.copy()
         for i in range(out.shape[0]):
             row = out[i]
-            known = row[~np.isnan(row)]
-            row[np.isnan(row)] = float(np.median(known)) if known.size else 0.0
+            missing = np.nonzero(np.isnan(row))[0]
+            for t in missing:
+                past = x[i, :t]
+                past = past[~np.isnan(past)]
+                row[t] = float(np.median(past)) if past.size else 0.0
         return out
 
     def index(self, decay: float, x: np.ndarray | None = None) -> np.ndarray:
-        """Coverage index ``log2(1 + adstock)`` of ``x`` (default all materials)."""
+        """Coverage index ``log2(1 + adstock)`` of ``x`` (default all materials;
+        cached per decay, read-only)."""
+        key = ("index", float(decay))
+        if x is None and key in self._cache:
+            return self._cache[key]
         src = self.impute(self.x if x is None else x)
-        return np.vstack([coverage_index(row, decay) for row in src])
+        out = np.vstack([coverage_index(row, decay) for row in src])
+        if x is None:
+            out.flags.writeable = False
+            self._cache[key] = out
+        return out
 
     def known(self, decay: float) -> np.ndarray:
         """(G, T) mask: the coverage index at ``decay`` is known."""
+        key = ("known", float(decay))
+        if key in self._cache:
+            return self._cache[key].copy()
         lags = window_lags(decay)
         ok = self.reported.copy()
         _g, t = ok.shape
@@ -113,7 +137,16 @@ class PreparedPanel:
             if k < t:
                 shifted[:, k:] = self.reported[:, : t - k]
             ok &= shifted
+        self._cache[key] = ok.copy()
         return ok
+
+    def lead_index(self, decay: float, lead: int) -> np.ndarray:
+        """Coverage index ``lead`` months AFTER each month (NaN when unknown
+        or past the panel's end): the placebo regressor."""
+        idx = np.where(self.known(decay), self.index(decay), np.nan)
+        out = np.full(idx.shape, np.nan)
+        out[:, :-lead] = idx[:, lead:]
+        return out
 
     def lead_flow(self) -> np.ndarray:
         """Next month's new materials as ``log2(1 + x[t+1])`` (NaN when unknown)."""

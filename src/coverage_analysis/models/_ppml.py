@@ -1,10 +1,14 @@
-"""Numerical core: Poisson quasi-likelihood (PPML) with two-way fixed effects,
-and the wild cluster score bootstrap (Kline & Santos 2012) with the null imposed.
+"""Numerical core: Poisson quasi-likelihood (PPML) with two-way fixed effects.
 
-Kept in plain numpy so that the decay search, the test inversion for the
-interval and the bootstrap all fit in well under a second on a 19 x 28 panel.
-The estimates agree with ``statsmodels`` ``GLM(family=Poisson())`` on the same
-dummy-variable design (checked in the tests).
+Kept in plain numpy (the information matrix is assembled from per-district
+and per-month sums, never from a dense dummy design) so that the decay
+profile, the cluster jackknife and the placebo -- about 150 fits -- take well
+under a second on a 19 x 28 panel. Hygiene as in ppmlhdfe: all-zero fixed
+effects, singletons and rows separated by the regressors are dropped and
+counted; step-halving never accepts a step that lowers the quasi-likelihood;
+a fit that does not converge raises :class:`ConvergenceError` naming the fit.
+The estimates agree with ``statsmodels`` ``GLM(family=Poisson())`` on a
+design built independently from the panel (checked in the tests).
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -23,7 +27,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coverage_analysis.errors import CoverageAnalysisError
+
 log = logging.getLogger(__name__)
+
+
+class ConvergenceError(CoverageAnalysisError, ArithmeticError):
+    """A PPML fit that did not converge; the message names the fit."""
+
 
 #: Newton iterations before giving up on a PPML fit.
 MAX_ITER = 100
@@ -34,6 +45,13 @@ TOL_ETA = 1e-9
 RIDGE = 1e-10
 #: Linear predictor is clipped here so that exp() never overflows.
 ETA_CLIP = 50.0
+#: Step halvings before a Newton step is given up (never accepted if worse).
+MAX_HALVINGS = 30
+#: Separation check as in ppmlhdfe's "mu" method: a zero-outcome row whose
+#: fitted mean falls below this share of the mean outcome is separated.
+MU_SEPARATION_TOL = 1e-8
+#: Converged also when the score (gradient) is this small relative to the outcome.
+TOL_GRAD = 1e-10
 
 #: Webb (2013) six-point weights: +-sqrt(1/2), +-1, +-sqrt(3/2), equal mass;
 #: mean 0, variance 1. Preferred over Rademacher with few clusters because
@@ -55,6 +73,7 @@ class PPMLFit:
     n_iter: int
     keep: np.ndarray  # rows that entered the fit (not separated)
     theta: np.ndarray  # all coefficients of the dense design (warm starts)
+    dropped: dict[str, int] | None = None  # rows dropped by reason (see fit_ppml_fe)
 
 
 def webb_weights(n_boot: int, n_clusters: int, seed: int) -> np.ndarray:
@@ -69,22 +88,36 @@ def webb_weights(n_boot: int, n_clusters: int, seed: int) -> np.ndarray:
 
 
 def separated_rows(y: np.ndarray, d: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """Rows to keep after dropping districts and months whose outcome is all
-    zero (their fixed effect would run to minus infinity; such rows carry no
-    information about the slope). Repeated until stable.
+    """Rows to keep after dropping (as ppmlhdfe does) districts and months whose
+    outcome is all zero (their fixed effect would run to minus infinity; such
+    rows carry no information about the slope) and singletons (a district or
+    month with one row: its effect fits that row exactly). Repeated until stable.
 
-    >>> y = np.array([0., 0., 1., 2.]); d = np.array([0, 0, 1, 1]); m = np.array([0, 1, 0, 1])
+    >>> y = np.array([0., 0., 1., 2., 3., 4., 5.])
+    >>> d = np.array([0, 0, 1, 1, 2, 2, 3]); m = np.array([0, 1, 0, 1, 0, 1, 1])
     >>> separated_rows(y, d, m).tolist()
-    [False, False, True, True]
+    [False, False, True, True, True, True, False]
     """
+    return _drop_rows(y, d, m)[0]
+
+
+def _drop_rows(y: np.ndarray, d: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
     keep = np.ones(len(y), dtype=bool)
+    counts = {"all_zero_fixed_effect": 0, "singleton": 0}
     while True:
-        before = keep.sum()
+        before = int(keep.sum())
         for codes in (d, m):
-            tot = np.bincount(codes[keep], weights=y[keep], minlength=codes.max() + 1)
-            keep &= tot[codes] > 0
-        if keep.sum() == before:
-            return keep
+            n = int(codes.max()) + 1 if len(codes) else 1
+            tot = np.bincount(codes[keep], weights=y[keep], minlength=n)
+            zero = keep & ~(tot[codes] > 0)
+            counts["all_zero_fixed_effect"] += int(zero.sum())
+            keep &= ~zero
+            size = np.bincount(codes[keep], minlength=n)
+            single = keep & (size[codes] == 1)
+            counts["singleton"] += int(single.sum())
+            keep &= ~single
+        if int(keep.sum()) == before:
+            return keep, counts
 
 
 def _design(x: np.ndarray, d: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
@@ -102,43 +135,84 @@ def _design(x: np.ndarray, d: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, in
     return z, k, um
 
 
-def _newton(
-    y: np.ndarray, z: np.ndarray, offset: np.ndarray, start: np.ndarray | None
+def _newton_fe(
+    y: np.ndarray,
+    x: np.ndarray,
+    d: np.ndarray,
+    m: np.ndarray,
+    offset: np.ndarray,
+    start: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray, bool, int]:
-    """Poisson Newton-Raphson (= IRLS) with step halving on the deviance."""
-    p = z.shape[1]
+    """:func:`_newton` for the design ``[x, district dummies, month dummies
+    without the first]`` without forming it: the information matrix is
+    assembled from per-district and per-month sums (O(rows) work), then
+    solved densely (k + G + T - 1 unknowns). ``d`` and ``m`` are compact
+    codes 0..G-1 and 0..T-1; coefficients in the dense design's order."""
+    k = x.shape[1]
+    nd, nm = int(d.max()) + 1, int(m.max()) + 1
+    p = k + nd + nm - 1
+    cell = d * nm + m
+    ridge = RIDGE * np.eye(p)
+
+    def eta_of(th: np.ndarray) -> np.ndarray:
+        gam = np.concatenate([[0.0], th[k + nd :]])
+        return np.clip(offset + x @ th[:k] + th[k : k + nd][d] + gam[m], -ETA_CLIP, ETA_CLIP)
+
     if start is None:
-        # start from weighted least squares of log(y + ybar/10) on the design
         ybar = max(float(y.mean()), 1e-8)
-        w = np.full(len(y), ybar)
         work = np.log(y + 0.1 * ybar) - offset
-        h = z.T @ (w[:, None] * z) + RIDGE * np.eye(p)
-        theta = np.linalg.solve(h, z.T @ (w * work))
+        theta = np.zeros(p)
+        # a few sweeps of two-way means of the working response, then slopes 0
+        a = np.zeros(nd)
+        g = np.zeros(nm)
+        cnt_d = np.bincount(d, minlength=nd)
+        cnt_m = np.bincount(m, minlength=nm)
+        for _ in range(10):
+            a = np.bincount(d, work - g[m], nd) / np.maximum(cnt_d, 1)
+            g = np.bincount(m, work - a[d], nm) / np.maximum(cnt_m, 1)
+        theta[k : k + nd] = a + g[0]
+        theta[k + nd :] = g[1:] - g[0]
     else:
         theta = start.copy()
-    eta = np.clip(offset + z @ theta, -ETA_CLIP, ETA_CLIP)
+    eta = eta_of(theta)
     mu = np.exp(eta)
-
-    def quasi_ll(mu_: np.ndarray) -> float:
-        return float(np.sum(y * np.log(mu_) - mu_))
-
-    ll = quasi_ll(mu)
+    scale = max(float(np.sum(y)), 1e-12)
+    ll = float(np.sum(y * eta - mu))
+    h = np.empty((p, p))
     for it in range(1, MAX_ITER + 1):
-        grad = z.T @ (y - mu)
-        h = z.T @ (mu[:, None] * z) + RIDGE * np.eye(p)
+        r = y - mu
+        grad = np.concatenate([x.T @ r, np.bincount(d, r, nd), np.bincount(m, r, nm)[1:]])
+        xm = x * mu[:, None]
+        h[:k, :k] = x.T @ xm
+        for j in range(k):
+            h[:k, k : k + nd][j] = np.bincount(d, xm[:, j], nd)
+            h[:k, k + nd :][j] = np.bincount(m, xm[:, j], nm)[1:]
+        h[k:, :k] = h[:k, k:].T
+        sd = np.bincount(d, mu, nd)
+        sm = np.bincount(m, mu, nm)
+        c = np.bincount(cell, mu, nd * nm).reshape(nd, nm)[:, 1:]
+        h[k : k + nd, k : k + nd] = np.diag(sd)
+        h[k + nd :, k + nd :] = np.diag(sm[1:])
+        h[k : k + nd, k + nd :] = c
+        h[k + nd :, k : k + nd] = c.T
         try:
-            step = np.linalg.solve(h, grad)
+            step = np.linalg.solve(h + ridge, grad)
         except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(h, grad, rcond=None)[0]
+            step = np.linalg.lstsq(h + ridge, grad, rcond=None)[0]
         t = 1.0
-        while True:
+        accepted = False
+        for _ in range(MAX_HALVINGS):
             new = theta + t * step
-            eta_new = np.clip(offset + z @ new, -ETA_CLIP, ETA_CLIP)
+            eta_new = eta_of(new)
             mu_new = np.exp(eta_new)
-            ll_new = quasi_ll(mu_new)
-            if ll_new >= ll - 1e-12 * abs(ll) or t < 1e-6:
+            ll_new = float(np.sum(y * eta_new - mu_new))
+            if ll_new >= ll:
+                accepted = True
                 break
             t /= 2.0
+        if not accepted:
+            small = float(np.max(np.abs(grad))) < 1e-7 * scale
+            return theta, mu, small, it
         change = float(np.max(np.abs(eta_new - eta)))
         theta, eta, mu, ll = new, eta_new, mu_new, ll_new
         if change < TOL_ETA:
@@ -153,24 +227,53 @@ def fit_ppml_fe(
     m: np.ndarray,
     offset: np.ndarray,
     start: np.ndarray | None = None,
+    *,
+    name: str = "PPML fit",
+    warm: PPMLFit | None = None,
 ) -> PPMLFit:
     """PPML of ``y`` on regressors ``x`` (n x k, k may be 0) with district
     codes ``d`` and month codes ``m`` as fixed effects and an ``offset``.
 
-    Rows of districts or months with an all-zero outcome are dropped first
-    (see :func:`separated_rows`); ``keep`` marks the rows used.
+    Rows of all-zero districts or months and singletons are dropped first
+    (see :func:`separated_rows`), then rows separated by the regressors
+    (ppmlhdfe's "mu" check: a zero outcome fitted at a mean that runs to
+    zero) are dropped and the model refitted; ``keep`` marks the rows used and
+    ``dropped`` counts each reason. A fit that does not converge raises
+    :class:`ConvergenceError` naming ``name``. ``warm``: a fit of a similar
+    model (same regressors) whose effects start the iterations.
     """
     y = np.asarray(y, dtype=float)
     x = np.asarray(x, dtype=float).reshape(len(y), -1)
-    keep = separated_rows(y, d, m)
-    yk, xk, dk, mk, ok = y[keep], x[keep], d[keep], m[keep], offset[keep]
-    z, k, um = _design(xk, dk, mk)
-    theta, mu_k, converged, n_iter = _newton(
-        yk, z, ok, start if start is not None and len(start) == z.shape[1] else None
-    )
-    if not converged:
-        # expected far from the estimate (interval search); the main fit reports it
-        log.debug("PPML did not converge in %d iterations", MAX_ITER)
+    keep, dropped = _drop_rows(y, d, m)
+    dropped["separated_by_regressors"] = 0
+    for attempt in range(4):
+        yk, xk, dk, mk, ok = y[keep], x[keep], d[keep], m[keep], offset[keep]
+        if len(yk) == 0:
+            raise ConvergenceError(f"{name}: no rows left after dropping separated rows")
+        ud, d_idx = np.unique(dk, return_inverse=True)
+        um, m_idx = np.unique(mk, return_inverse=True)
+        k = xk.shape[1]
+        n_coef = k + len(ud) + len(um) - 1
+        if warm is not None and start is None:
+            start = _warm_start(warm, k, ud, um)
+        theta, mu_k, converged, n_iter = _newton_fe(
+            yk, xk, d_idx, m_idx, ok, start if start is not None and len(start) == n_coef else None
+        )
+        # a separated row's fitted mean runs to zero (and can stall convergence)
+        sep = (yk == 0) & (mu_k < MU_SEPARATION_TOL * max(float(yk.mean()), 1e-300))
+        if not converged and (not sep.any() or attempt == 3):
+            raise ConvergenceError(
+                f"{name} did not converge in {n_iter} Newton iterations "
+                f"({len(yk)} rows, {n_coef} coefficients)"
+            )
+        if not sep.any() or attempt == 3:
+            break
+        idx = np.nonzero(keep)[0][sep]
+        keep[idx] = False
+        dropped["separated_by_regressors"] += len(idx)
+        more, _ = _drop_rows(np.where(keep, y, 0.0), d, m)
+        keep &= more
+        start = None
     n_d = int(d.max()) + 1
     n_m = int(m.max()) + 1
     alpha = np.full(n_d, -np.inf)
@@ -181,7 +284,17 @@ def fit_ppml_fe(
     gamma[um[1:]] = theta[k + len(ud) :]
     mu = np.zeros(len(y))
     mu[keep] = mu_k
-    return PPMLFit(theta[:k], alpha, gamma, mu, converged, n_iter, keep, theta)
+    return PPMLFit(theta[:k], alpha, gamma, mu, converged, n_iter, keep, theta, dropped)
+
+
+def _warm_start(warm: PPMLFit, k: int, ud: np.ndarray, um: np.ndarray) -> np.ndarray | None:
+    """Coefficients of the dense design for districts ``ud`` and months ``um``
+    taken from another fit (None when it lacks one of them)."""
+    if len(warm.beta) != k or ud.max() >= len(warm.alpha) or um.max() >= len(warm.gamma):
+        return None
+    g0 = warm.gamma[um[0]]
+    start = np.concatenate([warm.beta, warm.alpha[ud] + g0, warm.gamma[um[1:]] - g0])
+    return start if np.all(np.isfinite(start)) else None
 
 
 def partial_out(
@@ -194,78 +307,3 @@ def partial_out(
     h = z.T @ (w[:, None] * z) + RIDGE * np.eye(z.shape[1])
     coef = np.linalg.solve(h, z.T @ (w * target))
     return target - z @ coef
-
-
-def cluster_scores(
-    y: np.ndarray,
-    x: np.ndarray,
-    j: int,
-    d: np.ndarray,
-    m: np.ndarray,
-    offset: np.ndarray,
-    beta0: float,
-    start: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, float, PPMLFit]:
-    """Per-cluster efficient scores for coefficient ``j`` under ``beta_j = beta0``.
-
-    Returns ``(scores by district code, district codes present, information, restricted fit)``.
-    """
-    others = np.delete(x, j, axis=1)
-    off0 = offset + beta0 * x[:, j]
-    fit0 = fit_ppml_fe(y, others, d, m, off0, start=start)
-    keep = fit0.keep
-    mu = fit0.mu[keep]
-    xt = partial_out(x[keep, j], others[keep], d[keep], m[keep], mu)
-    u = y[keep] - mu
-    dk = d[keep]
-    s = np.bincount(dk, weights=xt * u, minlength=int(d.max()) + 1)
-    present = np.unique(dk)
-    info = float(np.sum(mu * xt * xt))
-    return s[present], present, info, fit0
-
-
-def score_t(scores: np.ndarray, weights: np.ndarray) -> tuple[float, np.ndarray]:
-    """Studentized cluster score ``t = sum(s_g) / sqrt(sum(s_g^2))`` and its
-    wild bootstrap draws ``t* = sum(w_g s_g) / sqrt(sum((w_g s_g)^2))``.
-    ``weights`` has one column per entry of ``scores`` (same clusters, same order)."""
-    denom = np.sqrt(np.sum(scores**2))
-    if denom == 0:
-        return 0.0, np.zeros(len(weights))
-    t = float(scores.sum() / denom)
-    ws = weights * scores[None, :]
-    t_star = ws.sum(axis=1) / np.sqrt(np.sum(ws**2, axis=1))
-    return t, t_star
-
-
-def score_bootstrap_p(scores: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
-    """Two-sided wild bootstrap p-value of the studentized cluster score (see
-    :func:`score_t`); ``weights`` has one column per cluster score.
-
-    >>> w = webb_weights(999, 19, 0)
-    >>> s = np.ones(19)  # every cluster pushes the same way: clear rejection
-    >>> score_bootstrap_p(s, w)[0] < 0.01
-    True
-    """
-    t, t_star = score_t(scores, weights)
-    if not np.any(scores):
-        return 1.0, 0.0
-    p = float((np.sum(np.abs(t_star) >= abs(t) - 1e-12) + 1) / (len(t_star) + 1))
-    return p, t
-
-
-def cr1_se(
-    y: np.ndarray, x: np.ndarray, j: int, fit: PPMLFit, d: np.ndarray, m: np.ndarray
-) -> float:
-    """Cluster-robust (by district) standard error of coefficient ``j`` with
-    the CR1 factor G/(G-1), from the unrestricted fit (for reference only)."""
-    keep = fit.keep
-    mu = fit.mu[keep]
-    others = np.delete(x, j, axis=1)
-    xt = partial_out(x[keep, j], others[keep], d[keep], m[keep], mu)
-    u = y[keep] - mu
-    s = np.bincount(d[keep], weights=xt * u)
-    g = len(np.unique(d[keep]))
-    info = float(np.sum(mu * xt * xt))
-    if info <= 0 or g < 2:
-        return float("nan")
-    return float(np.sqrt(g / (g - 1) * np.sum(s**2)) / info)

@@ -5,7 +5,8 @@ print, tv/radio, online/social, events, other) because single rare channels
 (open days, transport ads) are mostly zero. Each group gets its own coverage
 index; all groups with enough variation enter one PPML model together (so
 each slope is "holding the other channels fixed"), with the same district
-and month effects, decay and wild cluster score bootstrap as the main model.
+and month effects, estimand and decay as the main model (the decay is taken
+from it, never searched per channel), and cluster jackknife (CV3) intervals.
 Several slopes are tested at once, so p-values are also Holm-adjusted, and the
 channel indices are often collinear (districts that publish more do so
 everywhere), so the result reports correlations and VIFs after removing
@@ -29,13 +30,13 @@ import pandas as pd
 from coverage_analysis.models import _ppml
 from coverage_analysis.models._data import CHANNEL_GROUPS, PreparedPanel, prepare_panel
 from coverage_analysis.models.coverage import (
+    DEFAULT_ESTIMAND,
     DEFAULT_N_BOOT,
     DEFAULT_SEED,
     EFFECT_UNITS,
     _jsonable,
-    infer,
-    make_design,
-    search_decay,
+    fit_coverage,
+    fixed_decay_effects,
 )
 
 log = logging.getLogger(__name__)
@@ -150,14 +151,17 @@ def fit_channel_models(
     decay: float | None = None,
     n_boot: int = DEFAULT_N_BOOT,
     seed: int = DEFAULT_SEED,
+    estimand: str = DEFAULT_ESTIMAND,
 ) -> ChannelModelResult:
     """Joint PPML of ``outcome`` on the coverage index of every channel group
-    with enough variation; same effects, decay search and inference as
-    :func:`~coverage_analysis.models.fit_coverage_model` (decay chosen on all
-    materials when not given)."""
+    with enough variation; same effects and estimand as
+    :func:`~coverage_analysis.models.fit_coverage_model`, at the decay of the
+    all-materials model (profiled on all materials when not given; never
+    searched per channel). Slopes get CV3 jackknife intervals and t(G-1)
+    p-values, Holm-adjusted. ``n_boot`` and ``seed`` are kept for callers."""
     prep = prepare_panel(panel, outcome)
     if decay is None:
-        decay, _ = search_decay(prep)
+        decay = fit_coverage(prep, outcome, estimand=estimand).decay
     rows = prep.usable(decay)
     excluded: dict[str, str] = {}
     included: list[str] = []
@@ -187,15 +191,14 @@ def fit_channel_models(
     channels: dict[str, dict[str, Any]] = {}
     n_obs = n_clusters = 0
     if included:
-        des = make_design(prep, indices, rows)
-        weights = _ppml.webb_weights(n_boot, g, seed)
-        fit = _ppml.fit_ppml_fe(des.y, des.x, des.d, des.m, des.offset)
+        effects, fit, des = fixed_decay_effects(
+            prep, indices, rows, estimand, name=f"{outcome} channel model"
+        )
         n_obs, n_clusters = int(fit.keep.sum()), len(np.unique(des.d[fit.keep]))
-        effects = [infer(des, j, weights, fit).effect() for j in range(len(included))]
         adjusted = holm([e["p_value"] for e in effects])
         for group, eff, p_adj in zip(included, effects, adjusted, strict=True):
             channels[group] = {
-                **eff,
+                **_jsonable(eff),
                 "p_value_holm": p_adj,
                 "significant_after_holm": bool(p_adj < ALPHA),
                 "members": list(CHANNEL_GROUPS[group]),
@@ -212,10 +215,10 @@ def fit_channel_models(
             "separate slopes are unstable even if the total is not."
         )
     method = (
-        "One PPML model with district and month effects and log(population/10,000) exposure, "
-        "with one coverage index log2(1 + carry-over materials per 10,000) per channel group "
-        f"(decay {decay:g}); each slope holds the other groups fixed. Wild cluster score "
-        "bootstrap by district (Webb weights, null imposed), intervals by test inversion, "
+        f"One PPML model (estimand '{estimand}') with district and month effects, with one "
+        "coverage index log2(1 + carry-over materials per 10,000) per channel group "
+        f"(decay {decay:g}, taken from the all-materials model, not searched per channel); each "
+        "slope holds the other groups fixed. Cluster jackknife (CV3) intervals with t(G-1), "
         "p-values also Holm-adjusted across groups."
     )
     return ChannelModelResult(

@@ -19,25 +19,32 @@ the variance (overdispersed counts, heavy-tailed amounts with zeros: Santos
 Silva & Tenreyro 2006), and Poisson with dummy fixed effects equals the
 conditional MLE, so it has no incidental-parameter bias; NB2 with dummy
 fixed effects has neither property. The overdispersion is reported (Pearson
-chi2/df, NB2 moment estimate) and left to the bootstrap, which assumes no
-variance function.
+chi2/df, NB2 moment estimate) and left to the jackknife and the randomisation
+test, which assume no variance function.
 
-Inference with 19 districts: wild cluster score bootstrap (Kline & Santos
-2012) with Webb six-point weights and the null imposed; the p-value tests
-``beta = 0`` and the interval collects the ``beta0`` not rejected (test
-inversion), so p-value and interval always agree.
+Two estimands (``estimand``): ``"exposure"`` (default) fits the counts with
+``log(population / 10,000)`` as offset, the ordinary PPML; ``"rate"`` fits the
+rate per 10,000 residents without offset, so each district weighs by its rate,
+not its size. Each result shows the other beside it (``sensitivity``).
+
+Stages: :func:`fit_coverage` (decay and PPML fit), :func:`infer_coverage`
+(cluster jackknife interval, randomisation test, effective clusters, placebo
+leads; see :mod:`coverage_analysis.models.inference`) and
+:mod:`coverage_analysis.models.describe` (words); :func:`fit_coverage_model`
+runs all three and returns a :class:`CoverageModelResult`.
 
 >>> from coverage_analysis.models.simulate import simulate_panel
 >>> panel = simulate_panel("effect", seed=1, beta=0.8, coverage_noise_sd=1.0)
->>> res = fit_coverage_model(panel, n_boot=99, seed=1)
+>>> res = fit_coverage_model(panel, n_boot=99, n_perm=99, seed=1, sensitivity=False)
 >>> e = res.coverage_effect
->>> e["ci_low"] < e["estimate"] < e["ci_high"], e["p_value"] < 0.05, res.decay
-(True, True, 0.4)
+>>> e["ci_low"] < e["estimate"] < e["ci_high"], e["p_value"] < 0.05, e.estimand
+(True, True, 'exposure')
 >>> import json; _ = json.dumps(res.to_dict(), allow_nan=False)
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -47,12 +54,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from coverage_analysis.domain import PER_RESIDENTS
 from coverage_analysis.errors import CoverageAnalysisError
 from coverage_analysis.models import _ppml
+from coverage_analysis.models import inference as _inf
 from coverage_analysis.models._data import (
-    CARRYOVER_UNKNOWN_WEIGHT,
     PreparedPanel,
     prepare_panel,
     window_lags,
@@ -75,18 +83,12 @@ FALLBACK_DECAY = 0.4
 MIN_MODEL_OBS = 30
 MIN_MODEL_CLUSTERS = 3
 MIN_MODEL_MONTHS = 3
-#: Default bootstrap draws (Webb weights; p-value resolution 1/1000).
+#: Default wild bootstrap draws (Webb weights; a cross-check p-value).
 DEFAULT_N_BOOT = 999
 #: Default seed of the bootstrap weights.
 DEFAULT_SEED = 2016
 #: Confidence level of every interval.
 LEVEL = 0.95
-#: Bisection steps of the test inversion for each interval end.
-INVERSION_STEPS = 14
-#: Doublings of the search bracket before an interval end is declared unbounded.
-MAX_BRACKET_DOUBLINGS = 12
-#: Fewer districts than this: warn that cluster inference is fragile.
-MIN_CLUSTERS_WARN = 12
 #: Points of the fitted relation curve for plotting.
 CURVE_POINTS = 41
 #: Bins of the binned partial-residual points for plotting.
@@ -104,34 +106,19 @@ EFFECT_UNITS: dict[str, str] = {
 }
 PLACEBO_UNIT = (
     "percent change in this month's expected {what} associated with a doubling of "
-    "(1 + NEXT month's new materials per 10,000 residents), this month's carry-over held fixed"
-)
-PLACEBO_WARNING = (
-    "Placebo failed: next month's coverage 'predicts' this month's {what} (interval excludes "
-    "zero). Coverage seems to respond to {what} (e.g. briefings report applications), so the "
-    "coverage association cannot be read as coverage driving {what}."
+    "(1 + carry-over materials per 10,000 residents) ONE and TWO months later (leads), this "
+    "month's carry-over held fixed"
 )
 CAVEAT = (
     "Observational association, not a causal effect: districts were not assigned coverage at "
     "random; reports should say 'associated with', never 'caused'."
 )
-SELECTION_TEXT = (
-    " The decay was chosen from {k} candidates, so the coverage p-value is adjusted for the "
-    "choice (largest studentized score over all candidate decays, same bootstrap weights: "
-    "max-t), and the interval at the chosen decay uses the matching per-decay level; "
-    "p_value_fixed_decay is the unadjusted one. The placebo is not adjusted."
-)
-INFERENCE_TEXT = (
-    "Wild cluster score bootstrap (Kline & Santos 2012) by district, Webb six-point weights, "
-    "{n_boot} draws, null imposed: the p-value tests beta = 0 and the 95% interval is the set of "
-    "beta0 not rejected at 5% (test inversion). Chosen over CR1 standard errors with t(G-1) "
-    "because with {g} clusters of very unequal size (cities of 300,000 next to districts of "
-    "15,000) sandwich standard errors are optimistic; CR1 is reported for reference."
-)
 
 
 def _jsonable(value: Any) -> Any:
-    """Turn numpy scalars/arrays and NaN into JSON-ready values."""
+    """Turn dataclasses, numpy scalars/arrays and NaN into JSON-ready values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _jsonable({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -171,6 +158,31 @@ def percent(beta: float) -> float:
         return math.inf
 
 
+#: The two estimands (``estimand`` argument and field of every result).
+ESTIMANDS: dict[str, str] = {
+    "exposure": (
+        "PPML with log(population) as offset: the ordinary exposure model (as in ppmlhdfe); "
+        "each district-month weighs by its expected count, so large districts weigh more"
+    ),
+    "rate": (
+        "PPML of the rate per 10,000 residents without offset: each district-month weighs by "
+        "its rate, not its size, so the 19 districts weigh roughly equally"
+    ),
+}
+#: Default estimand (what users of ppmlhdfe expect).
+DEFAULT_ESTIMAND = "exposure"
+#: Randomisation draws (coverage paths shuffled across districts): a valid
+#: test at any number (p = (k + 1) / (n + 1)); 199 resolves 5% decisions.
+DEFAULT_N_PERM = 199
+#: How the decay used for inference is fixed (README: chosen by simulation).
+DECAY_RULE = (
+    "profiled jointly with the slope: the grid decay with the highest in-sample quasi-likelihood "
+    "of the full model (all decays scored on the same rows); the test of no association takes "
+    "the largest score statistic over the grid, and the jackknife replicates re-profile the "
+    "decay, so the choice is paid for in the p-value and carried into the interval"
+)
+
+
 @dataclass
 class Design:
     """Long arrays of the rows entering one model."""
@@ -182,300 +194,393 @@ class Design:
     offset: np.ndarray
     rows: np.ndarray  # (G, T) boolean mask of the rows
     y_scale: float
+    estimand: str = DEFAULT_ESTIMAND
 
 
-def make_design(prep: PreparedPanel, regressors: Sequence[np.ndarray], rows: np.ndarray) -> Design:
+def _check_estimand(estimand: str) -> str:
+    if estimand not in ESTIMANDS:
+        raise ValueError(f"estimand must be one of {tuple(ESTIMANDS)}, got {estimand!r}")
+    return estimand
+
+
+def make_design(
+    prep: PreparedPanel,
+    regressors: Sequence[np.ndarray],
+    rows: np.ndarray,
+    estimand: str = DEFAULT_ESTIMAND,
+    offset_grid: np.ndarray | None = None,
+) -> Design:
     """Stack the (G, T) regressors over ``rows`` (NaN regressors drop the row).
 
-    The outcome enters as a rate per 10,000 residents with no offset: the same
-    mean model as population exposure (district effects absorb the log
-    population), but PPML then weighs each district by its rate instead of its
-    size, so the two cities of 300,000 do not outweigh the 17 other districts.
-    With 19 clusters this kept the bootstrap near its nominal level in
-    simulation (false positives 6.8% vs 8.5% with size weighting, placebo 4.2%
-    vs 10.8%, 400 null panels) and cut the spread of the slope by a quarter.
-    Amounts are also divided by their mean (slopes do not depend on scale)."""
+    ``estimand="exposure"``: the outcome itself with offset
+    ``log(population / 10,000)``. ``estimand="rate"``: the outcome per 10,000
+    residents with no offset, so PPML weighs each district by its rate instead
+    of its size. Amounts are divided by their mean over the rows (slopes do
+    not depend on scale). ``offset_grid`` replaces the population offset
+    (amount per application: ``log(applications)``)."""
+    _check_estimand(estimand)
     rows = rows.copy()
     for r in regressors:
         rows &= ~np.isnan(r)
     g, t = prep.shape
     d = np.repeat(np.arange(g), t).reshape(g, t)[rows]
     m = np.tile(np.arange(t), g).reshape(g, t)[rows]
-    y = prep.y[rows] * (PER_RESIDENTS / prep.population[rows])
-    y_scale = float(y.mean()) if len(y) and y.mean() > 0 else 1.0
-    if prep.outcome == "applications":
-        y_scale = 1.0  # applications per 10,000 residents need no rescaling
+    if offset_grid is not None:
+        y = prep.y[rows]
+        offset = offset_grid[rows].astype(float)
+    elif estimand == "exposure":
+        y = prep.y[rows]
+        offset = np.log(prep.population[rows] / PER_RESIDENTS)
+    else:
+        y = prep.y[rows] * (PER_RESIDENTS / prep.population[rows])
+        offset = np.zeros(len(y))
+    y_scale = 1.0
+    if prep.outcome != "applications" and len(y) and y.mean() > 0:
+        y_scale = float(y.mean())
     x = np.column_stack([r[rows] for r in regressors]) if regressors else np.zeros((len(y), 0))
-    offset = np.zeros(len(y))
-    return Design(y / y_scale, x, d, m, offset, rows, y_scale)
+    return Design(y / y_scale, x, d, m, offset, rows, y_scale, estimand)
+
+
+def _fit(des: Design, name: str, warm: _ppml.PPMLFit | None = None) -> _ppml.PPMLFit:
+    return _ppml.fit_ppml_fe(des.y, des.x, des.d, des.m, des.offset, name=name, warm=warm)
+
+
+def _qll(des: Design, fit: _ppml.PPMLFit) -> float:
+    k = fit.keep
+    mu = np.maximum(fit.mu[k], 1e-300)
+    return float(np.sum(des.y[k] * np.log(mu) - mu))
+
+
+def profile_decay(
+    prep: PreparedPanel,
+    estimand: str,
+    decays: Sequence[float],
+    extra_rows: np.ndarray | None = None,
+    name: str = "coverage model",
+    warm: dict[float, _ppml.PPMLFit] | None = None,
+    fits: dict[float, _ppml.PPMLFit] | None = None,
+) -> tuple[float, Design, _ppml.PPMLFit, list[dict[str, Any]]]:
+    """The decay of ``decays`` with the highest in-sample quasi-likelihood of
+    the full model (all decays on the rows whose carry-over is known at the
+    largest decay, so the scores compare), then the model refitted at that
+    decay on its own rows. Ties go to the smaller decay. Returns
+    ``(decay, design, fit, table)``. ``warm`` (decay -> fit) starts the
+    iterations; ``fits`` collects the profile fits (for later warm starts)."""
+    warm = warm or {}
+    decays = sorted(float(x) for x in decays)
+    table: list[dict[str, Any]] = []
+    if len(decays) > 1:
+        common = prep.usable(max(decays))
+        if extra_rows is not None:
+            common &= extra_rows
+        for dec in decays:
+            des = make_design(prep, [prep.index(dec)], common, estimand)
+            fit = _fit(des, f"{name} at decay {dec:g} (decay profile)", warm.get(dec))
+            if fits is not None:
+                fits[dec] = fit
+            table.append(
+                {"decay": dec, "quasi_loglik": _qll(des, fit), "n_rows": int(fit.keep.sum())}
+            )
+        best = max(table, key=lambda r: (round(r["quasi_loglik"], 9), -r["decay"]))
+        for r in table:
+            r["chosen"] = r is best
+        chosen = float(best["decay"])
+    else:
+        chosen = decays[0]
+    rows = prep.usable(chosen)
+    if extra_rows is not None:
+        rows &= extra_rows
+    des = make_design(prep, [prep.index(chosen)], rows, estimand)
+    final = _fit(des, f"{name} at decay {chosen:g}", warm.get(chosen) or (fits or {}).get(chosen))
+    return chosen, des, final, table
 
 
 @dataclass
-class Inference:
-    """Slope inference on the natural-log scale (as fitted); :meth:`effect`
-    reports it on the log2 scale and as a percent."""
+class Effect:
+    """One slope with its interval and p-values. Percent fields (``estimate``,
+    ``ci_low``, ``ci_high``) are ``100 * (2**beta - 1)``: the change in the
+    expected outcome per doubling of (1 + carry-over per 10,000); ``beta*``
+    are on the log2 scale. ``p_value`` is the primary p-value
+    (``p_value_method``); ``p_values`` holds every method computed. The
+    interval is ``beta +- t(G-1) * beta_se_cv3`` (cluster jackknife)."""
 
-    beta: float
-    se_cr1: float
-    p_value: float
+    estimand: str
+    estimate: float
     ci_low: float
     ci_high: float
-    draws: np.ndarray  # bootstrap draws of beta (one-step, unrestricted)
+    p_value: float
+    p_value_method: str
+    beta: float
+    beta_ci_low: float
+    beta_ci_high: float
+    beta_se_cv3: float
+    p_values: dict[str, float]
+    effective_clusters: float
+    n_clusters: int
+    interval_method: str = "cv3_jackknife"
+    jackknife_se: dict[str, float] = field(default_factory=dict)
 
-    def effect(self) -> dict[str, float]:
-        b, lo, hi = self.beta / LN2, self.ci_low / LN2, self.ci_high / LN2
-        return {
-            "estimate": percent(b),
-            "ci_low": percent(lo),
-            "ci_high": percent(hi),
-            "p_value": self.p_value,
-            "beta": b,
-            "beta_ci_low": lo,
-            "beta_ci_high": hi,
-            "beta_se_cr1": self.se_cr1 / LN2,
-        }
-
-
-def infer(
-    des: Design,
-    j: int,
-    weights: np.ndarray,
-    fit: _ppml.PPMLFit | None = None,
-    level: float = LEVEL,
-) -> Inference:
-    """Point estimate, CR1 SE, score-bootstrap p-value and inverted interval
-    for coefficient ``j`` of ``des``. ``weights`` has one column per district
-    code of the panel; ``level`` is the confidence level of the inversion."""
-    if fit is None:
-        fit = _ppml.fit_ppml_fe(des.y, des.x, des.d, des.m, des.offset)
-    beta = float(fit.beta[j])
-    se = _ppml.cr1_se(des.y, des.x, j, fit, des.d, des.m)
-    alpha = 1.0 - level
-    cache: dict[str, np.ndarray | None] = {"start": None}
-
-    def p_at(b0: float) -> float:
-        s, present, _, f0 = _ppml.cluster_scores(
-            des.y, des.x, j, des.d, des.m, des.offset, b0, start=cache["start"]
+    @classmethod
+    def from_ln(
+        cls,
+        estimand: str,
+        beta_ln: float,
+        se_ln: float,
+        p_values: dict[str, float],
+        primary: str,
+        g: int,
+        g_star: float,
+        level: float = LEVEL,
+    ) -> Effect:
+        """From a natural-log slope and its CV3 standard error."""
+        lo, hi, p_cv3 = _inf.cv3_interval(beta_ln, se_ln, g, level)
+        p_values = {**p_values, "cv3_jackknife": p_cv3}
+        b, lo2, hi2 = beta_ln / LN2, lo / LN2, hi / LN2
+        return cls(
+            estimand=estimand,
+            estimate=percent(b),
+            ci_low=percent(lo2),
+            ci_high=percent(hi2),
+            p_value=float(p_values.get(primary, p_cv3)),
+            p_value_method=primary if primary in p_values else "cv3_jackknife",
+            beta=b,
+            beta_ci_low=lo2,
+            beta_ci_high=hi2,
+            beta_se_cv3=se_ln / LN2,
+            p_values=p_values,
+            effective_clusters=g_star,
+            n_clusters=g,
         )
-        cache["start"] = f0.theta
-        return _ppml.score_bootstrap_p(s, weights[:, present])[0]
 
-    p0 = p_at(0.0)
-    # one-step unrestricted bootstrap draws of beta (for what-if intervals)
-    keep = fit.keep
-    others = np.delete(des.x, j, axis=1)
-    xt = _ppml.partial_out(des.x[keep, j], others[keep], des.d[keep], des.m[keep], fit.mu[keep])
-    u = des.y[keep] - fit.mu[keep]
-    present = np.unique(des.d[keep])
-    s_un = np.bincount(des.d[keep], weights=xt * u)[present]
-    info = float(np.sum(fit.mu[keep] * xt * xt))
-    draws = (
-        beta + (weights[:, present] @ s_un) / info if info > 0 else np.full(len(weights), np.nan)
-    )
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self, key)
 
-    if not math.isfinite(se) or se <= 0:
-        return Inference(beta, se, p0, float("nan"), float("nan"), draws)
-    ends = []
-    for sign in (-1.0, 1.0):
-        cache["start"] = None
-        inner, step = beta, 2.0 * se
-        outer = beta + sign * step
-        doublings = 0
-        while p_at(outer) > alpha and doublings < MAX_BRACKET_DOUBLINGS:
-            inner = outer
-            step *= 2.0
-            outer = beta + sign * step
-            doublings += 1
-        if doublings == MAX_BRACKET_DOUBLINGS:
-            ends.append(sign * math.inf)
-            continue
-        for _ in range(INVERSION_STEPS):
-            mid = 0.5 * (inner + outer)
-            if p_at(mid) > alpha:
-                inner = mid
-            else:
-                outer = mid
-        ends.append(0.5 * (inner + outer))
-    return Inference(beta, se, p0, ends[0], ends[1], draws)
+    def get(self, key: str, default: Any = None) -> Any:
+        """Mapping-style access (``effect.get("p_value")``)."""
+        return getattr(self, key, default)
+
+    def keys(self) -> list[str]:
+        return list(self.__dataclass_fields__)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.__dataclass_fields__
+
+    @property
+    def significant(self) -> bool:
+        """Primary p-value below 5%."""
+        return bool(math.isfinite(self.p_value) and self.p_value < 1.0 - LEVEL)
+
+    @property
+    def interval_excludes_zero(self) -> bool:
+        return bool(self.beta_ci_low > 0 or self.beta_ci_high < 0)
 
 
 @dataclass
-class CoverageModelResult:
-    """What :func:`fit_coverage_model` found. ``coverage_effect`` and
-    ``placebo_effect`` hold ``estimate``, ``ci_low``, ``ci_high`` (percent, see
-    ``effect_unit``), ``p_value``, and the slope itself (log2 scale: elasticity
-    per doubling, ``estimate = 100 * (2**beta - 1)``) as ``beta``,
-    ``beta_ci_low``, ``beta_ci_high``, ``beta_se_cr1``."""
+class CoverageFit:
+    """The fit stage: decay, design and PPML fit at the chosen decay."""
 
-    outcome: str
-    coverage_effect: dict[str, float]
-    placebo_effect: dict[str, float]
-    effect_unit: str
-    placebo_unit: str
+    prep: PreparedPanel
+    estimand: str
     decay: float
+    decays: list[float]  # decays the inference is adjusted over (one when given)
     decay_selected_by: str
-    decay_search: list[dict[str, Any]]
-    n_obs: int
-    n_clusters: int
-    n_months: int
-    rows_dropped: dict[str, int]
-    inference: str
-    method: str
-    caveat: str
-    overdispersion: dict[str, float]
-    fitted_relation: dict[str, Any]
-    warnings: list[str]
-    n_boot: int
-    seed: int
-    seconds: float
-    district_effects_fe: dict[str, float] = field(default_factory=dict)
-    month_effects: dict[str, float] = field(default_factory=dict)
-    # internals for what_if / diagnostics (not serialised)
-    _prep: PreparedPanel | None = field(default=None, repr=False)
-    _design: Design | None = field(default=None, repr=False)
-    _fit: _ppml.PPMLFit | None = field(default=None, repr=False)
-    _draws: np.ndarray | None = field(default=None, repr=False)
+    decay_profile: list[dict[str, Any]]
+    design: Design
+    fit: _ppml.PPMLFit
+    extra_rows: np.ndarray | None = None
+    profile_fits: dict[float, _ppml.PPMLFit] = field(default_factory=dict)
+
+
+def fit_coverage(
+    panel: pd.DataFrame | PreparedPanel,
+    outcome: str = "applications",
+    *,
+    estimand: str = DEFAULT_ESTIMAND,
+    decay: float | None = None,
+    decay_grid: Sequence[float] = DECAY_GRID,
+) -> CoverageFit:
+    """Fit stage: prepare the panel, fix the decay (profiled over
+    ``decay_grid`` when ``decay`` is None, see :data:`DECAY_RULE`) and fit
+    the PPML model. Raises :class:`InsufficientDataError` when too few rows."""
+    _check_estimand(estimand)
+    prep = panel if isinstance(panel, PreparedPanel) else prepare_panel(panel, outcome)
+    if decay is not None:
+        if not 0.0 <= decay < 1.0:
+            raise ValueError(f"decay must be in [0, 1), got {decay}")
+        decays, selected_by = (
+            [float(decay)],
+            "given by the caller (fixed before looking at the slope)",
+        )
+    else:
+        decays = sorted(float(x) for x in decay_grid)
+        selected_by = DECAY_RULE
+        months_known = int(prep.usable(max(decays)).any(axis=0).sum())
+        if months_known < MIN_TRAIN_MONTHS + 1:
+            decays = [FALLBACK_DECAY]
+            selected_by = (
+                f"pre-set {FALLBACK_DECAY:g}: too few months (< {MIN_TRAIN_MONTHS + 1} with known "
+                "carry-over at every candidate decay) to profile it"
+            )
+    probe = make_design(prep, [prep.index(decays[0])], prep.usable(decays[0]), estimand)
+    _check_enough(probe, prep.outcome)
+    fits: dict[float, _ppml.PPMLFit] = {}
+    chosen, des, fit, table = profile_decay(
+        prep, estimand, decays, name=f"{prep.outcome} model", fits=fits
+    )
+    fits.setdefault(chosen, fit)
+    _check_enough(des, prep.outcome)
+    return CoverageFit(prep, estimand, chosen, decays, selected_by, table, des, fit, None, fits)
+
+
+def _jackknife(
+    cf: CoverageFit, placebo_leads: Sequence[int] = ()
+) -> tuple[_inf.Jackknife, _inf.Jackknife, _inf.Jackknife | None]:
+    """Leave-one-district-out replicates of the slope with the decay
+    re-profiled in each, the same at the full-sample decay, and (with
+    ``placebo_leads``) the lead slopes at the full-sample decay."""
+    prep = cf.prep
+    present = np.unique(cf.design.d[cf.fit.keep])
+    reps, fixed, decs, preps = [], [], [], []
+    for i in present:
+        extra = np.ones(prep.shape, dtype=bool) if cf.extra_rows is None else cf.extra_rows.copy()
+        extra[i] = False
+        name = f"{prep.outcome} jackknife fit without district {prep.districts[i]}"
+        dec, _des, fit, _ = profile_decay(
+            prep, cf.estimand, cf.decays, extra, name=name, warm=cf.profile_fits
+        )
+        reps.append(fit.beta[:1])
+        decs.append(dec)
+        if dec == cf.decay:
+            fixed.append(fit.beta[:1])
+        else:
+            rows = prep.usable(cf.decay) & extra
+            fdes = make_design(prep, [prep.index(cf.decay)], rows, cf.estimand)
+            fixed.append(_fit(fdes, name + f" at decay {cf.decay:g}", cf.fit).beta[:1])
+        if placebo_leads:
+            pdes = _placebo_design(prep, cf.estimand, cf.decay, placebo_leads, extra)
+            pfit = _fit(pdes, f"placebo jackknife fit without district {prep.districts[i]}")
+            preps.append(pfit.beta[1:])
+    codes = [int(i) for i in present]
+    jk = _inf.Jackknife(np.array(reps), np.array(decs), codes)
+    jk_fixed = _inf.Jackknife(np.array(fixed), np.full(len(codes), cf.decay), codes)
+    pjk = (
+        _inf.Jackknife(np.array(preps), np.full(len(codes), cf.decay), codes)
+        if placebo_leads
+        else None
+    )
+    return jk, jk_fixed, pjk
+
+
+def _placebo_design(
+    prep: PreparedPanel,
+    estimand: str,
+    decay: float,
+    leads: Sequence[int],
+    extra: np.ndarray | None = None,
+) -> Design:
+    rows = prep.usable(decay)
+    if extra is not None:
+        rows &= extra
+    regs = [prep.index(decay)] + [prep.lead_index(decay, k) for k in leads]
+    return make_design(prep, regs, rows, estimand)
+
+
+#: The jackknife replicates re-profile the decay (True) or keep the
+#: full-sample decay (False); fixed by the held-out pilot (README).
+JACKKNIFE_REPROFILES = True
+#: Placebo leads: carry-over 1 and 2 months after the outcome.
+PLACEBO_LEADS: tuple[int, ...] = (1, 2)
+
+
+@dataclass
+class CoverageInference:
+    """The infer stage: coverage effect, placebo leads, jackknife and tests."""
+
+    coverage_effect: Effect
+    placebo_leads: list[Effect]
+    placebo_p_holm: list[float]
+    null_tests: _inf.NullTests
+    jackknife: _inf.Jackknife
+    information_by_district: dict[str, float]
+    draws: np.ndarray  # t(G-1) draws of the natural-log slope (what-if intervals)
 
     @property
     def placebo_flagged(self) -> bool:
-        """True when the placebo interval excludes zero."""
-        lo, hi = self.placebo_effect.get("beta_ci_low"), self.placebo_effect.get("beta_ci_high")
-        return bool(lo is not None and hi is not None and (lo > 0 or hi < 0))
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary (NaN and infinite values become ``None``)."""
-        out = {k: getattr(self, k) for k in self.__dataclass_fields__ if not k.startswith("_")}
-        out["placebo_flagged"] = self.placebo_flagged
-        return _jsonable(out)
-
-    def summary_text(self) -> str:
-        """One paragraph in words."""
-        e = self.coverage_effect
-        return (
-            f"{self.outcome}: {e['estimate']:+.1f}% (95% CI {e['ci_low']:+.1f}% to "
-            f"{e['ci_high']:+.1f}%, p = {e['p_value']:.3f}) per doubling of (1 + carry-over "
-            f"materials per 10,000 residents), decay {self.decay:g}, {self.n_obs} district-months, "
-            f"{self.n_clusters} districts. " + " ".join(self.warnings)
-        )
+        """A lead's Holm-adjusted (over the leads) CV3 p-value is below 5%."""
+        return any(p < 1.0 - LEVEL for p in self.placebo_p_holm if math.isfinite(p))
 
 
-def _share_loglik(
-    prep: PreparedPanel, index: np.ndarray, rows: np.ndarray, origins: Sequence[int], y_scale: float
-) -> tuple[float, float, int]:
-    """Out-of-sample log-likelihood of each origin month's distribution of the
-    outcome across districts given the month total (multinomial with
-    probabilities proportional to the fitted mean; needs no month effect),
-    from a fit on the earlier months. Each month's log-likelihood is divided
-    by its total (mean log-probability per unit of outcome), so the deadline
-    surges do not outweigh the other months. Returns (with coverage, without,
-    n rows scored)."""
-    g, t = prep.shape
-    month_of = np.tile(np.arange(t), g).reshape(g, t)
-    total_cov, total_base, n_scored = 0.0, 0.0, 0
-    for origin in origins:
-        train = rows & (month_of < origin)
-        test = rows & (month_of == origin)
-        if test.sum() < 2:
-            continue
-        scores = []
-        for regs in ([index], []):
-            des = make_design(prep, regs, train)
-            fit = _ppml.fit_ppml_fe(des.y, des.x, des.d, des.m, des.offset)
-            di = np.nonzero(test)[0]
-            alpha = fit.alpha[di] if len(fit.alpha) > di.max() else np.full(len(di), -np.inf)
-            ok = np.isfinite(alpha)
-            yt = prep.y[test][ok] / y_scale
-            eta = np.log(prep.population[test][ok] / 10_000.0) + alpha[ok]
-            if regs:
-                eta = eta + fit.beta[0] * index[test][ok]
-            logp = eta - np.logaddexp.reduce(eta)
-            scores.append(float(np.sum(yt * logp) / yt.sum()) if yt.sum() > 0 else 0.0)
-            if regs:
-                n_scored += int(ok.sum())
-        total_cov += scores[0]
-        total_base += scores[1]
-    return total_cov, total_base, n_scored
+def infer_coverage(
+    cf: CoverageFit,
+    *,
+    n_perm: int = DEFAULT_N_PERM,
+    n_boot: int = DEFAULT_N_BOOT,
+    seed: int = DEFAULT_SEED,
+    placebo: bool = True,
+) -> CoverageInference:
+    """Infer stage: CV3 jackknife interval (decay re-profiled in each replicate),
+    randomisation and wild-bootstrap tests of no association (max over the
+    decays), effective clusters, and the placebo leads."""
+    prep, des, fit = cf.prep, cf.design, cf.fit
+    leads = PLACEBO_LEADS if placebo else ()
+    jk, jk_fixed, pjk = _jackknife(cf, leads)
+    g = len(jk.districts)
+    info = _inf.information_by_cluster(fit, des.x, 0, des.d, des.m)
+    g_star = _inf.effective_clusters(info)
+    # restricted fit (no coverage) on every row with a known outcome
+    base_rows = ~np.isnan(prep.y) & (prep.population > 0)
+    if cf.extra_rows is not None:
+        base_rows &= cf.extra_rows
+    rdes = make_design(prep, [], base_rows, cf.estimand)
+    rfit = _fit(rdes, f"{prep.outcome} restricted fit (no coverage)")
+    gsh = prep.shape
+    y_grid = np.zeros(gsh)
+    mu_grid = np.zeros(gsh)
+    base = np.zeros(gsh, dtype=bool)
+    kept = np.zeros(gsh, dtype=bool)
+    kept[rdes.rows] = rfit.keep
+    y_grid[rdes.rows] = rdes.y
+    mu_grid[rdes.rows] = rfit.mu
+    base = kept
+    indices = [prep.index(dcy) for dcy in cf.decays]
+    known = [prep.known(dcy) for dcy in cf.decays]
+    tests = _inf.null_tests(
+        y_grid, mu_grid, base, indices, known, cf.decays, n_perm=n_perm, n_boot=n_boot, seed=seed
+    )
+    pvals = {"randomisation": tests.p_randomisation, "wild_score_bootstrap": tests.p_wild}
+    se_profiled, se_fixed = float(jk.se()[0]), float(jk_fixed.se()[0])
+    se = se_profiled if JACKKNIFE_REPROFILES else se_fixed
+    effect = Effect.from_ln(
+        cf.estimand, float(fit.beta[0]), se, pvals, _inf.PRIMARY_P_VALUE, g, g_star
+    )
+    effect.jackknife_se = {"decay_reprofiled": se_profiled / LN2, "decay_fixed": se_fixed / LN2}
+    leads_eff: list[Effect] = []
+    p_holm: list[float] = []
+    if placebo and pjk is not None:
+        pdes = _placebo_design(prep, cf.estimand, cf.decay, leads, cf.extra_rows)
+        pfit = _fit(pdes, f"{prep.outcome} placebo fit (leads {leads})")
+        pse = pjk.se()
+        for k in range(len(leads)):
+            pinfo = _inf.information_by_cluster(pfit, pdes.x, k + 1, pdes.d, pdes.m)
+            leads_eff.append(
+                Effect.from_ln(
+                    cf.estimand,
+                    float(pfit.beta[k + 1]),
+                    float(pse[k]),
+                    {},
+                    "cv3_jackknife",
+                    g,
+                    _inf.effective_clusters(pinfo),
+                )
+            )
+        from coverage_analysis.models.channels import holm
 
-
-def search_decay(
-    prep: PreparedPanel, grid: Sequence[float] = DECAY_GRID
-) -> tuple[float, list[dict[str, Any]]]:
-    """Pick the decay whose coverage index best predicts, out of sample, how
-    each of the last ``N_ORIGINS`` months' outcome is shared among districts
-    (rolling origin: each month predicted from a fit on all earlier months).
-
-    All decays are scored on the same rows (those whose carry-over is known
-    at the largest decay), so the scores are comparable. Ties go to the
-    smaller decay. With fewer than ``MIN_TRAIN_MONTHS + 1`` usable months
-    there is nothing to score: returns ``FALLBACK_DECAY`` and an empty table.
-    """
-    grid = sorted(grid)
-    rows = prep.usable(max(grid))
-    month_cols = np.nonzero(rows.any(axis=0))[0]
-    origins = [int(o) for k, o in enumerate(month_cols) if k >= MIN_TRAIN_MONTHS][-N_ORIGINS:]
-    if not origins:
-        log.info("too few months for the out-of-sample decay search; decay %g", FALLBACK_DECAY)
-        return FALLBACK_DECAY, []
-    y_all = prep.y[rows]
-    y_scale = 1.0 if prep.outcome == "applications" else float(np.mean(y_all) or 1.0)
-    table = []
-    for dec in grid:
-        idx = prep.index(dec)
-        cov, base, n = _share_loglik(prep, idx, rows, origins, y_scale)
-        table.append(
-            {
-                "decay": dec,
-                "oos_share_loglik": cov,
-                "gain_over_no_coverage": cov - base,
-                "n_scored": n,
-                "window_months_dropped_after_unreported": window_lags(dec) - 1,
-            }
-        )
-    best = max(table, key=lambda r: (round(r["oos_share_loglik"], 9), -r["decay"]))
-    for r in table:
-        r["chosen"] = r is best
-    return float(best["decay"]), table
-
-
-def selection_adjustment(
-    prep: PreparedPanel,
-    grid: Sequence[float],
-    chosen: float,
-    weights: np.ndarray,
-    level: float = LEVEL,
-) -> dict[str, Any]:
-    """Account for having chosen the decay from ``grid``: the null ``beta = 0``
-    is tested with the largest studentized score over all decays (max-t), its
-    bootstrap distribution built from the same cluster weights for every decay
-    (each decay on its own rows and restricted fit, which under ``beta = 0``
-    does not involve coverage). Returns the adjusted p-value of the chosen
-    decay's statistic and the per-decay confidence level whose test matches
-    the max-t critical value (used for the interval, so that p-value and
-    interval agree)."""
-    alpha = 1.0 - level
-    t_by_decay: dict[float, float] = {}
-    stars = []
-    t_chosen_star = None
-    for dec in grid:
-        des = make_design(prep, [prep.index(dec)], prep.usable(dec))
-        s, present, _, _ = _ppml.cluster_scores(des.y, des.x, 0, des.d, des.m, des.offset, 0.0)
-        t, t_star = _ppml.score_t(s, weights[:, present])
-        t_by_decay[float(dec)] = t
-        stars.append(np.abs(t_star))
-        if dec == chosen:
-            t_chosen_star = np.abs(t_star)
-    max_star = np.max(np.vstack(stars), axis=0)
-    t_chosen = abs(t_by_decay[float(chosen)])
-    p_adj = float((np.sum(max_star >= t_chosen - 1e-12) + 1) / (len(max_star) + 1))
-    c_max = float(np.quantile(max_star, level))
-    assert t_chosen_star is not None
-    alpha_eff = max(float(np.mean(t_chosen_star >= c_max)), alpha / len(grid))
-    return {
-        "p_value": p_adj,
-        "critical_max_t": c_max,
-        "per_decay_level": 1.0 - alpha_eff,
-        "t_by_decay": t_by_decay,
-    }
+        p_holm = holm([e.p_value if math.isfinite(e.p_value) else 1.0 for e in leads_eff])
+    rng = np.random.default_rng(seed)
+    draws = float(fit.beta[0]) + se * rng.standard_t(max(g - 1, 1), size=n_boot)
+    present = np.unique(des.d[fit.keep])
+    info_by = {prep.districts[i]: float(v) for i, v in zip(present, info, strict=True)}
+    return CoverageInference(effect, leads_eff, p_holm, tests, jk, info_by, draws)
 
 
 class InsufficientDataError(CoverageAnalysisError, ValueError):
@@ -493,109 +598,181 @@ def _check_enough(des: Design, outcome: str) -> None:
         )
 
 
-def fit_coverage_model(
-    panel: pd.DataFrame,
-    outcome: str = "applications",
-    *,
-    decay: float | None = None,
-    n_boot: int = DEFAULT_N_BOOT,
-    seed: int = DEFAULT_SEED,
-    decay_grid: Sequence[float] = DECAY_GRID,
-) -> CoverageModelResult:
-    """Fit the coverage model of ``outcome`` ("applications" or "amount_kzt")
-    on a district x month panel; see the module docstring for the model.
+def _share_loglik(
+    prep: PreparedPanel,
+    index: np.ndarray,
+    rows: np.ndarray,
+    origins: Sequence[int],
+    estimand: str,
+) -> tuple[float, float, int]:
+    """Out-of-sample log-likelihood of each origin month's split of the
+    outcome across districts given the month total (multinomial with
+    probabilities proportional to the fitted mean; needs no month effect),
+    from a fit on the earlier months only (the coverage index of a month
+    uses only that month and earlier ones, unknown months filled from the
+    past). A district absent from the training months is left out of its
+    fold's score; the fold is still scored. Each month's log-likelihood is
+    divided by its total. Returns (with coverage, without, n rows scored)."""
+    g, t = prep.shape
+    month_of = np.tile(np.arange(t), g).reshape(g, t)
+    total_cov, total_base, n_scored = 0.0, 0.0, 0
+    for origin in origins:
+        train = rows & (month_of < origin)
+        test = rows & (month_of == origin)
+        if test.sum() < 2:
+            continue
+        scores = []
+        for regs in ([index], []):
+            des = make_design(prep, regs, train, estimand)
+            fit = _fit(des, f"rolling-origin fit before month {prep.months[origin]:%Y-%m}")
+            di = np.nonzero(test)[0]
+            alpha = np.full(g, -np.inf)
+            alpha[: len(fit.alpha)] = fit.alpha
+            a = alpha[di]
+            ok = np.isfinite(a)
+            yt = prep.y[test][ok]
+            eta = np.log(prep.population[test][ok] / PER_RESIDENTS) + a[ok]
+            if regs:
+                eta = eta + fit.beta[0] * index[test][ok]
+            logp = eta - np.logaddexp.reduce(eta) if ok.any() else eta
+            scores.append(float(np.sum(yt * logp) / yt.sum()) if yt.sum() > 0 else 0.0)
+            if regs:
+                n_scored += int(ok.sum())
+        total_cov += scores[0]
+        total_base += scores[1]
+    return total_cov, total_base, n_scored
 
-    ``decay=None`` chooses the carry-over decay from ``decay_grid`` by
-    rolling-origin out-of-sample fit (:func:`search_decay`); a number fixes it.
-    The placebo refits the model with next month's new materials added.
+
+def search_decay(
+    prep: PreparedPanel, grid: Sequence[float] = DECAY_GRID, estimand: str = DEFAULT_ESTIMAND
+) -> tuple[float, list[dict[str, Any]]]:
+    """Out-of-sample check of the carry-over: which decay's coverage index best
+    predicts how each of the last ``N_ORIGINS`` months' outcome is shared
+    among districts (rolling origin: each month predicted from a fit on all
+    earlier months, past data only). Reported as a diagnostic beside the
+    profiled decay; not used for inference (an audit found it picks nearly
+    uniformly over the grid when the signal is weak).
+
+    With fewer than ``MIN_TRAIN_MONTHS + 1`` usable months there is nothing
+    to score: returns ``FALLBACK_DECAY`` and an empty table.
     """
-    started = time.perf_counter()
-    prep = prepare_panel(panel, outcome)
-    what = "applications" if outcome == "applications" else "amounts legalized"
-    if decay is None:
-        chosen, table = search_decay(prep, decay_grid)
-        selected_by = (
-            f"pre-set {FALLBACK_DECAY:g}: too few months (< {MIN_TRAIN_MONTHS + 1} with known "
-            "carry-over) for the out-of-sample search"
+    grid = sorted(grid)
+    rows = prep.usable(max(grid))
+    month_cols = np.nonzero(rows.any(axis=0))[0]
+    origins = [int(o) for k, o in enumerate(month_cols) if k >= MIN_TRAIN_MONTHS][-N_ORIGINS:]
+    if not origins:
+        return FALLBACK_DECAY, []
+    table = []
+    for dec in grid:
+        cov, base, n = _share_loglik(prep, prep.index(dec), rows, origins, estimand)
+        table.append(
+            {
+                "decay": dec,
+                "oos_share_loglik": cov,
+                "gain_over_no_coverage": cov - base,
+                "n_scored": n,
+                "window_months_dropped_after_unreported": window_lags(dec) - 1,
+            }
         )
-    if decay is None and table:
-        selected_by = (
-            f"rolling-origin out-of-sample fit over the last {N_ORIGINS} months: multinomial "
-            "log-likelihood of each month's split of the outcome across districts given the "
-            "month total (month effects cancel; each month weighs equally), fit on all earlier "
-            "months"
-        )
-    elif decay is not None:
-        if not 0.0 <= decay < 1.0:
-            raise ValueError(f"decay must be in [0, 1), got {decay}")
-        chosen, table, selected_by = float(decay), [], "given by the caller"
-    g, _t = prep.shape
-    index = prep.index(chosen)
-    rows = prep.usable(chosen)
-    des = make_design(prep, [index], rows)
-    _check_enough(des, outcome)
-    fit = _ppml.fit_ppml_fe(des.y, des.x, des.d, des.m, des.offset)
-    n_used = int(fit.keep.sum())
-    clusters = np.unique(des.d[fit.keep])
-    weights = _ppml.webb_weights(n_boot, g, seed)
-    adjust = selection_adjustment(prep, sorted(decay_grid), chosen, weights) if table else None
-    main = infer(des, 0, weights, fit, level=adjust["per_decay_level"] if adjust else LEVEL)
+    best = max(table, key=lambda r: (round(r["oos_share_loglik"], 9), -r["decay"]))
+    for r in table:
+        r["chosen"] = r is best
+    return float(best["decay"]), table
 
-    lead = prep.lead_flow()
-    des_p = make_design(prep, [index, lead], rows)
-    plac = infer(des_p, 1, weights)
 
-    warnings: list[str] = []
-    coverage_effect = main.effect()
-    coverage_effect["p_value_fixed_decay"] = coverage_effect["p_value"]
-    if adjust:
-        coverage_effect["p_value"] = adjust["p_value"]
-        coverage_effect["ci_level_at_chosen_decay"] = adjust["per_decay_level"]
-    placebo_effect = plac.effect()
-    placebo_lo, placebo_hi = plac.ci_low, plac.ci_high
-    if placebo_lo > 0 or placebo_hi < 0:
-        warnings.append(PLACEBO_WARNING.format(what=what))
-    if len(clusters) < MIN_CLUSTERS_WARN:
-        warnings.append(
-            f"Only {len(clusters)} districts enter the model; cluster inference is fragile."
-        )
-    if not fit.converged:
-        warnings.append("The model fit did not converge; treat the estimate with suspicion.")
-    if table and chosen in (min(decay_grid), max(decay_grid)) and chosen > 0:
-        warnings.append(f"The chosen decay {chosen:g} is at the edge of the search grid.")
-    if decay is None and not table:
-        warnings.append(f"Decay not chosen from the data: {selected_by}.")
-    if not (math.isfinite(main.ci_low) and math.isfinite(main.ci_high)):
-        warnings.append("The interval is unbounded: the data cannot pin the slope down.")
+@dataclass
+class CoverageModelResult:
+    """What :func:`fit_coverage_model` found (the describe stage's input and
+    the ``model_summary.json`` entry of one outcome; schema in
+    ``models/model_summary.schema.json``). ``coverage_effect`` and
+    ``placebo_effect`` are :class:`Effect` (mapping-like: ``e["beta"]``)."""
 
-    # overdispersion (Pearson chi2 / df and the NB2 moment estimate)
+    outcome: str
+    estimand: str
+    estimand_description: str
+    coverage_effect: Effect
+    placebo_effect: Effect
+    placebo_leads: list[Effect]
+    placebo_p_holm: list[float]
+    placebo_flagged: bool
+    sensitivity: dict[str, Effect]
+    effect_unit: str
+    placebo_unit: str
+    decay: float
+    decay_selected_by: str
+    decay_search: list[dict[str, Any]]
+    n_obs: int
+    n_clusters: int
+    effective_clusters: float
+    n_months: int
+    rows_dropped: dict[str, int]
+    inference: str
+    method: str
+    caveat: str
+    overdispersion: dict[str, Any]
+    fitted_relation: dict[str, Any]
+    warnings: list[str]
+    n_boot: int
+    n_perm: int
+    seed: int
+    seconds: float
+    decomposition: dict[str, Effect] = field(default_factory=dict)
+    information_by_district: dict[str, float] = field(default_factory=dict)
+    district_effects_fe: dict[str, float] = field(default_factory=dict)
+    month_effects: dict[str, float] = field(default_factory=dict)
+    # internals for what_if / diagnostics (not serialised)
+    _prep: PreparedPanel | None = field(default=None, repr=False)
+    _design: Design | None = field(default=None, repr=False)
+    _fit: _ppml.PPMLFit | None = field(default=None, repr=False)
+    _draws: np.ndarray | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (NaN and infinite values become ``None``)."""
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__ if not k.startswith("_")}
+        return _jsonable(out)
+
+    def summary_text(self, lang: str = "en") -> str:
+        """One paragraph in words (``lang`` "en" or "ru")."""
+        from coverage_analysis.models.describe import summary_text
+
+        return summary_text(self.to_dict(), lang)
+
+
+def _overdispersion(des: Design, fit: _ppml.PPMLFit, prep: PreparedPanel) -> dict[str, Any]:
     keep = fit.keep
     yk, mk = des.y[keep], fit.mu[keep]
-    # overdispersion in the outcome's own units (counts, not per 10,000); amounts
-    # in units of their mean per district-month (tenge would give a meaningless scale)
-    counts_scale = prep.population[des.rows][keep] / PER_RESIDENTS * des.y_scale
-    if outcome != "applications":
+    if des.estimand == "rate":
+        counts_scale = prep.population[des.rows][keep] / PER_RESIDENTS * des.y_scale
+    else:
+        counts_scale = np.full(len(yk), des.y_scale)
+    if prep.outcome != "applications":
         counts_scale = counts_scale / float(np.mean(prep.y[des.rows]) or 1.0)
     yc, mc = yk * counts_scale, mk * counts_scale
-    n_par = 1 + len(clusters) + len(np.unique(des.m[keep])) - 1
-    pearson = float(np.sum((yc - mc) ** 2 / mc) / max(n_used - n_par, 1))
+    n_par = 1 + len(np.unique(des.d[keep])) + len(np.unique(des.m[keep])) - 1
+    pearson = float(np.sum((yc - mc) ** 2 / mc) / max(int(keep.sum()) - n_par, 1))
     nb2 = float(np.sum((yc - mc) ** 2 - yc) / np.sum(mc**2))
-    overdispersion = {
+    apps = prep.outcome == "applications"
+    return {
         "pearson_chi2_per_df": pearson,
-        "nb2_alpha_moment": nb2 if outcome == "applications" else float("nan"),
+        "nb2_alpha_moment": nb2 if apps else float("nan"),
         "note": (
             "Pearson chi2/df of the PPML fit (1 = Poisson). PPML stays consistent under "
-            "overdispersion; the bootstrap does not assume a variance."
-            if outcome == "applications"
+            "overdispersion; the jackknife and the randomisation test assume no variance."
+            if apps
             else "Amounts are not counts: chi2/df is computed in units of the mean amount per "
             "district-month and only shows the spread; PPML needs only the mean to be right."
         ),
     }
 
-    # fitted relation for plotting
-    ci = index[des.rows][keep]
+
+def _fitted_relation(prep: PreparedPanel, cf: CoverageFit, eff: Effect, what: str) -> dict:
+    des, fit = cf.design, cf.fit
+    keep = fit.keep
+    yk, mk = des.y[keep], fit.mu[keep]
+    beta = eff.beta * LN2
+    ci = prep.index(cf.decay)[des.rows][keep]
     grid_c = np.linspace(0.0, float(np.max(ci)) if len(ci) else 1.0, CURVE_POINTS)
-    mu_fe = mk / np.exp(main.beta * ci)  # expected without the coverage term
+    mu_fe = mk / np.exp(beta * ci)
     qs = np.quantile(ci, np.linspace(0, 1, CURVE_BINS + 1)) if len(ci) else np.array([0.0, 1.0])
     bins = np.clip(np.searchsorted(qs, ci, side="right") - 1, 0, CURVE_BINS - 1)
     points = []
@@ -609,43 +786,137 @@ def fit_coverage_model(
                     "n": int(sel.sum()),
                 }
             )
+    lo, hi = eff.beta_ci_low * LN2, eff.beta_ci_high * LN2
     with np.errstate(invalid="ignore", over="ignore"):
-        band_lo = np.exp(np.minimum(main.ci_low * grid_c, main.ci_high * grid_c))
-        band_hi = np.exp(np.maximum(main.ci_low * grid_c, main.ci_high * grid_c))
-    fitted_relation = {
+        band_lo = np.exp(np.minimum(lo * grid_c, hi * grid_c))
+        band_hi = np.exp(np.maximum(lo * grid_c, hi * grid_c))
+    return {
         "x_label": "coverage index: log2(1 + carry-over materials per 10,000 residents)",
         "y_label": f"expected {what} relative to no coverage (same district and month)",
         "coverage_index": grid_c,
         "materials_per_10k_carryover": 2.0**grid_c - 1.0,
-        "relative_expected": np.exp(main.beta * grid_c),
+        "relative_expected": np.exp(beta * grid_c),
         "ci_low": band_lo,
         "ci_high": band_hi,
         "binned_points": points,
     }
 
+
+def _decomposition(
+    panel: pd.DataFrame, prep: PreparedPanel, estimand: str, decay: float, seed: int
+) -> dict[str, Effect]:
+    """Amounts = applications x amount per application, at the same decay:
+    the applications slope and the slope of the amount with log(applications)
+    as offset (rows with applications), each with its CV3 interval."""
+    apps = prepare_panel(panel, "applications")
+    out: dict[str, Effect] = {}
+    per_app = np.where(apps.y > 0, np.log(np.where(apps.y > 0, apps.y, 1.0)), np.nan)
+    for part, pp, offset in (
+        ("applications", apps, None),
+        ("amount_per_application", prep, per_app),
+    ):
+        rows = pp.usable(decay)
+        if offset is not None:
+            rows &= ~np.isnan(offset)
+        des = make_design(pp, [pp.index(decay)], rows, estimand, offset_grid=offset)
+        try:
+            _check_enough(des, part)
+        except InsufficientDataError:
+            continue
+        fit = _fit(des, f"{part} part of the amounts model")
+        present = np.unique(des.d[fit.keep])
+        reps = []
+        for i in present:
+            sub = rows.copy()
+            sub[i] = False
+            jdes = make_design(pp, [pp.index(decay)], sub, estimand, offset_grid=offset)
+            reps.append(_fit(jdes, f"{part} jackknife fit without {pp.districts[i]}").beta[:1])
+        se = float(_inf.Jackknife(np.array(reps), np.full(len(reps), decay), []).se()[0])
+        info = _inf.information_by_cluster(fit, des.x, 0, des.d, des.m)
+        out[part] = Effect.from_ln(
+            estimand,
+            float(fit.beta[0]),
+            se,
+            {},
+            "cv3_jackknife",
+            len(present),
+            _inf.effective_clusters(info),
+        )
+    return out
+
+
+def fit_coverage_model(
+    panel: pd.DataFrame,
+    outcome: str = "applications",
+    *,
+    estimand: str = DEFAULT_ESTIMAND,
+    decay: float | None = None,
+    n_boot: int = DEFAULT_N_BOOT,
+    n_perm: int = DEFAULT_N_PERM,
+    seed: int = DEFAULT_SEED,
+    decay_grid: Sequence[float] = DECAY_GRID,
+    sensitivity: bool = True,
+    placebo: bool = True,
+) -> CoverageModelResult:
+    """Fit, infer and describe the coverage model of ``outcome``
+    ("applications" or "amount_kzt") for ``estimand`` ("exposure", default,
+    or "rate"); see the module docstring. ``decay=None`` profiles the decay
+    over ``decay_grid``; a number fixes it (amounts reuse the applications
+    decay this way). ``sensitivity`` also fits the other estimand (its
+    coverage effect is shown beside). BLAS runs single-threaded inside."""
+    from coverage_analysis.models import describe
+
+    started = time.perf_counter()
+    with threadpool_limits(limits=1):
+        cf = fit_coverage(panel, outcome, estimand=estimand, decay=decay, decay_grid=decay_grid)
+        inf = infer_coverage(cf, n_perm=n_perm, n_boot=n_boot, seed=seed, placebo=placebo)
+        sens: dict[str, Effect] = {estimand: inf.coverage_effect}
+        if sensitivity:
+            for other in ESTIMANDS:
+                if other == estimand:
+                    continue
+                ocf = fit_coverage(
+                    cf.prep, outcome, estimand=other, decay=decay, decay_grid=decay_grid
+                )
+                sens[other] = infer_coverage(
+                    ocf, n_perm=n_perm, n_boot=n_boot, seed=seed, placebo=False
+                ).coverage_effect
+        decomposition = (
+            _decomposition(panel, cf.prep, estimand, cf.decay, seed)
+            if outcome == "amount_kzt"
+            else {}
+        )
+    prep, des, fit = cf.prep, cf.design, cf.fit
+    what = "applications" if outcome == "applications" else "amounts legalized"
+    eff = inf.coverage_effect
+    keep = fit.keep
+    clusters = np.unique(des.d[keep])
+    placebo_eff = (
+        inf.placebo_leads[0]
+        if inf.placebo_leads
+        else Effect.from_ln(
+            estimand, float("nan"), float("nan"), {}, "cv3_jackknife", len(clusters), float("nan")
+        )
+    )
+    warnings = describe.warnings_en(
+        what=what,
+        placebo_flagged=inf.placebo_flagged,
+        n_clusters=len(clusters),
+        g_star=eff.effective_clusters,
+        decay=cf.decay,
+        decays=cf.decays,
+        selected_by=cf.decay_selected_by,
+        interval_finite=bool(math.isfinite(eff.beta_ci_low) and math.isfinite(eff.beta_ci_high)),
+        dropped=fit.dropped or {},
+    )
     dropped = {
         "outcome_missing": int(np.isnan(prep.y).sum()),
         "coverage_unreported": int((~prep.reported & ~np.isnan(prep.y)).sum()),
         "carryover_unknown_after_unreported": int(
-            (prep.reported & ~prep.known(chosen) & ~np.isnan(prep.y)).sum()
+            (prep.reported & ~prep.known(cf.decay) & ~np.isnan(prep.y)).sum()
         ),
-        "all_zero_district_or_month": int(len(des.y) - n_used),
+        **{k: int(v) for k, v in (fit.dropped or {}).items()},
     }
-    method = (
-        f"Poisson quasi-likelihood (PPML) of {outcome} with district and month fixed effects "
-        f"and population as exposure (fitted as the rate per 10,000 residents, so each district "
-        f"weighs by its rate, not its size); expected {outcome} proportional to "
-        f"2**(beta * C) with coverage index C = log2(1 + carry-over materials per 10,000 "
-        f"residents), carry-over A[t] = x[t] + {chosen:g} * A[t-1]; beta is the elasticity per "
-        "doubling and 100 * (2**beta - 1) the percent change per doubling. PPML rather than "
-        "NB2: consistent under any variance given the mean, no incidental-parameter bias with "
-        "fixed effects. "
-        f"Months with no coverage report are unknown, not zero: they and the following "
-        f"{window_lags(chosen) - 1} month(s) (while the unknown month weighs >= "
-        f"{CARRYOVER_UNKNOWN_WEIGHT:g} of the carry-over) are dropped. Month effects absorb "
-        "the deadlines and the Dec 2015 rule change; district effects absorb size and each "
-        "district's own level. Placebo: the same model with next month's new materials added."
-    )
     fe_alpha = {
         prep.districts[i]: float(fit.alpha[i])
         for i in range(len(fit.alpha))
@@ -656,35 +927,89 @@ def fit_coverage_model(
         for i in range(len(fit.gamma))
         if np.isfinite(fit.gamma[i])
     }
+    profile = [dict(r) for r in cf.decay_profile]
     seconds = time.perf_counter() - started
-    log.info("coverage model %s fitted in %.2f s", outcome, seconds)
+    log.info("coverage model %s (%s) fitted in %.2f s", outcome, estimand, seconds)
     return CoverageModelResult(
         outcome=outcome,
-        coverage_effect=coverage_effect,
-        placebo_effect=placebo_effect,
+        estimand=estimand,
+        estimand_description=ESTIMANDS[estimand],
+        coverage_effect=eff,
+        placebo_effect=placebo_eff,
+        placebo_leads=inf.placebo_leads,
+        placebo_p_holm=inf.placebo_p_holm,
+        placebo_flagged=inf.placebo_flagged,
+        sensitivity=sens,
         effect_unit=EFFECT_UNITS[outcome],
         placebo_unit=PLACEBO_UNIT.format(what=what),
-        decay=chosen,
-        decay_selected_by=selected_by,
-        decay_search=table,
-        n_obs=n_used,
+        decay=cf.decay,
+        decay_selected_by=cf.decay_selected_by,
+        decay_search=profile,
+        n_obs=int(keep.sum()),
         n_clusters=len(clusters),
+        effective_clusters=eff.effective_clusters,
         n_months=len(np.unique(des.m[keep])),
         rows_dropped=dropped,
-        inference=INFERENCE_TEXT.format(n_boot=n_boot, g=len(clusters))
-        + (SELECTION_TEXT.format(k=len(decay_grid)) if adjust else ""),
-        method=method,
+        inference=describe.inference_en(
+            n_clusters=len(clusters),
+            g_star=eff.effective_clusters,
+            n_perm=n_perm,
+            n_boot=n_boot,
+            n_decays=len(cf.decays),
+            primary=eff.p_value_method,
+        ),
+        method=describe.method_en(outcome, estimand, cf.decay, window_lags(cf.decay) - 1),
         caveat=CAVEAT,
-        overdispersion=overdispersion,
-        fitted_relation=fitted_relation,
+        overdispersion=_overdispersion(des, fit, prep),
+        fitted_relation=_fitted_relation(prep, cf, eff, what),
         warnings=warnings,
         n_boot=n_boot,
+        n_perm=n_perm,
         seed=seed,
         seconds=seconds,
+        decomposition=decomposition,
+        information_by_district=inf.information_by_district,
         district_effects_fe=fe_alpha,
         month_effects=fe_gamma,
         _prep=prep,
         _design=des,
         _fit=fit,
-        _draws=main.draws,
+        _draws=inf.draws,
     )
+
+
+def fixed_decay_effects(
+    prep: PreparedPanel,
+    regressors: Sequence[np.ndarray],
+    rows: np.ndarray,
+    estimand: str = DEFAULT_ESTIMAND,
+    name: str = "model",
+) -> tuple[list[Effect], _ppml.PPMLFit, Design]:
+    """Every slope of a model at a fixed decay with its CV3 jackknife
+    interval and t(G-1) p-value (channel models, sensitivity checks)."""
+    with threadpool_limits(limits=1):
+        des = make_design(prep, regressors, rows, estimand)
+        fit = _fit(des, name)
+        present = np.unique(des.d[fit.keep])
+        reps = []
+        for i in present:
+            sub = rows.copy()
+            sub[i] = False
+            jdes = make_design(prep, regressors, sub, estimand)
+            reps.append(_fit(jdes, f"{name}: jackknife fit without {prep.districts[i]}").beta)
+        se = _inf.Jackknife(np.array(reps), np.zeros(len(reps)), []).se()
+        out = []
+        for j in range(des.x.shape[1]):
+            info = _inf.information_by_cluster(fit, des.x, j, des.d, des.m)
+            out.append(
+                Effect.from_ln(
+                    estimand,
+                    float(fit.beta[j]),
+                    float(se[j]),
+                    {},
+                    "cv3_jackknife",
+                    len(present),
+                    _inf.effective_clusters(info),
+                )
+            )
+    return out, fit, des

@@ -4,7 +4,7 @@ region's median coverage, and the descriptive cross-section.
 >>> from coverage_analysis.models.simulate import simulate_panel
 >>> from coverage_analysis.models.coverage import fit_coverage_model
 >>> panel = simulate_panel("effect", seed=2)
->>> res = fit_coverage_model(panel, n_boot=99, decay=0.4)
+>>> res = fit_coverage_model(panel, n_boot=99, n_perm=99, decay=0.4, sensitivity=False)
 >>> tab = district_effects(panel, result=res)
 >>> tab["district_id"].iloc[-1], int((tab["status"] == "ok").sum()) >= 15
 ('pooled', True)
@@ -53,7 +53,8 @@ SPEARMAN_Z_VAR = 1.06
 WHAT_IF_CAVEAT = (
     "What-if from an observational association, not a forecast of what more coverage would "
     "cause: it assumes the association estimated across all districts holds for this district; "
-    "the interval reflects only the uncertainty of the slope (bootstrap draws), with the "
+    "the interval reflects only the uncertainty of the slope (draws from its cluster-jackknife "
+    "t interval), with the "
     "district's and months' levels held at their estimates."
 )
 
@@ -191,7 +192,8 @@ def what_if(
     """Expected outcome of ``district_id`` over its modelled months had it had,
     each month, the region's median materials per 10,000 residents (median
     across districts with a report that month), against the model's expectation
-    at its actual coverage; interval from the bootstrap draws of the slope.
+    at its actual coverage; interval from draws of the slope from its
+    cluster-jackknife t(G-1) distribution.
     """
     prep = prepare_panel(panel, result.outcome)
     if district_id not in prep.districts:

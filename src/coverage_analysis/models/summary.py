@@ -5,8 +5,14 @@ reads like :class:`~coverage_analysis.models.CoverageModelResult`:
 ``coverage_effect``, ``placebo_effect``, ``effect_unit``, ...), then one entry
 per outcome (``applications``, ``amount_kzt``) with ``status``, the model's
 fields and its ``channels``, ``districts`` and ``diagnostics``, then
-``cross_section`` per outcome, ``n_boot``, ``seed`` and ``seconds``. A model
-that cannot be fitted has ``status: error`` and the reason.
+``cross_section`` per outcome, ``n_boot``, ``n_perm``, ``seed``, ``seconds``
+and ``schema_version``. A model that cannot be fitted has ``status: error``
+and the reason. The amounts model reuses the applications model's decay
+(never a separate search).
+
+The file is validated against ``model_summary.schema.json`` (JSON Schema,
+shipped in this package) when written and when read
+(:func:`read_model_summary`), so a reader never meets a guessed key.
 
 >>> import tempfile, json
 >>> from pathlib import Path
@@ -17,24 +23,33 @@ that cannot be fitted has ``status: error`` and the reason.
 >>> data = json.loads(path.read_text())
 >>> data["applications"]["status"], data["amount_kzt"]["status"], "coverage_effect" in data
 ('ok', 'ok', True)
+>>> data["amount_kzt"]["decay"] == data["applications"]["decay"]
+True
+>>> read_model_summary(tmp)["schema_version"]
+2
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pandas as pd
 
-from coverage_analysis.errors import CoverageAnalysisError, DataNotFoundError
+from coverage_analysis.errors import CoverageAnalysisError, DataNotFoundError, SchemaError
 from coverage_analysis.io.writers import write_json
 from coverage_analysis.models._data import OUTCOMES
 from coverage_analysis.models.channels import fit_channel_models
 from coverage_analysis.models.coverage import (
     DEFAULT_N_BOOT,
+    DEFAULT_N_PERM,
     DEFAULT_SEED,
     _jsonable,
     fit_coverage_model,
@@ -48,6 +63,42 @@ log = logging.getLogger(__name__)
 SUMMARY_NAME = "model_summary.json"
 #: File name of the panel in the processed folder.
 PANEL_NAME = "panel.parquet"
+#: Version of the layout (bumped when a field changes meaning).
+SCHEMA_VERSION = 2
+#: JSON Schema of the file, shipped in this package.
+SCHEMA_FILE = "model_summary.schema.json"
+
+
+@cache
+def _schema() -> dict[str, Any]:
+    text = resources.files("coverage_analysis.models").joinpath(SCHEMA_FILE).read_text("utf-8")
+    return json.loads(text)
+
+
+def validate_model_summary(data: dict[str, Any], where: str = "model_summary") -> None:
+    """Raise :class:`~coverage_analysis.errors.SchemaError` naming ``where``
+    and the first offending field when ``data`` does not match the schema."""
+    validator = jsonschema.Draft202012Validator(_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        path = "/".join(str(p) for p in err.absolute_path) or "(top level)"
+        raise SchemaError(f"{where}: field {path}: {err.message[:300]}")
+
+
+def read_model_summary(processed_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """``model_summary.json`` of ``processed_dir``, validated against the
+    schema (:class:`DataNotFoundError` when absent, :class:`SchemaError` when
+    it does not match, e.g. written by an older version)."""
+    path = Path(processed_dir) / SUMMARY_NAME
+    if not path.is_file():
+        raise DataNotFoundError(f"model summary not found: {path}")
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except json.JSONDecodeError as exc:
+        raise SchemaError(f"{path}: not valid JSON ({exc})") from exc
+    validate_model_summary(data, str(path))
+    return data
 
 
 def load_panel(processed_dir: str | os.PathLike[str]) -> pd.DataFrame:
@@ -82,21 +133,36 @@ def _section(name: str, fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
 
 
 def model_summary(
-    panel: pd.DataFrame, *, n_boot: int = DEFAULT_N_BOOT, seed: int = DEFAULT_SEED
+    panel: pd.DataFrame,
+    *,
+    n_boot: int = DEFAULT_N_BOOT,
+    n_perm: int = DEFAULT_N_PERM,
+    seed: int = DEFAULT_SEED,
 ) -> dict[str, Any]:
-    """Every model for both outcomes as one JSON-ready dictionary."""
+    """Every model for both outcomes as one JSON-ready dictionary (validated).
+    The amounts model uses the applications model's decay."""
     started = time.perf_counter()
     models: dict[str, Any] = {}
+    apps_decay: float | None = None
     for outcome in OUTCOMES:
         if outcome not in panel.columns or panel[outcome].isna().all():
             models[outcome] = {"status": "error", "error": f"no {outcome} in the panel"}
             continue
         try:
-            res = fit_coverage_model(panel, outcome, n_boot=n_boot, seed=seed)
+            res = fit_coverage_model(
+                panel,
+                outcome,
+                n_boot=n_boot,
+                n_perm=n_perm,
+                seed=seed,
+                decay=apps_decay if outcome != "applications" else None,
+            )
         except (CoverageAnalysisError, ValueError, ArithmeticError) as exc:
             log.warning("coverage model of %s failed: %s", outcome, exc)
             models[outcome] = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
             continue
+        if outcome == "applications":
+            apps_decay = res.decay
         entry: dict[str, Any] = {"status": "ok", **res.to_dict()}
         entry["channels"] = _section(
             "channels",
@@ -116,7 +182,7 @@ def model_summary(
     apps = models.get("applications", {})
     if apps.get("status") == "ok":
         top = {k: v for k, v in apps.items() if k not in ("channels", "districts", "diagnostics")}
-    return _jsonable(
+    out = _jsonable(
         {
             **top,
             **models,
@@ -126,22 +192,31 @@ def model_summary(
                 if o in panel.columns
             },
             "n_boot": n_boot,
+            "n_perm": n_perm,
             "seed": seed,
             "seconds": time.perf_counter() - started,
+            "schema_version": SCHEMA_VERSION,
         }
     )
+    validate_model_summary(out)
+    return out
 
 
 def write_model_summary(
-    processed_dir: str | os.PathLike[str], *, n_boot: int = DEFAULT_N_BOOT, seed: int = DEFAULT_SEED
+    processed_dir: str | os.PathLike[str],
+    *,
+    n_boot: int = DEFAULT_N_BOOT,
+    n_perm: int = DEFAULT_N_PERM,
+    seed: int = DEFAULT_SEED,
 ) -> Path:
     """Fit every model on the panel of ``processed_dir`` and write
-    ``model_summary.json`` there atomically (temporary file + ``os.replace``)."""
+    ``model_summary.json`` there atomically (temporary file + ``os.replace``),
+    validated against the schema first."""
     folder = Path(processed_dir)
     from coverage_analysis.io.generation import REPORT_KEY, folder_generation
 
     panel = load_panel(folder)
-    summary = model_summary(panel, n_boot=n_boot, seed=seed)
+    summary = model_summary(panel, n_boot=n_boot, n_perm=n_perm, seed=seed)
     generation = folder_generation(folder)
     if generation is not None:  # the generation of the cleaned tables it was fitted on
         summary[REPORT_KEY] = generation

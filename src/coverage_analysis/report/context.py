@@ -224,15 +224,19 @@ def _load_uncached(processed_dir: Path, start: str | None, end: str | None) -> R
             ctx.extras[key] = _try(problems, key, lambda f=func: f(ctx))
     summary_path = processed_dir / MODEL_SUMMARY_FILE
     if summary_path.is_file():
-        ctx.model_summary = _try(
-            problems, "model_summary", lambda: json.loads(summary_path.read_text("utf-8"))
-        )
+        ctx.model_summary = _try(problems, "model_summary", lambda: _read_summary(processed_dir))
     ctx.problems = problems
     return ctx
 
 
+def _read_summary(processed_dir: Path) -> dict:
+    from coverage_analysis.models.summary import read_model_summary
+
+    return read_model_summary(processed_dir)
+
+
 def _fit_model(panel: pd.DataFrame) -> object:
-    from coverage_analysis.models import fit_coverage_model  # may not exist yet
+    from coverage_analysis.models import fit_coverage_model
 
     return fit_coverage_model(panel, outcome="applications")
 
@@ -258,7 +262,8 @@ def _cross_section(panel: pd.DataFrame, result: object) -> object:
 def _amount_model(panel: pd.DataFrame, result: object) -> object:
     from coverage_analysis.models import fit_coverage_model
 
-    return fit_coverage_model(panel, outcome="amount_kzt")
+    # amounts reuse the applications decay (never a separate search)
+    return fit_coverage_model(panel, outcome="amount_kzt", decay=result.decay)
 
 
 #: Model outputs computed once per context (coverage_analysis.models).

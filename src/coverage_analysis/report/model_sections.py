@@ -40,41 +40,27 @@ log = logging.getLogger(__name__)
 ALPHA = 0.05
 
 
-def _effect(obj: object, name: str) -> dict | None:
-    """``coverage_effect``/``placebo_effect`` of a fitted model or a model summary dict."""
-    if obj is None:
-        return None
-    value = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
-    return dict(value) if isinstance(value, dict) else None
-
-
 def _model_dict(ctx: ReportContext) -> dict | None:
+    """The applications model as the typed ``model_summary.json`` entry: the
+    fit of this context (``CoverageModelResult.to_dict()``), else the
+    validated summary file."""
     if ctx.model is not None:
-        to_dict = getattr(ctx.model, "to_dict", None)
-        if callable(to_dict):
-            try:
-                return to_dict()
-            except Exception as exc:
-                log.warning("model to_dict failed: %s", exc)
+        return ctx.model.to_dict()
     return ctx.model_summary
 
 
 def _model_source(ctx: ReportContext) -> tuple[dict | None, str | None]:
-    """The model dict and, when absent, the reason."""
+    """The applications model dict (schema of ``model_summary.json``) and, when
+    absent or not fitted, the reason."""
     data = _model_dict(ctx)
     if data is not None:
-        if "applications" in data and isinstance(data["applications"], dict):
+        if isinstance(data.get("applications"), dict):
             data = data["applications"]
+        if data.get("status", "ok") != "ok":
+            return None, str(data.get("error"))
         return data, None
     reason = ctx.problems.get("model") or ctx.problems.get("panel") or ctx.problems.get("tables")
     return None, reason or message("report", "no_model_fit", ctx.lang)
-
-
-def _find(data: dict, *keys: str, default: object = None) -> object:
-    for key in keys:
-        if key in data and data[key] is not None:
-            return data[key]
-    return default
 
 
 def decay_sentence(decay: float, lang: str = "en") -> str:
@@ -95,20 +81,20 @@ def decay_sentence(decay: float, lang: str = "en") -> str:
     )
 
 
-def model_verdict(coverage: dict | None, placebo: dict | None) -> str:
-    """``"placebo"`` when the placebo is significant, ``"assoc"`` when only coverage is,
-    else ``"none"``.
+def model_verdict(result: dict) -> str:
+    """``"placebo"`` when the placebo leads are flagged, ``"assoc"`` when only the
+    coverage effect is significant (primary p-value), else ``"none"``; ``result`` is a
+    model entry of ``model_summary.json``.
 
-    >>> model_verdict({"p_value": 0.01}, {"p_value": 0.6})
+    >>> model_verdict({"coverage_effect": {"p_value": 0.01}, "placebo_flagged": False})
     'assoc'
-    >>> model_verdict({"p_value": 0.01}, {"p_value": 0.01})
+    >>> model_verdict({"coverage_effect": {"p_value": 0.01}, "placebo_flagged": True})
     'placebo'
     """
-    p_cov = (coverage or {}).get("p_value")
-    p_pla = (placebo or {}).get("p_value")
-    if p_pla is not None and not math.isnan(float(p_pla)) and float(p_pla) < ALPHA:
+    if result["placebo_flagged"]:
         return "placebo"
-    if p_cov is not None and not math.isnan(float(p_cov)) and float(p_cov) < ALPHA:
+    p_cov = result["coverage_effect"]["p_value"]
+    if p_cov is not None and float(p_cov) < ALPHA:
         return "assoc"
     return "none"
 
@@ -125,69 +111,38 @@ def model_section(ctx: ReportContext, district_id: str | None = None) -> Section
             f"{text('model_unavailable', lang, reason=localized_reason(reason, lang))}</div>"
         )
         return sec
-    cov = _effect(ctx.model, "coverage_effect") or _effect(data, "coverage_effect")
-    pla = _effect(ctx.model, "placebo_effect") or _effect(data, "placebo_effect")
-    if cov is None:
-        sec.parts.append(unavailable(text("no_coverage_effect", lang), lang))
-        return sec
-    unit = _find(data, "effect_unit", "unit", "coverage_unit", default="model scale")
-    if lang != "en":  # the model describes itself in English; the report language wins
-        unit = TEXT[lang]["model_unit"]
-    sec.parts.append(
-        para(
-            text(
-                "estimate_text",
-                lang,
-                est=_pct(cov.get("estimate")),
-                unit=unit,
-                lo=_pct(cov.get("ci_low")),
-                hi=_pct(cov.get("ci_high")),
-                p=_fmt(cov.get("p_value"), 3),
-            )
-        )
-    )
-    if pla is not None:
-        sec.parts.append(
-            para(
-                text(
-                    "placebo_text",
-                    lang,
-                    est=_pct(pla.get("estimate")),
-                    lo=_pct(pla.get("ci_low")),
-                    hi=_pct(pla.get("ci_high")),
-                    p=_fmt(pla.get("p_value"), 3),
-                )
-            )
-        )
-    verdict = model_verdict(cov, pla)
-    sec.parts.append(para(f"<b>{text('verdict_' + verdict, lang)}</b>"))
-    method = _find(
-        data,
-        "method",
-        "model",
-        default="Poisson-type panel regression with month and district effects",
-    )
-    ci = _find(data, "ci_method", "inference", "se_method", default="as reported by the model")
-    method, ci = str(method).rstrip(". "), str(ci).rstrip(". ")
-    caveat = _find(data, "caveat")
+    from coverage_analysis.models import describe
+
+    cov = data["coverage_effect"]
+    sec.parts.append(para(html.escape(describe.effect_sentence("applications", cov, lang))))
+    for sentence in describe.sensitivity_sentences(data, lang):
+        sec.parts.append(para(html.escape(sentence), "ca-muted"))
+    sec.parts.append(para(html.escape(describe.placebo_sentence(data, lang))))
+    verdict = model_verdict(data)
+    mixed = describe.disagreement_sentence(cov, lang)
+    if verdict != "placebo" and mixed:
+        sec.parts.append(para(f"<b>{html.escape(mixed)}</b>"))
+    else:
+        sec.parts.append(para(f"<b>{text('verdict_' + verdict, lang)}</b>"))
+    method = str(data["method"]).rstrip(". ")
+    ci = str(data["inference"]).rstrip(". ")
+    caveat = data["caveat"]
     if lang != "en":
-        method, ci = TEXT[lang]["model_method"], TEXT[lang]["model_ci"]
+        method, ci = describe.method_short(lang), describe.inference_short(lang)
         caveat = TEXT[lang]["model_caveat"]
     sec.parts.append(para(text("method", lang, method=method, ci=ci), "ca-muted"))
-    if caveat:
-        sec.parts.append(para(text("caveat", lang, caveat=caveat), "ca-muted"))
-    for warning in data.get("warnings") or []:
+    sec.parts.append(para(text("caveat", lang, caveat=caveat), "ca-muted"))
+    for warning in data["warnings"]:
         sec.parts.append(para(html.escape(model_warning(str(warning), lang)), "ca-muted"))
-    decay = _find(data, "decay", "chosen_decay", "adstock_decay")
-    if decay is not None:
-        sec.parts.append(para(decay_sentence(float(decay), lang)))
-        if district_id is None:  # the curve is region-wide: drawn once, in the region report
-            try:
-                ax = figures.plot_adstock_curve(float(decay), lang=lang, synthetic=ctx.synthetic)
-                sec.parts.append(f"<h3>{text('adstock', lang)}</h3>")
-                sec.parts.append(figure_html(ax, "region_adstock", ctx.figures_dir))
-            except (TypeError, ValueError) as exc:
-                log.warning("no adstock curve: %s", exc)
+    decay = float(data["decay"])
+    sec.parts.append(para(decay_sentence(decay, lang)))
+    if district_id is None:  # the curve is region-wide: drawn once, in the region report
+        try:
+            ax = figures.plot_adstock_curve(decay, lang=lang, synthetic=ctx.synthetic)
+            sec.parts.append(f"<h3>{text('adstock', lang)}</h3>")
+            sec.parts.append(figure_html(ax, "region_adstock", ctx.figures_dir))
+        except (TypeError, ValueError) as exc:
+            log.warning("no adstock curve: %s", exc)
     relation = data.get("fitted_relation")
     if (
         district_id is None
@@ -198,23 +153,20 @@ def model_section(ctx: ReportContext, district_id: str | None = None) -> Section
         sec.parts.append(figure_html(ax, "region_fitted_relation", ctx.figures_dir))
     amount = ctx.extras.get("model_amount")
     if district_id is None and amount is not None:
-        a_cov = _effect(amount, "coverage_effect") or {}
-        a_pla = _effect(amount, "placebo_effect") or {}
+        a_data = amount.to_dict()
+        a_cov = a_data["coverage_effect"]
         sec.parts.append(f"<h3>{text('amount_model', lang)}</h3>")
-        sec.parts.append(
-            para(
-                text(
-                    "amount_text",
-                    lang,
-                    est=_pct(a_cov.get("estimate")),
-                    lo=_pct(a_cov.get("ci_low")),
-                    hi=_pct(a_cov.get("ci_high")),
-                    p=_fmt(a_cov.get("p_value"), 3),
-                    pp=_fmt(a_pla.get("p_value"), 3),
-                )
-            )
-        )
-        sec.parts.append(para(text("amount_verdict_" + model_verdict(a_cov, a_pla), lang)))
+        sec.parts.append(para(html.escape(describe.effect_sentence("amount_kzt", a_cov, lang))))
+        parts = describe.decomposition_sentence(a_data, lang)
+        if parts:
+            sec.parts.append(para(html.escape(parts)))
+        sec.parts.append(para(html.escape(describe.placebo_sentence(a_data, lang)), "ca-muted"))
+        a_mixed = describe.disagreement_sentence(a_cov, lang)
+        a_verdict = model_verdict(a_data)
+        if a_verdict != "placebo" and a_mixed:
+            sec.parts.append(para(html.escape(a_mixed)))
+        else:
+            sec.parts.append(para(text("amount_verdict_" + a_verdict, lang)))
     effects = ctx.extras.get("district_effects")
     if (
         district_id is None
@@ -330,44 +282,35 @@ def diagnostics_sections(ctx: ReportContext) -> Sections:
     """Model diagnostics: decay search, overdispersion, leave-one-out, residuals by month,
     channel collinearity, placebo. Each part shows "not available" with the reason when
     the models module does not provide it."""
+    from coverage_analysis.models import describe
+
     lang = ctx.lang
     diag = ctx.extras.get("diagnostics")
-    data, reason = _model_source(ctx)
+    _data, reason = _model_source(ctx)
     out = Sections()
+    # section key -> field of models.diagnostics() (typed, see models/diagnostics.py)
     parts = {
-        "decay_search": ("decay_search", "decay_table"),
-        "overdispersion": ("overdispersion",),
-        "loo": ("leave_one_district_out", "leave_one_out"),
-        "residuals": ("residuals_by_month", "residuals"),
-        "collinearity": ("collinearity", "channel_collinearity", "channel_correlation"),
+        "decay_search": "decay_search",
+        "decay_out_of_sample": "decay_out_of_sample",
+        "overdispersion": "overdispersion",
+        "loo": "leave_one_district_out",
+        "influence": "influence",
+        "residuals": "residuals_by_month",
+        "collinearity": "channel_collinearity",
     }
-    for key, names in parts.items():
-        sec = Section(text(key, lang))
-        value = None
-        for source in (diag, data, ctx.model):
-            if source is None:
-                continue
-            for name in names:
-                value = (
-                    source.get(name) if isinstance(source, dict) else getattr(source, name, None)
-                )
-                if value is not None:
-                    break
-            if value is not None:
-                break
-        if value is None and key == "collinearity" and ctx.panel is not None:
-            value = channel_correlation(ctx.panel)
-        if value is None:
-            sec.parts.append(
-                unavailable(
-                    ctx.problems.get(
-                        "diagnostics",
-                        reason or message("report", "not_in_model_output", lang, what=key),
-                    ),
-                    lang,
-                )
-            )
+    for key, name in parts.items():
+        title = describe.DIAGNOSTIC_TITLES[lang].get(key) or text(key, lang)
+        sec = Section(title)
+        if diag is None:
+            sec.parts.append(unavailable(ctx.problems.get("diagnostics", reason), lang))
         else:
+            value = diag[name]
+            if key == "decay_out_of_sample":
+                sec.parts.append(para(html.escape(value["note"]), "ca-muted"))
+                value = value["table"]
+            if key == "influence" and value:
+                sec.parts.append(para(html.escape(describe.influence_sentence(value, lang))))
+                value = value["largest_cells"]
             sec.parts.extend(_render_value(ctx, key, value))
         out.append(sec)
     placebo = model_section(ctx)
