@@ -10,7 +10,6 @@ print articles, Ridder and Abai nothing online or on social media.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -33,8 +32,6 @@ from coverage_analysis.tables import load_tables
 
 #: The article's period: from the campaign start to the regional meeting.
 ARTICLE_END = "2016-02"
-#: The panel must build well within this on the sample (seconds).
-PANEL_SECONDS = 2.0
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +63,7 @@ def _hand_counts(tables, end: str) -> pd.DataFrame:
 
 
 def test__sample_panel__shape_time_and_reporting(tables) -> None:
-    t0 = time.perf_counter()
-    panel = build_panel(tables)
-    elapsed = time.perf_counter() - t0
-    assert elapsed < PANEL_SECONDS, f"build_panel took {elapsed:.2f} s on the sample"
+    panel = build_panel(tables)  # its speed is measured in benchmarks/bench_panel.py
     assert len(panel) == 19 * 28
     assert panel["district_id"].drop_duplicates().tolist() == district_ids()
     # is_reported = covered by the registry table, or holding a material

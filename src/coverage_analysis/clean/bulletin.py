@@ -59,6 +59,8 @@ CONTENTS_WORDS: tuple[str, ...] = ("мазмұны", "содержание")
 DOTTED_LEADER = re.compile(r"(?:\.{4,}|…{2,})\s*\d*\s*$")
 #: Reference date in a title, Russian (``на 1 января 2023 года``).
 DATE_RU = re.compile(r"на\s+(\d{1,2})\s+([^\W\d_]+)\s+(\d{4})")
+#: Dative endings of a Kazakh month name in a title (``1 қаңтарға`` = "as of 1 January").
+KK_DATIVE_SUFFIXES: tuple[str, ...] = ("ға", "ге", "қа", "ке", "на", "не", "а", "е")
 #: Reference date in a title, Kazakh (``2023 жылғы 1 қаңтарға``).
 DATE_KK = re.compile(r"(\d{4})\s*жылғы\s+(\d{1,2})\s+([^\W\d_]+)")
 #: Header labels of the total-population column (normalised, as substrings).
@@ -151,6 +153,9 @@ def reference_date(title: str) -> pd.Timestamp | None:
             continue
         day, month_word, year = (m.group(i + 1) for i in order)
         month = _month_number(month_word)
+        if month is None:  # Kazakh titles put the month in the dative (қаңтарға)
+            stems = [month_word[: -len(s)] for s in KK_DATIVE_SUFFIXES if month_word.endswith(s)]
+            month = next((m for m in map(_month_number, stems) if m is not None), None)
         if month is None:
             continue
         try:
