@@ -2,9 +2,13 @@
 inference, the warnings, and the paragraphs the reports show.
 
 The reports call these builders with the typed fields of
-``model_summary.json`` (see :mod:`coverage_analysis.models.schema`), so the
-wording of a result lives next to the model that produces it and a report
-never guesses a key.
+``model_summary.json`` (see :mod:`coverage_analysis.models.schema`), so a
+report never guesses a key. The words themselves live in the one message
+catalog (``report/messages.json``, groups ``model``, ``model_names``,
+``model_outcomes``, ``diagnostic_titles``) and the numbers are written in the
+sentence's language by :mod:`coverage_analysis.report.render`. The English
+warnings and method texts stored in ``model_summary.json`` are rendered in a
+report's language by :func:`coverage_analysis.report.catalog.model_warning`.
 
 >>> from coverage_analysis.models.simulate import simulate_panel
 >>> from coverage_analysis.models.coverage import fit_coverage_model
@@ -22,6 +26,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from coverage_analysis.models._data import CARRYOVER_UNKNOWN_WEIGHT
+from coverage_analysis.report import render as _render
+from coverage_analysis.report.catalog import LANGS, message, words
 
 #: Fewer districts than this: warn that cluster inference is fragile.
 MIN_CLUSTERS_WARN = 12
@@ -30,128 +36,58 @@ MIN_EFFECTIVE_CLUSTERS_WARN = 8.0
 #: Significance level of the verdicts.
 ALPHA = 0.05
 
-#: Names of the p-value methods and estimands in the report languages.
-NAMES: dict[str, dict[str, str]] = {
-    "en": {
-        "randomisation": "randomisation test (coverage paths shuffled across districts)",
-        "cv3_jackknife": "cluster jackknife (CV3) with t(G-1)",
-        "wild_score_bootstrap": "wild cluster score bootstrap (Webb weights)",
-        "exposure": "counts with population as exposure (offset)",
-        "rate": "rate per 10,000 residents (districts weigh by rate, not size)",
-        "applications": "applications",
-        "amount_per_application": "amount per application",
-    },
-    "ru": {
-        "randomisation": "перестановочный тест (траектории освещения переставлены между районами)",
-        "cv3_jackknife": "кластерный складной нож (CV3) с t(G-1)",
-        "wild_score_bootstrap": "дикий кластерный бутстрап оценок (веса Уэбба)",
-        "exposure": "число заявлений с численностью населения как экспозицией (offset)",
-        "rate": "показатель на 10 000 жителей (районы весят по показателю, а не по размеру)",
-        "applications": "заявления",
-        "amount_per_application": "сумма на одно заявление",
-    },
-}
-
-TEXT: dict[str, dict[str, str]] = {
-    "en": {
-        "estimate": (
-            "{outcome} ({estimand}): {est} per doubling of (1 + carry-over materials per 10,000 "
-            "residents) (95% interval {lo} to {hi}; p = {p}, {method}); effective number of "
-            "districts {gstar:.1f} of {g}."
-        ),
-        "sensitivity": "Other estimand, {estimand}: {est} (95% interval {lo} to {hi}; p = {p}).",
-        "placebo": (
-            "Placebo (carry-over one and two months AFTER the outcome): {l1} (p = {p1}) and {l2} "
-            "(p = {p2}); Holm-adjusted p = {h1} and {h2}."
-        ),
-        "placebo_flag": (
-            "Placebo flagged: coverage that comes after the outcome 'predicts' it, so coverage "
-            "seems to respond to the outcome (e.g. briefings that report applications); the "
-            "coverage association cannot be read as coverage driving the outcome."
-        ),
-        "placebo_quiet": (
-            "Placebo quiet: later coverage does not predict the outcome. This rules out coverage "
-            "that follows the outcome by a month or more, but it CANNOT detect a response within "
-            "the same month (coverage reacting to this month's applications), nor a common "
-            "cause that moves both in the same month."
-        ),
-        "decomposition": (
-            "Amounts = applications x amount per application: applications {a} (95% interval "
-            "{alo} to {ahi}), amount per application {b} (95% interval {blo} to {bhi})."
-        ),
-    },
-    "ru": {
-        "estimate": (
-            "{outcome} ({estimand}): {est} при удвоении (1 + накопленное число материалов на "
-            "10 000 жителей) (95% интервал от {lo} до {hi}; p = {p}, {method}); эффективное "
-            "число районов {gstar:.1f} из {g}."
-        ),
-        "sensitivity": "Другая оценка, {estimand}: {est} (95% интервал от {lo} до {hi}; p = {p}).",
-        "placebo": (
-            "Плацебо (освещение через один и два месяца ПОСЛЕ результата): {l1} (p = {p1}) и "
-            "{l2} (p = {p2}); с поправкой Холма p = {h1} и {h2}."
-        ),
-        "placebo_flag": (
-            "Плацебо сработало: освещение, которое идёт после результата, его «предсказывает», "
-            "значит освещение, по-видимому, откликается на результат (например, брифинги о "
-            "числе заявлений); связь нельзя читать как влияние освещения."
-        ),
-        "placebo_quiet": (
-            "Плацебо молчит: более позднее освещение не предсказывает результат. Это исключает "
-            "освещение, следующее за результатом через месяц и более, но НЕ может обнаружить "
-            "отклик в том же месяце (освещение в ответ на заявления этого месяца) или общую "
-            "причину, действующую в том же месяце."
-        ),
-        "decomposition": (
-            "Суммы = заявления x сумма на заявление: заявления {a} (95% интервал от {alo} до "
-            "{ahi}), сумма на заявление {b} (95% интервал от {blo} до {bhi})."
-        ),
-    },
-}
-
-OUTCOME_NAMES = {
-    "en": {"applications": "Applications", "amount_kzt": "Amounts legalized"},
-    "ru": {"applications": "Заявления", "amount_kzt": "Легализованные суммы"},
-}
+#: Catalog groups (``report/messages.json``) holding the words of this module.
+NAMES_GROUP = "model_names"
+TEXT_GROUP = "model"
+OUTCOMES_GROUP = "model_outcomes"
+TITLES_GROUP = "diagnostic_titles"
 
 
 def _lang(lang: str) -> str:
-    return lang if lang in TEXT else "en"
+    return lang if lang in LANGS else "en"
 
 
-def pct(value: Any) -> str:
-    """A percent change with sign, or a dash when missing.
+def _name(key: object, lang: str) -> str:
+    """A method or estimand in words (the key itself when the catalog has none)."""
+    return words(NAMES_GROUP, _lang(lang)).get(str(key), str(key))
 
-    >>> pct(12.345), pct(None)
-    ('+12.3%', '—')
+
+def pct(value: Any, lang: str = "en") -> str:
+    """A percent change with sign in ``lang``'s format, or a dash when missing.
+
+    >>> pct(12.345), pct(None), pct(-3.86, "ru")
+    ('+12.3%', '—', '-3,9\xa0%')
     """
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "—"
-    return f"{float(value):+.1f}%"
+    return _render.pct(value, 1, signed=True, lang=_lang(lang))
 
 
-def pval(value: Any) -> str:
-    """A p-value to three decimals, or a dash."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "—"
-    return f"{float(value):.3f}"
+def pval(value: Any, lang: str = "en") -> str:
+    """A p-value to three decimals in ``lang``'s format, or a dash.
+
+    >>> pval(0.0123), pval(0.0123, "ru"), pval(None)
+    ('0.012', '0,012', '—')
+    """
+    return _render.fmt(value, 3, _lang(lang))
 
 
 def effect_sentence(outcome: str, effect: Mapping[str, Any], lang: str = "en") -> str:
     """The coverage effect in one sentence with its estimand, interval,
     primary p-value (and its method) and effective clusters."""
     lang = _lang(lang)
-    gstar = effect.get("effective_clusters")
-    return TEXT[lang]["estimate"].format(
-        outcome=OUTCOME_NAMES[lang].get(outcome, outcome),
-        estimand=NAMES[lang].get(str(effect.get("estimand")), str(effect.get("estimand"))),
-        est=pct(effect.get("estimate")),
-        lo=pct(effect.get("ci_low")),
-        hi=pct(effect.get("ci_high")),
-        p=pval(effect.get("p_value")),
-        method=NAMES[lang].get(str(effect.get("p_value_method")), ""),
-        gstar=float(gstar) if gstar is not None else float("nan"),
-        g=effect.get("n_clusters"),
+    method = effect.get("p_value_method")
+    return message(
+        TEXT_GROUP,
+        "estimate",
+        lang,
+        outcome=words(OUTCOMES_GROUP, lang).get(outcome, outcome),
+        estimand=_name(effect.get("estimand"), lang),
+        est=pct(effect.get("estimate"), lang),
+        lo=pct(effect.get("ci_low"), lang),
+        hi=pct(effect.get("ci_high"), lang),
+        p=pval(effect.get("p_value"), lang),
+        method=_name(method, lang) if method else "",
+        gstar=_render.fmt(effect.get("effective_clusters"), 1, lang),
+        g=_render.fmt(effect.get("n_clusters"), 0, lang),
     )
 
 
@@ -163,12 +99,15 @@ def sensitivity_sentences(result: Mapping[str, Any], lang: str = "en") -> list[s
         if name == result.get("estimand"):
             continue
         out.append(
-            TEXT[lang]["sensitivity"].format(
-                estimand=NAMES[lang].get(name, name),
-                est=pct(eff.get("estimate")),
-                lo=pct(eff.get("ci_low")),
-                hi=pct(eff.get("ci_high")),
-                p=pval(eff.get("p_value")),
+            message(
+                TEXT_GROUP,
+                "sensitivity",
+                lang,
+                estimand=_name(name, lang),
+                est=pct(eff.get("estimate"), lang),
+                lo=pct(eff.get("ci_low"), lang),
+                hi=pct(eff.get("ci_high"), lang),
+                p=pval(eff.get("p_value"), lang),
             )
         )
     return out
@@ -183,16 +122,19 @@ def placebo_sentence(result: Mapping[str, Any], lang: str = "en") -> str:
         leads.append({})
     while len(holm) < 2:
         holm.append(None)
-    head = TEXT[lang]["placebo"].format(
-        l1=pct(leads[0].get("estimate")),
-        p1=pval(leads[0].get("p_value")),
-        l2=pct(leads[1].get("estimate")),
-        p2=pval(leads[1].get("p_value")),
-        h1=pval(holm[0]),
-        h2=pval(holm[1]),
+    head = message(
+        TEXT_GROUP,
+        "placebo",
+        lang,
+        l1=pct(leads[0].get("estimate"), lang),
+        p1=pval(leads[0].get("p_value"), lang),
+        l2=pct(leads[1].get("estimate"), lang),
+        p2=pval(leads[1].get("p_value"), lang),
+        h1=pval(holm[0], lang),
+        h2=pval(holm[1], lang),
     )
     verdict = "placebo_flag" if result.get("placebo_flagged") else "placebo_quiet"
-    return f"{head} {TEXT[lang][verdict]}"
+    return f"{head} {message(TEXT_GROUP, verdict, lang)}"
 
 
 def decomposition_sentence(result: Mapping[str, Any], lang: str = "en") -> str | None:
@@ -203,13 +145,16 @@ def decomposition_sentence(result: Mapping[str, Any], lang: str = "en") -> str |
     a, b = dec.get("applications"), dec.get("amount_per_application")
     if not a or not b:
         return None
-    return TEXT[lang]["decomposition"].format(
-        a=pct(a.get("estimate")),
-        alo=pct(a.get("ci_low")),
-        ahi=pct(a.get("ci_high")),
-        b=pct(b.get("estimate")),
-        blo=pct(b.get("ci_low")),
-        bhi=pct(b.get("ci_high")),
+    return message(
+        TEXT_GROUP,
+        "decomposition",
+        lang,
+        a=pct(a.get("estimate"), lang),
+        alo=pct(a.get("ci_low"), lang),
+        ahi=pct(a.get("ci_high"), lang),
+        b=pct(b.get("estimate"), lang),
+        blo=pct(b.get("ci_low"), lang),
+        bhi=pct(b.get("ci_high"), lang),
     )
 
 
@@ -273,7 +218,7 @@ def inference_en(
     )
     return (
         f"Interval: cluster jackknife (CV3) by district, beta +- t({n_clusters - 1}) se. "
-        f"Primary p-value: {NAMES['en'].get(primary, primary)}"
+        f"Primary p-value: {_name(primary, 'en')}"
         + (f", {n_perm} permutations" if primary == "randomisation" else "")
         + f"; reported beside it: the CV3 t-test and the wild cluster score bootstrap ({n_boot} "
         f"Webb draws, null imposed). {search[0].upper() + search[1:]}. The primary p-value was "
@@ -297,7 +242,9 @@ def warnings_en(
     interval_finite: bool,
     dropped: Mapping[str, int],
 ) -> list[str]:
-    """Warnings of one result (English; the report shows them as given)."""
+    """Warnings of one result, in English: each matches an English template of the
+    catalog's ``model_warnings`` group, so :func:`~coverage_analysis.report.catalog.model_warning`
+    renders it in the report's language (``tests/test_describe.py`` checks every one)."""
     out: list[str] = []
     if placebo_flagged:
         out.append(
@@ -313,7 +260,7 @@ def warnings_en(
             "interval and p-value with care."
         )
     if len(decays) > 1 and decay == max(decays) and decay > 0:
-        out.append(f"The chosen decay {decay:g} is at the edge of the grid.")
+        out.append(f"The chosen decay {decay:g} is at the edge of the search grid.")
     if len(decays) == 1 and selected_by.startswith("pre-set"):
         out.append(f"Decay not chosen from the data: {selected_by}.")
     if not interval_finite:
@@ -325,61 +272,32 @@ def warnings_en(
 
 
 #: Titles of the diagnostics sections the models add (the report's own
-#: titles cover the rest).
-DIAGNOSTIC_TITLES: dict[str, dict[str, str]] = {
-    "en": {
-        "decay_search": "Carry-over decay: profile of the quasi-likelihood",
-        "decay_out_of_sample": "Carry-over decay: out-of-sample check (rolling origin)",
-        "influence": "Most influential district-months",
-    },
-    "ru": {
-        "decay_search": "Затухание последействия: профиль квазиправдоподобия",
-        "decay_out_of_sample": "Затухание последействия: проверка вне выборки (скользящее начало)",
-        "influence": "Наиболее влиятельные район-месяцы",
-    },
-}
+#: titles cover the rest): ``DIAGNOSTIC_TITLES[lang][key]``, read from the catalog.
+class _Titles(dict):
+    def __missing__(self, lang: str) -> dict[str, str]:
+        return words(TITLES_GROUP, _lang(lang))
 
-_METHOD_SHORT = {
-    "en": (
-        "Poisson quasi-likelihood (PPML) with district and month effects; estimand '{estimand}'; "
-        "carry-over decay profiled jointly with the slope"
-    ),
-    "ru": (
-        "пуассоновская квазиправдоподобная регрессия (PPML) с эффектами района и месяца; "
-        "численность населения как экспозиция (или показатель на 10 000 жителей для "
-        "сравнения); затухание последействия выбрано вместе с наклоном"
-    ),
-}
-_INFERENCE_SHORT = {
-    "en": (
-        "cluster jackknife (CV3) by district with t(G-1); p-value from a randomisation test "
-        "(coverage paths shuffled across districts), adjusted for the choice of decay"
-    ),
-    "ru": (
-        "кластерный складной нож (CV3) по районам с t(G-1); p-значение из перестановочного "
-        "теста (траектории освещения переставлены между районами) с поправкой на выбор затухания"
-    ),
-}
-_INFLUENCE = {
-    "en": (
-        "Without the {n} most influential district-months the estimate is {without} (all "
-        "district-months: {full})."
-    ),
-    "ru": (
-        "Без {n} наиболее влиятельных район-месяцев оценка {without} (по всем район-месяцам: "
-        "{full})."
-    ),
-}
+
+DIAGNOSTIC_TITLES: dict[str, dict[str, str]] = _Titles()
+
+
+def diagnostic_title(key: str, lang: str = "en") -> str | None:
+    """Title of a diagnostics section the models add, or None for the report's own keys.
+
+    >>> diagnostic_title("influence", "ru"), diagnostic_title("residuals")
+    ('Наиболее влиятельные район-месяцы', None)
+    """
+    return words(TITLES_GROUP, _lang(lang)).get(key)
 
 
 def method_short(lang: str = "en", estimand: str = "exposure") -> str:
     """The model in a short phrase for the report's method line."""
-    return _METHOD_SHORT[_lang(lang)].format(estimand=estimand)
+    return message(TEXT_GROUP, "method_short", _lang(lang), estimand=estimand)
 
 
 def inference_short(lang: str = "en") -> str:
     """The inference in a short phrase for the report's method line."""
-    return _INFERENCE_SHORT[_lang(lang)]
+    return message(TEXT_GROUP, "inference_short", _lang(lang))
 
 
 def influence_sentence(influence: Mapping[str, Any], lang: str = "en") -> str:
@@ -390,27 +308,15 @@ def influence_sentence(influence: Mapping[str, Any], lang: str = "en") -> str:
     """
     from coverage_analysis.models.coverage import percent
 
-    return _INFLUENCE[_lang(lang)].format(
-        n=influence.get("n_dropped"),
-        without=pct(percent(float(influence.get("beta_without_largest", float("nan"))))),
-        full=pct(percent(float(influence.get("full_beta", float("nan"))))),
+    lang = _lang(lang)
+    return message(
+        TEXT_GROUP,
+        "influence",
+        lang,
+        n=_render.fmt(influence.get("n_dropped"), 0, lang),
+        without=pct(percent(float(influence.get("beta_without_largest", float("nan")))), lang),
+        full=pct(percent(float(influence.get("full_beta", float("nan")))), lang),
     )
-
-
-_DISAGREE = {
-    "en": (
-        "Inconclusive: the primary p-value ({p}) and the 95% interval ({lo} to {hi}) disagree "
-        "about whether there is an association. They come from different methods "
-        "(randomisation test and cluster jackknife); with so few effective districts neither "
-        "settles it."
-    ),
-    "ru": (
-        "Неопределённо: основное p-значение ({p}) и 95% интервал (от {lo} до {hi}) расходятся "
-        "в том, есть ли связь. Они получены разными методами (перестановочный тест и "
-        "кластерный складной нож); при столь малом эффективном числе районов ни один не "
-        "решает вопрос."
-    ),
-}
 
 
 def disagreement_sentence(effect: Mapping[str, Any], lang: str = "en") -> str | None:
@@ -420,12 +326,20 @@ def disagreement_sentence(effect: Mapping[str, Any], lang: str = "en") -> str | 
     >>> e = {"p_value": 0.38, "beta_ci_low": 0.1, "beta_ci_high": 0.9, "ci_low": 7.2, "ci_high": 86.6}
     >>> disagreement_sentence(e).startswith("Inconclusive")
     True
+    >>> disagreement_sentence(e, "ru")[:45]
+    'Неопределённо: основное p-значение (0,380) и '
     """
     p, lo, hi = effect.get("p_value"), effect.get("beta_ci_low"), effect.get("beta_ci_high")
     if p is None or lo is None or hi is None:
         return None
     if (float(p) < ALPHA) == (float(lo) > 0 or float(hi) < 0):
         return None
-    return _DISAGREE[_lang(lang)].format(
-        p=pval(p), lo=pct(effect.get("ci_low")), hi=pct(effect.get("ci_high"))
+    lang = _lang(lang)
+    return message(
+        TEXT_GROUP,
+        "disagree",
+        lang,
+        p=pval(p, lang),
+        lo=pct(effect.get("ci_low"), lang),
+        hi=pct(effect.get("ci_high"), lang),
     )

@@ -79,9 +79,29 @@ def _patterns(group: str) -> list[tuple[str, re.Pattern[str]]]:
     return out
 
 
+_DECIMAL = re.compile(r"[+-]?\d+\.(\d+)")
+
+
+def _local_number(value: str, lang: str) -> str:
+    """A field that is an English decimal number (``3.4``) in ``lang``'s format (``3,4``)
+    with the same digits; any other field as it is (integers stay as written: they may be
+    years or counts that the English text did not group either).
+
+    >>> _local_number("0.9", "ru"), _local_number("12", "ru"), _local_number("x.5", "ru")
+    ('0,9', '12', 'x.5')
+    """
+    found = _DECIMAL.fullmatch(value)
+    if found is None:
+        return value
+    from coverage_analysis.report.render import fmt  # render imports this module
+
+    return fmt(float(value), len(found.group(1)), lang)
+
+
 def from_english(group: str, english: str, lang: str, fallback: str) -> str:
     """Text another module wrote in English, in ``lang``: recognised against the English
-    templates of ``group`` and re-rendered from the same template in ``lang``; text the
+    templates of ``group`` and re-rendered from the same template in ``lang`` (decimal
+    numbers in the fields in ``lang``'s format); text the
     catalog does not know becomes the ``report`` message ``fallback`` (never English in a
     Russian report)."""
     if check_lang(lang) == "en":
@@ -89,7 +109,8 @@ def from_english(group: str, english: str, lang: str, fallback: str) -> str:
     for key, pattern in _patterns(group):
         found = pattern.match(english.strip())
         if found:
-            return message(group, key, lang, **found.groupdict())
+            values = {name: _local_number(value, lang) for name, value in found.groupdict().items()}
+            return message(group, key, lang, **values)
     return message("report", fallback, lang, reason=english, warning=english)
 
 
@@ -98,7 +119,7 @@ def model_warning(warning: str, lang: str = "en") -> str:
     :mod:`coverage_analysis.models`) in ``lang``.
 
     >>> model_warning("The chosen decay 0.9 is at the edge of the search grid.", "ru")
-    'Выбранное затухание 0.9 находится на краю сетки поиска.'
+    'Выбранное затухание 0,9 находится на краю сетки поиска.'
     """
     return from_english("model_warnings", str(warning), lang, "model_warning_other")
 

@@ -299,7 +299,7 @@ def diagnostics_sections(ctx: ReportContext) -> Sections:
         "collinearity": "channel_collinearity",
     }
     for key, name in parts.items():
-        title = describe.DIAGNOSTIC_TITLES[lang].get(key) or text(key, lang)
+        title = describe.diagnostic_title(key, lang) or text(key, lang)
         sec = Section(title)
         if diag is None:
             sec.parts.append(unavailable(ctx.problems.get("diagnostics", reason), lang))
