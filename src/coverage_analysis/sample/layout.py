@@ -288,7 +288,9 @@ class Layout:
             outlets.append(outlet)
             titles.append(title)
             urls.append(url)
-        m["outlet"], m["title"], m["url"] = outlets, titles, urls
+        m["outlet"], m["title"] = outlets, titles
+        # object dtype keeps a missing link None (pandas 3 would infer str with NaN)
+        m["url"] = pd.Series(urls, index=m.index, dtype=object)
 
     def _unique_title(self, title: str, outlet: str) -> str:
         """``title``, made unique for its outlet (so outlet+title+date never collides)."""
