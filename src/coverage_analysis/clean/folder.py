@@ -371,6 +371,7 @@ class _Run:
                 self.ledger.add(
                     sheet.file, sheet.sheet, line, ctx.kind, "line", text, reason, "row"
                 )
+
     def _clean_bulletin(self, sheet: RawSheet) -> bool:
         """Read ``sheet`` as an official statistics bulletin sheet when it is one."""
         from coverage_analysis.clean.bulletin import KIND, read_bulletin
@@ -431,11 +432,9 @@ class _Run:
             return clean_legalization(frame, rows, ctx, self.lookups)
         if kind == "social_reach":
             return clean_social_reach(frame, rows, ctx, self.lookups)
-        # media plans and population still write into a ledger they are given
-        older = {"media_plan": clean_media_plan, "population": clean_population}[kind]
-        ledger = Ledger()
-        records, rejected = older(frame, rows, ctx, ledger, self.resolver)
-        return Cleaned(records, ledger.frame(), rejected)
+        if kind == "media_plan":
+            return clean_media_plan(frame, rows, ctx, self.lookups)
+        return clean_population(frame, rows, ctx, self.lookups)
 
 
 # --------------------------------------------------------------------------- registry coverage

@@ -13,7 +13,9 @@ import pandas as pd
 
 from coverage_analysis.clean.common import (
     OUTSIDE_CAMPAIGN,
+    Cleaned,
     Ledger,
+    Lookups,
     SheetContext,
     parse_required,
 )
@@ -35,9 +37,12 @@ RECORD_COLUMNS: tuple[str, ...] = (
 
 
 def clean_media_plan(
-    frame: pd.DataFrame, rows: np.ndarray, ctx: SheetContext, ledger: Ledger, resolver: object
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """Records of a media-plan sheet and the mask of rejected rows."""
+    frame: pd.DataFrame, rows: np.ndarray, ctx: SheetContext, lookups: Lookups
+) -> Cleaned:
+    """Records of a media-plan sheet, its ledger lines and the mask of rejected rows (frame in,
+    frames out: the ledger is the sheet's own)."""
+    ledger = Ledger()
+    resolver = lookups.resolver
     from coverage_analysis.clean import parsers
 
     n = len(frame)
@@ -121,7 +126,7 @@ def clean_media_plan(
             "row",
         )
     rejected |= ~produced
-    return wide[list(RECORD_COLUMNS)], rejected
+    return Cleaned(wide[list(RECORD_COLUMNS)], ledger.frame(), rejected)
 
 
 def finish_media_plan(records: pd.DataFrame) -> pd.DataFrame:

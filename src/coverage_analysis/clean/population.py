@@ -8,7 +8,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from coverage_analysis.clean.common import Ledger, SheetContext, map_parser, parse_required
+from coverage_analysis.clean.common import (
+    Cleaned,
+    Ledger,
+    Lookups,
+    SheetContext,
+    map_parser,
+    parse_required,
+)
 from coverage_analysis.clean.wide import melt_values
 
 #: Columns of a population record.
@@ -35,9 +42,12 @@ def _parse_year(v: object) -> tuple[object, object]:
 
 
 def clean_population(
-    frame: pd.DataFrame, rows: np.ndarray, ctx: SheetContext, ledger: Ledger, resolver: object
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """Records of a population sheet and the mask of rejected rows."""
+    frame: pd.DataFrame, rows: np.ndarray, ctx: SheetContext, lookups: Lookups
+) -> Cleaned:
+    """Records of a population sheet, its ledger lines and the mask of rejected rows (frame in,
+    frames out: the ledger is the sheet's own)."""
+    ledger = Ledger()
+    resolver = lookups.resolver
     from coverage_analysis.clean import parsers
 
     n = len(frame)
@@ -99,7 +109,7 @@ def clean_population(
         ctx.file, ctx.sheet, rows[empty], ctx.kind, "population", "", "no population figure", "row"
     )
     rejected |= ~produced
-    return out[list(RECORD_COLUMNS)], rejected
+    return Cleaned(out[list(RECORD_COLUMNS)], ledger.frame(), rejected)
 
 
 def finish_population(records: pd.DataFrame) -> pd.DataFrame:
