@@ -123,8 +123,8 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     names starting with a :data:`FORMULA_PREFIXES` character get :data:`FORMULA_GUARD`.
     Every CSV the package writes goes through this function (:func:`write_csv`).
 
-    >>> neutralise_frame(pd.DataFrame({"t": ["@x", "ok", None], "n": [-1, 2, 3]})).to_dict("list")
-    {'t': ["'@x", 'ok', None], 'n': [-1, 2, 3]}
+    >>> neutralise_frame(pd.DataFrame({"t": ["@x", "ok"], "n": [-1, 2]})).to_dict("list")
+    {'t': ["'@x", 'ok'], 'n': [-1, 2]}
     """
     out = frame.copy()
     for col in out.columns:
