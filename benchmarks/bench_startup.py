@@ -35,7 +35,7 @@ HELP_TARGET = 0.3
 RUNNER_TARGET = 1.5
 #: Code run in a fresh process to time a worker's start and its first notebook.
 WORKER_CODE = """
-import json, sys, time
+import json, os, sys, time
 t0 = time.perf_counter()
 from pathlib import Path
 from coverage_analysis.report import runner
@@ -45,11 +45,15 @@ params = validate_params(["ayagoz"], "en", ("html",), None, None, 1)
 tasks = runner.build_tasks(params, processed, out, runner.config.notebooks_dir(), None)
 task = [t for t in tasks if t.district_id == "ayagoz"][0]
 env = {"COVERAGE_ANALYSIS_REPORT_CACHE": str(processed / runner.CACHE_DIRNAME), "MPLBACKEND": "Agg"}
-runner._init_worker(runner._kernel_name(), env, str(out))
+os.environ.update(env)
+from coverage_analysis.report.kernel_runner import NotebookRunner
+from coverage_analysis.report.worker import _warm_imports
+worker = NotebookRunner(cwd=str(out))
+worker.start(while_booting=_warm_imports)
 t1 = time.perf_counter()
-result = runner._run_task(task)
+result = worker.run(task)
 t2 = time.perf_counter()
-runner._shutdown_kernel()
+worker.close()
 print(json.dumps({"start": t1 - t0, "first": t2 - t1, "total": t2 - t0, "status": result["status"]}))
 """
 

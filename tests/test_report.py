@@ -13,6 +13,7 @@ import pytest
 
 from coverage_analysis.config import packaged_notebooks_dir
 from coverage_analysis.errors import ParameterError
+from coverage_analysis.io.writers import neutralise_frame
 from coverage_analysis.report import (
     Manifest,
     ReportEntry,
@@ -21,7 +22,6 @@ from coverage_analysis.report import (
     sections,
     validate_params,
 )
-from coverage_analysis.io.writers import neutralise_frame
 from coverage_analysis.report.export import notebook_html, write_csv
 from coverage_analysis.report.sections import TEXT, table_html
 
