@@ -30,6 +30,7 @@ def assert_one_line_error(proc: subprocess.CompletedProcess[str]) -> None:
     assert lines[0].startswith("coverage-analysis ")
 
 
+@pytest.mark.slow
 def test__cli__sample_clean_panel_model_end_to_end(tmp_path: Path) -> None:
     raw, processed = tmp_path / "raw", tmp_path / "processed"
     proc = run("sample", "--raw", raw, "--seed", "7")

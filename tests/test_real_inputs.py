@@ -502,6 +502,7 @@ def test__clean_killed_during_the_switch_leaves_one_whole_generation(
     assert not (out / TABLE_FILES["media_plan"]).exists()
 
 
+@pytest.mark.slow
 def test__panel_model_and_report_refuse_files_of_two_runs(tmp_path: Path) -> None:
     raw, out, other = tmp_path / "raw", tmp_path / "out", tmp_path / "other"
     raw.mkdir()

@@ -52,6 +52,7 @@ def expected(sample_raw: Path) -> dict[str, pd.DataFrame]:
     return {p.stem: pd.read_parquet(p) for p in (sample_raw / TRUTH_DIR).glob("*.parquet")}
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_bytes_and_other_seed_differs(
     sample_raw: Path, tmp_path: Path
 ) -> None:
