@@ -82,6 +82,7 @@ benchmarks: setup
 	$(BIN)/python benchmarks/bench_panel.py
 	$(BIN)/python benchmarks/validate_model.py
 	$(BIN)/python benchmarks/bench_report.py
+	$(BIN)/python benchmarks/bench_startup.py
 
 ## Delete generated data (raw sample, processed tables) and figures; keeps .gitkeep
 clean-data:
