@@ -40,6 +40,7 @@ from coverage_analysis.clean.common import (
     SUMMARY,
     display,
 )
+from coverage_analysis.clean.population import RECORD_COLUMNS
 from coverage_analysis.io.readers import RawSheet
 from coverage_analysis.reference import (
     district_by_kato,
@@ -533,13 +534,4 @@ def _records(
         )
     for k in bad_rows:
         outcome[k] = REJECTED
-    columns = [
-        "district_id",
-        "year",
-        "population",
-        "source_file",
-        "source_sheet",
-        "source_row",
-        "rows",
-    ]
-    return pd.DataFrame(out, columns=columns)
+    return pd.DataFrame(out, columns=list(RECORD_COLUMNS))

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coverage_analysis.reference import reference_path
+from coverage_analysis.reference import GEO_ATTRIBUTION, reference_path
 
 #: Semi-major axis of the WGS84 ellipsoid, metres.
 WGS84_A = 6378137.0
@@ -59,7 +59,7 @@ GEO_FILES: dict[tuple[str, str], str] = {
     ("national", "district"): "national_districts.geojson",
 }
 #: The attribution every derived file and every map carries (licence CC BY 4.0).
-ATTRIBUTION = "Boundaries: geokz (A. Rodionov), CC BY 4.0"
+ATTRIBUTION = GEO_ATTRIBUTION
 #: KATO code of East Kazakhstan region (first two digits ``63``).
 EAST_KAZAKHSTAN_KATO = "630000000"
 #: Id of the 2014-2016 region of East Kazakhstan.
