@@ -40,7 +40,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import fastjsonschema
 import pandas as pd
 
 from coverage_analysis.errors import CoverageAnalysisError, DataNotFoundError, SchemaError
@@ -75,15 +75,21 @@ def _schema() -> dict[str, Any]:
     return json.loads(text)
 
 
+@cache
+def _validator() -> Any:
+    """The schema compiled once per process (fastjsonschema generates Python code
+    for it; jsonschema's import alone took 3-6 s here, see the README)."""
+    return fastjsonschema.compile(_schema())
+
+
 def validate_model_summary(data: dict[str, Any], where: str = "model_summary") -> None:
     """Raise :class:`~coverage_analysis.errors.SchemaError` naming ``where``
     and the first offending field when ``data`` does not match the schema."""
-    validator = jsonschema.Draft202012Validator(_schema())
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        err = errors[0]
-        path = "/".join(str(p) for p in err.absolute_path) or "(top level)"
-        raise SchemaError(f"{where}: field {path}: {err.message[:300]}")
+    try:
+        _validator()(data)
+    except fastjsonschema.JsonSchemaValueException as err:
+        path = "/".join(str(p) for p in (err.path or [])[1:]) or "(top level)"
+        raise SchemaError(f"{where}: field {path}: {str(err.message)[:300]}") from None
 
 
 def read_model_summary(processed_dir: str | os.PathLike[str]) -> dict[str, Any]:
