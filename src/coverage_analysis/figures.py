@@ -28,6 +28,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from coverage_analysis import domain
 
@@ -726,6 +727,24 @@ def plot_residuals_by_month(
     return _finish(ax, lang, synthetic)
 
 
+def savefig_options(fig: Figure) -> dict[str, object]:
+    """``savefig`` options for ``fig``: a figure laid out by the constrained layout
+    engine (every figure of the package) already fits its labels, legends and notes,
+    so it is drawn once; any other is cropped with ``bbox_inches="tight"``, which
+    draws it twice (that second draw was a third of a district report's time).
+
+    >>> fig, ax = plt.subplots(layout="constrained")
+    >>> savefig_options(fig)
+    {'dpi': 110}
+    >>> plt.close("all")
+    """
+    options: dict[str, object] = {"dpi": FIGURE_DPI}
+    engine = fig.get_layout_engine()
+    if not isinstance(engine, ConstrainedLayoutEngine):
+        options["bbox_inches"] = "tight"
+    return options
+
+
 def save_figure(
     fig: Figure, name: str, figures_dir: str | Path, formats: Sequence[str] = ("png", "svg")
 ) -> list[Path]:
@@ -746,7 +765,7 @@ def save_figure(
     paths = []
     for fmt in formats:
         path = folder / f"{safe}.{fmt}"
-        fig.savefig(path, format=fmt, dpi=FIGURE_DPI, bbox_inches="tight")
+        fig.savefig(path, format=fmt, **savefig_options(fig))
         paths.append(path)
     log.info("saved figure %s to %s", safe, folder)
     return paths

@@ -284,7 +284,7 @@ def figure_html(
     fig = ax.figure
     try:
         buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=figures.FIGURE_DPI, bbox_inches="tight")
+        fig.savefig(buffer, format="png", **figures.savefig_options(fig))
         if figures_dir is not None and name:
             # the PNG is the embedded one (drawn once); the SVG is drawn separately
             svg = figures.save_figure(fig, name, figures_dir, formats=("svg",))[0]
