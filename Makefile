@@ -61,7 +61,7 @@ report: setup model
 
 ## Set up and run the test suite
 test: setup
-	$(BIN)/python -m pytest -q --doctest-modules src tests
+	$(BIN)/python -m pytest -q --durations=15 --doctest-modules src tests
 
 ## Set up and run the suite without the tests marked slow (notebooks, wheel install)
 test-fast: setup
