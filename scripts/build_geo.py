@@ -26,8 +26,6 @@ polygon).
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import sys
 from pathlib import Path
@@ -35,7 +33,8 @@ from pathlib import Path
 import numpy as np
 import shapefile  # pyshp
 import shapely
-from shapely.geometry import mapping, shape
+from _geo import csv_text, read_csv, read_shapes
+from shapely.geometry import mapping
 
 from coverage_analysis.reference import load_districts, reference_path
 from coverage_analysis.reference.national import (
@@ -82,14 +81,7 @@ FIRST_DISTRICT_CODE = 30
 
 
 def _read_units(path: Path) -> list[tuple[dict, shapely.Geometry]]:
-    reader = shapefile.Reader(str(path), encoding="utf-8")
-    try:
-        return [
-            (sr.record.as_dict(), shapely.make_valid(shape(sr.shape.__geo_interface__)))
-            for sr in reader.iterShapeRecords()
-        ]
-    finally:
-        reader.close()
+    return [(attrs, shapely.make_valid(geom)) for attrs, geom in read_shapes(path)]
 
 
 def _polygons(geom: shapely.Geometry) -> list[list[list[tuple[float, float]]]]:
@@ -120,11 +112,6 @@ def _kind(kato: str) -> str:
     if kato[:2] in REPUBLICAN_CITY_PREFIXES:
         return "city_district"
     return "city" if int(kato[2:4]) < FIRST_DISTRICT_CODE else "district"
-
-
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 def _simplify(geoms: list[shapely.Geometry], tolerance: float) -> list[shapely.Geometry]:
@@ -165,14 +152,6 @@ def _geojson(features: list[dict], tolerance: float, level: str) -> str:
     return json.dumps(collection, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def _csv_text(rows: list[dict], columns: list[str]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
-
-
 class BuildError(Exception):
     """The inputs disagree with the package's reference; the message says where."""
 
@@ -186,10 +165,10 @@ def build(geo_dir: Path, spec_districts: Path, out: Path) -> dict[str, int]:
             raise BuildError(
                 f"{geo_dir}: {len(units)} {level} units, expected {EXPECTED_UNITS[level]}"
             )
-    campaign = {r["region_kato_2018"]: r for r in _read_csv(reference_path(CAMPAIGN_REGIONS_FILE))}
+    campaign = {r["region_kato_2018"]: r for r in read_csv(reference_path(CAMPAIGN_REGIONS_FILE))}
 
     # East Kazakhstan: the package's 19 ids <-> KATO codes of the spec <-> 2018 polygons.
-    spec = {r["kato"]: r["district_id"] for r in _read_csv(spec_districts)}
+    spec = {r["kato"]: r["district_id"] for r in read_csv(spec_districts)}
     ref = load_districts().set_index("district_id")
     if set(spec.values()) != set(ref.index):
         raise BuildError(f"{spec_districts}: district ids differ from the package's districts.csv")
@@ -257,8 +236,8 @@ def build(geo_dir: Path, spec_districts: Path, out: Path) -> dict[str, int]:
     files: dict[str, str] = {}
     region_cols = list(regions[0])
     district_cols = list(districts[0])
-    files[NATIONAL_REGIONS_FILE] = _csv_text(regions, region_cols)
-    files[NATIONAL_DISTRICTS_FILE] = _csv_text(districts, district_cols)
+    files[NATIONAL_REGIONS_FILE] = csv_text(regions, region_cols)
+    files[NATIONAL_DISTRICTS_FILE] = csv_text(districts, district_cols)
 
     geom_of = {rec["KATO"]: geom for rec, geom in adm1 + adm2}
     label_cols = ("label_lat", "label_lon", "area_km2")
