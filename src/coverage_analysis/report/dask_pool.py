@@ -36,12 +36,13 @@ import dataclasses
 import logging
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from distributed import Client, WorkerPlugin, as_completed, get_worker, wait
+from distributed import Client, WorkerPlugin, as_completed, get_worker
 
 from coverage_analysis.report.kernel_runner import CELL_TIMEOUT, NotebookRunner, Task
 from coverage_analysis.report.manifest import STATUS_INTERRUPTED
@@ -54,6 +55,8 @@ PLUGIN_NAME = "coverage-analysis-warm-kernel"
 EXECUTOR_NAME = "dask distributed"
 #: Seconds the client waits, after a stop, for the workers to abandon the batch.
 STOP_WAIT = 15.0
+#: Seconds between two looks at the stopped batch's tasks.
+STOP_POLL = 0.1
 #: Seconds a plugin being removed waits for the notebook in its kernel to stop.
 TEARDOWN_WAIT = 15.0
 
@@ -225,7 +228,7 @@ class DaskPool:
                 )
                 self._futures[future] = task
             try:
-                for future in as_completed(list(self._futures)):
+                for future in as_completed(list(self._futures), loop=self.client.loop):
                     self._record(self._futures.pop(future), future, on_result)
             except BaseException:
                 self.stop()
@@ -242,8 +245,9 @@ class DaskPool:
         pending = list(self._futures)
         if not pending:
             return
-        with contextlib.suppress(Exception):
-            wait(pending, timeout=STOP_WAIT)
+        deadline = time.monotonic() + STOP_WAIT
+        while not all(f.done() for f in pending) and time.monotonic() < deadline:
+            time.sleep(STOP_POLL)
         for future in pending:
             task = self._futures.pop(future)
             if future.done() and task.name not in self.results:

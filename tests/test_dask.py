@@ -1,0 +1,268 @@
+"""The report batch and the per-file cleaning on a real Dask cluster.
+
+One ``distributed.LocalCluster`` with two worker processes (one thread each) is
+started for the module. The batches run through the real ``coverage-analysis``
+command (in this process) with ``--scheduler`` on the cleaned sample; the report
+templates are the real ones, the district notebook with one extra cell written by the
+test that fails one district and kills the kernel of another on its first run.
+Kernels are found in the process table (psutil): descendants of the cluster's worker
+processes whose command line names ipykernel.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import socket
+from pathlib import Path
+
+import nbformat
+import psutil
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from coverage_analysis import cli, cluster, config
+from coverage_analysis.io.generation import GENERATION_KEY
+from coverage_analysis.report import Manifest, ReportEntry
+from coverage_analysis.report.kernel_runner import Task
+from coverage_analysis.schema import TABLE_FILES
+
+distributed = pytest.importorskip("distributed")
+
+#: Districts of the report batch: two that must come out ok, one whose kernel is
+#: killed on its first run (rerun once, then ok), one whose notebook fails.
+OK_DISTRICTS = ("ayagoz", "semey")
+KILLED = "ridder"
+FAILING = "abai"
+#: Error the failing district's notebook raises (with characters HTML must escape).
+BOOM = "<boom> on purpose"
+#: Seconds a worker waits for the scheduler in the unreachable-scheduler test.
+SHORT_CONNECT = 2
+#: Keys of the cleaning report that name the run, not its content.
+RUN_KEYS = ("processed_dir", "generation", "generation_files")
+
+
+@pytest.fixture(scope="module")
+def dask_cluster() -> object:
+    cl = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    try:
+        yield cl
+    finally:
+        cl.close()
+
+
+def _worker_kernels(cl: object) -> set[int]:
+    """Process ids of the ipykernel processes under the cluster's worker processes."""
+    found = set()
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            if any("ipykernel" in part for part in proc.cmdline()):
+                found.add(proc.pid)
+        except psutil.Error:
+            continue
+    return found
+
+
+def _table_bytes(path: Path) -> bytes:
+    """The table as Arrow IPC bytes, its schema metadata without the generation id
+    (which names the run, so differs between any two runs)."""
+    table = pq.read_table(path)
+    meta = {k: v for k, v in (table.schema.metadata or {}).items() if k != GENERATION_KEY}
+    sink = io.BytesIO()
+    with pa.ipc.new_stream(sink, table.schema.with_metadata(meta)) as writer:
+        writer.write_table(table.replace_schema_metadata(meta))
+    return sink.getvalue()
+
+
+def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno >= logging.WARNING and r.name.startswith("coverage_analysis")
+    ]
+
+
+@pytest.mark.slow
+def test__clean__byte_identical_tables_local_and_on_the_cluster(
+    sample_raw: Path,
+    dask_cluster: object,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    local, remote = tmp_path / "local", tmp_path / "cluster"
+    caplog.set_level(logging.WARNING)
+    assert cli.main(["clean", "--raw", str(sample_raw), "--processed", str(local)]) == 0
+    local_warnings = _warnings(caplog)
+    caplog.clear()
+    address = dask_cluster.scheduler_address
+    args = ["clean", "--raw", str(sample_raw), "--processed", str(remote), "--scheduler", address]
+    assert cli.main(args) == 0
+    assert _warnings(caplog) == local_warnings  # the workers' warnings, logged here, in order
+    assert local_warnings  # the sample has files that deserve a warning
+    capsys.readouterr()
+
+    for name in TABLE_FILES.values():
+        if (local / name).exists():
+            assert _table_bytes(remote / name) == _table_bytes(local / name), name
+    for name in ("rejects.csv", "duplicates.csv"):
+        assert (remote / name).read_bytes() == (local / name).read_bytes(), name
+    reports = [json.loads((f / "cleaning_report.json").read_text()) for f in (local, remote)]
+    for report in reports:
+        for key in RUN_KEYS:
+            report.pop(key)
+    assert reports[0] == reports[1]  # counts, sheets, encodings, unused vocabulary
+    assert reports[1]["totals"]["rows_read"] > 0
+
+
+def _templates(folder: Path, marker: Path) -> Path:
+    """The real templates; the district notebook with a cell that raises for
+    ``FAILING`` and kills its own kernel for ``KILLED`` on the first run only."""
+    folder.mkdir()
+    for name in ("region_overview.ipynb", "model_diagnostics.ipynb"):
+        (folder / name).write_bytes((config.notebooks_dir() / name).read_bytes())
+    nb = nbformat.read(config.notebooks_dir() / "district_report.ipynb", as_version=4)
+    where = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    nb.cells.insert(
+        where + 1,
+        nbformat.v4.new_code_cell(
+            "import os, pathlib, signal\n"
+            f"_marker = pathlib.Path({str(marker)!r})\n"
+            f"if district_id == {FAILING!r}:\n"
+            f"    raise RuntimeError({BOOM!r})\n"
+            f"if district_id == {KILLED!r} and not _marker.exists():\n"
+            "    _marker.write_text(str(os.getpid()))\n"
+            "    os.kill(os.getpid(), signal.SIGKILL)"
+        ),
+    )
+    nbformat.write(nb, folder / "district_report.ipynb")
+    return folder
+
+
+@pytest.mark.slow
+def test__report__batch_on_the_cluster_with_a_kernel_death_and_a_failure(
+    sample_processed: Path,
+    dask_cluster: object,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    marker = tmp_path / "killed.pid"
+    monkeypatch.setenv("COVERAGE_ANALYSIS_NOTEBOOKS", str(_templates(tmp_path / "nb", marker)))
+    monkeypatch.setenv(config.SCHEDULER_ENV, dask_cluster.scheduler_address)  # no --scheduler
+    out = tmp_path / "out"
+    districts = [a for d in (*OK_DISTRICTS, KILLED, FAILING) for a in ("--district", d)]
+    status = cli.main(
+        [
+            *("report", "--processed", str(sample_processed), "--out", str(out)),
+            *(*districts, "--format", "html", "--figures", str(tmp_path / "fig")),
+        ]
+    )
+    printed = capsys.readouterr().out
+    assert status == cli.EXIT_FAILURE  # one report failed
+    assert f"FAILED district_{FAILING}" in printed
+
+    data = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert data["executor"].startswith("dask distributed (tcp://")
+    shape = Manifest(entries=[ReportEntry("r", "r.ipynb", None, {}, {}, "ok")]).to_dict()
+    assert set(data) == set(shape)  # the same manifest as the local pool writes
+    assert all(set(e) == set(shape["reports"][0]) for e in data["reports"])
+    names = [e["name"] for e in data["reports"]]
+    assert names == [
+        "region_overview",
+        "model_diagnostics",
+        *(f"district_{d}" for d in (*OK_DISTRICTS, KILLED, FAILING)),
+    ]
+    entries = {e["name"]: e for e in data["reports"]}
+    for name in ("region_overview", "model_diagnostics", *(f"district_{d}" for d in OK_DISTRICTS)):
+        assert entries[name]["status"] == "ok", entries[name]
+        assert entries[name]["attempts"] == 1
+        for rel in entries[name]["outputs"].values():
+            assert (out / rel).is_file() and (out / rel).stat().st_size > 0
+        assert set(entries[name]["outputs"]) == {"notebook", "html"}
+    killed = entries[f"district_{KILLED}"]
+    assert killed["status"] == "ok" and killed["attempts"] == 2
+    assert "kernel died (killed by SIGKILL)" in killed["first_failure"]
+    assert (out / killed["outputs"]["html"]).is_file()
+    failed = entries[f"district_{FAILING}"]
+    assert "RuntimeError" in failed["status"] and BOOM in failed["status"]
+    assert "html" not in failed["outputs"] and not (out / f"district_{FAILING}.html").exists()
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "&lt;boom&gt;" in index and "<boom>" not in index
+    assert not _worker_kernels(dask_cluster)  # the plugin shut every kernel down
+
+
+@pytest.mark.slow
+def test__dask_pool__one_result_per_task_as_it_arrives_and_no_kernel_left(
+    dask_cluster: object, tmp_path: Path
+) -> None:
+    from coverage_analysis.report.dask_pool import DaskPool
+
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("n = 0")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("print(n * 2)")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "tiny.ipynb")
+    (tmp_path / "notebooks").mkdir()
+    tasks = [
+        Task(
+            name=f"tiny_{n}",
+            notebook="tiny.ipynb",
+            district_id=None,
+            parameters={"n": n},
+            title=f"tiny {n}",
+            input_path=str(tmp_path / "tiny.ipynb"),
+            output_path=str(tmp_path / "notebooks" / f"tiny_{n}.ipynb"),
+            html_path=None,
+            pdf_path=None,
+            lang="en",
+        )
+        for n in range(4)
+    ]
+    arrived: list[str] = []
+    pool = DaskPool(distributed.Client(dask_cluster.scheduler_address), cwd=tmp_path)
+    try:
+        results = pool.run(tasks, on_result=lambda r: arrived.append(str(r["name"])))
+    finally:
+        pool.close()
+    assert sorted(arrived) == sorted(t.name for t in tasks)  # the progress bar's ticks
+    assert {n: r["status"] for n, r in results.items()} == {t.name: "ok" for t in tasks}
+    for n in range(4):
+        executed = nbformat.read(tmp_path / "notebooks" / f"tiny_{n}.ipynb", as_version=4)
+        assert executed.cells[-1].outputs[0]["text"] == f"{n * 2}\n"
+    assert not _worker_kernels(dask_cluster)
+
+
+def test__scheduler__unreachable_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", SHORT_CONNECT)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    address = f"tcp://127.0.0.1:{port}"
+    status = cli.main(
+        ["clean", "--raw", str(raw), "--processed", str(tmp_path / "p"), "--scheduler", address]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == cli.EXIT_FAILURE
+    assert len(err) == 1 and "cannot reach the Dask scheduler at" in err[0] and address in err[0]
+
+
+def test__scheduler_address__option_then_environment_then_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(config.SCHEDULER_ENV, raising=False)
+    assert config.scheduler_address(None) is None
+    monkeypatch.setenv(config.SCHEDULER_ENV, " tcp://10.1.2.3:8786 ")
+    assert config.scheduler_address(None) == "tcp://10.1.2.3:8786"
+    assert config.scheduler_address("tcp://other:8786") == "tcp://other:8786"
+    monkeypatch.setenv(config.SCHEDULER_ENV, "")
+    assert config.scheduler_address("") is None
