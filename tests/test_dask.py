@@ -5,8 +5,8 @@ started for the module. The batches run through the real ``coverage-analysis``
 command (in this process) with ``--scheduler`` on the cleaned sample; the report
 templates are the real ones, the district notebook with one extra cell written by the
 test that fails one district and kills the kernel of another on its first run.
-Kernels are found in the process table (psutil): descendants of the cluster's worker
-processes whose command line names ipykernel.
+Kernels are found in the process table (psutil): descendants of this process (the
+cluster's workers are its children) whose command line names ipykernel.
 """
 
 from __future__ import annotations
@@ -14,8 +14,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import shutil
+import signal
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -41,6 +46,12 @@ FAILING = "abai"
 BOOM = "<boom> on purpose"
 #: Seconds a worker waits for the scheduler in the unreachable-scheduler test.
 SHORT_CONNECT = 2
+#: Seconds the victim's cell sleeps (far past any limit below).
+VICTIM_SLEEP = 900
+#: Longest wait for the victim to start (a loaded 2-core machine starts kernels slowly).
+START_LIMIT = 300
+#: The batch must end within this many seconds of a SIGTERM.
+SIGNAL_TO_END_LIMIT = 60
 #: Keys of the cleaning report that name the run, not its content.
 RUN_KEYS = ("processed_dir", "generation", "generation_files")
 
@@ -57,7 +68,8 @@ def dask_cluster() -> object:
 
 
 def _worker_kernels(cl: object) -> set[int]:
-    """Process ids of the ipykernel processes under the cluster's worker processes."""
+    """Process ids of the ipykernel processes descended from this process (the
+    LocalCluster's worker processes are its children)."""
     found = set()
     for proc in psutil.Process().children(recursive=True):
         try:
@@ -290,3 +302,61 @@ def test__scheduler_address__option_then_environment_then_none(
     assert config.scheduler_address("tcp://other:8786") == "tcp://other:8786"
     monkeypatch.setenv(config.SCHEDULER_ENV, "")
     assert config.scheduler_address("") is None
+
+
+@pytest.mark.slow
+def test__report__sigterm_stops_the_batch_on_the_cluster_and_its_kernels(
+    sample_processed: Path, dask_cluster: object, tmp_path: Path
+) -> None:
+    marker = tmp_path / "victim.pid"
+    templates = tmp_path / "nb"
+    templates.mkdir()
+    _small_notebook(templates / "region_overview.ipynb", "region")
+    _small_notebook(templates / "model_diagnostics.ipynb", "diagnostics")
+    nb = nbformat.read(config.notebooks_dir() / "district_report.ipynb", as_version=4)
+    where = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    nb.cells.insert(
+        where + 1,
+        nbformat.v4.new_code_cell(
+            "import os, pathlib, time\n"
+            f"if district_id == {OK_DISTRICTS[0]!r}:\n"
+            f"    pathlib.Path({str(marker)!r}).write_text(str(os.getpid()))\n"
+            f"    time.sleep({VICTIM_SLEEP})"
+        ),
+    )
+    nbformat.write(nb, templates / "district_report.ipynb")
+    out = tmp_path / "out"
+    batch = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "coverage_analysis.cli", "report"),
+            *("--processed", str(sample_processed), "--out", str(out), "--format", "html"),
+            *("--district", OK_DISTRICTS[0], "--scheduler", dask_cluster.scheduler_address),
+        ],
+        env={**os.environ, "COVERAGE_ANALYSIS_NOTEBOOKS": str(templates)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + START_LIMIT
+        while not marker.exists():
+            assert batch.poll() is None, batch.communicate()
+            assert time.monotonic() < deadline, "the victim never started"
+            time.sleep(0.2)
+        kernel = int(marker.read_text())
+        stopped = time.monotonic()
+        batch.send_signal(signal.SIGTERM)
+        _, err = batch.communicate(timeout=SIGNAL_TO_END_LIMIT)
+    finally:
+        if batch.poll() is None:
+            batch.kill()
+    assert time.monotonic() - stopped < SIGNAL_TO_END_LIMIT
+    assert batch.returncode == 128 + signal.SIGTERM, err
+    data = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert data["interrupted"] == "SIGTERM"
+    entries = {e["name"]: e for e in data["reports"]}
+    assert entries[f"district_{OK_DISTRICTS[0]}"]["status"] == "interrupted"
+    assert not psutil.pid_exists(kernel) or psutil.Process(kernel).status() == "zombie"
+    assert not _worker_kernels(dask_cluster)
+    with distributed.Client(dask_cluster.scheduler_address) as client:  # the cluster lives on
+        assert len(client.run(os.getpid)) == 2
