@@ -60,6 +60,8 @@ TARGET_OVERHEAD = 0.10
 NATIONAL_REPORTS = 220
 #: Worker counts of the projection.
 PROJECTED_WORKERS = (2, 16, 64)
+#: Dask setting of the workers' statistical profiler (off in this benchmark's cluster).
+PROFILE_SETTING = "distributed.worker.profile.enabled"
 #: No-op tasks timed for the scheduler's round-trip per task.
 NOOP_TASKS = 200
 
@@ -102,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", help="keep outputs in this folder")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    import dask
     from distributed import Client, LocalCluster
 
     from coverage_analysis.report.dask_pool import DaskPool
@@ -123,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     local_ok = sum(r["status"] == "ok" for r in local.values())
     print(f"local pool ({WORKERS} workers): {local_wall:.1f} s, {local_ok}/{len(local_tasks)} ok")
 
+    # the workers' statistical profiler samples the task thread every 10 ms: no use for
+    # minute-long notebook tasks, and it competes with the export for the GIL
+    dask.config.set({PROFILE_SETTING: False})
     started = time.perf_counter()
     cluster = LocalCluster(
         n_workers=WORKERS,
@@ -161,6 +167,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     seconds = [float(r["seconds"]) for r in remote.values() if r["status"] == "ok"]
     per_report = statistics.median(seconds) if seconds else float("nan")
+    local_seconds = [float(r["seconds"]) for r in local.values() if r["status"] == "ok"]
+    if local_seconds:
+        print(
+            f"per report (median, inside the worker): local pool "
+            f"{statistics.median(local_seconds):.2f} s, dask {per_report:.2f} s"
+        )
     fixed = max(0.0, dask_wall - sum(seconds) / WORKERS)
     print(
         f"measured: {per_report:.2f} s per report in a warm Dask worker (median), "
