@@ -360,3 +360,18 @@ def test__report__sigterm_stops_the_batch_on_the_cluster_and_its_kernels(
     assert not _worker_kernels(dask_cluster)
     with distributed.Client(dask_cluster.scheduler_address) as client:  # the cluster lives on
         assert len(client.run(os.getpid)) == 2
+
+
+def test__distributed__imported_only_when_a_scheduler_is_given() -> None:
+    probe = (
+        "import contextlib, io, json, sys\n"
+        "from coverage_analysis import cli\n"
+        "import coverage_analysis.report.runner, coverage_analysis.clean\n"
+        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "    cli.main(['report', '--help'])\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = {m.split(".")[0] for m in json.loads(done.stdout.strip().splitlines()[-1])}
+    assert "coverage_analysis" in loaded
+    assert not loaded & {"distributed", "dask"}, sorted(loaded & {"distributed", "dask"})
