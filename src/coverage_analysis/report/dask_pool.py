@@ -215,7 +215,15 @@ class DaskPool:
         on_result: Callable[[dict[str, object]], None] | None = None,
     ) -> dict[str, dict[str, object]]:
         """Run ``tasks`` (queued in order) and return their results by name."""
-        self.client.register_plugin(WarmKernelPlugin(self.settings), name=PLUGIN_NAME)
+        from coverage_analysis.cluster import ClusterError
+
+        try:
+            self.client.register_plugin(WarmKernelPlugin(self.settings), name=PLUGIN_NAME)
+        except Exception as exc:  # a worker without this package, say: one line, no traceback
+            raise ClusterError(
+                f"the Dask workers could not take the warm-kernel plugin ({type(exc).__name__}: "
+                f"{exc}); is coverage-analysis installed in the workers' environment?"
+            ) from None
         try:
             for order, task in enumerate(tasks):
                 future = self.client.submit(
