@@ -35,7 +35,14 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     from coverage_analysis.clean import clean_folder
 
     raw = config.raw_dir(args.raw)
-    result = clean_folder(raw, config.processed_dir(args.processed))
+    scheduler = config.scheduler_address(args.scheduler)
+    if scheduler is None:
+        result = clean_folder(raw, config.processed_dir(args.processed))
+    else:  # each file's cleaning is a task on the Dask cluster
+        from coverage_analysis.cluster import DaskFileMapper, connect
+
+        with connect(scheduler) as client:
+            result = clean_folder(raw, config.processed_dir(args.processed), DaskFileMapper(client))
     print(result.summary_text())
     if not result.anything_read:
         print(f"coverage-analysis clean: nothing could be read in {raw}", file=sys.stderr)
@@ -74,6 +81,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
             end_month=args.end_month,
             figures_dir=config.figures_dir(args.figures),
             **({"timeout": args.timeout} if args.timeout is not None else {}),
+            scheduler=args.scheduler,
         )
     except BatchInterrupted as stop:  # the manifest and index were still written
         if stop.manifest is not None:
@@ -101,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("clean", help="read raw spreadsheets, write cleaned tables")
     p.add_argument("--raw", help="raw folder (default data/raw)")
     p.add_argument("--processed", help="output folder (default data/processed)")
+    _scheduler_option(p, "each input file's cleaning is a task")
     p.set_defaults(func=_cmd_clean)
 
     p = sub.add_parser("panel", help="build the district x month panel")
@@ -132,8 +141,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="seconds one notebook cell may run before its report fails (default 600)",
     )
+    _scheduler_option(p, "each report is a task, one warm kernel per worker")
     p.set_defaults(func=_cmd_report)
     return parser
+
+
+def _scheduler_option(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help=f"Dask scheduler, e.g. tcp://host:8786, to run on ({what}; the workers must "
+        f"see the folders at the same paths); default ${config.SCHEDULER_ENV}, else local",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

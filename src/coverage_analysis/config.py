@@ -20,6 +20,9 @@ notebooks                  ``COVERAGE_ANALYSIS_NOTEBOOKS`` the templates shipped
                                                            checkout is a link to them)
 =========================  ==============================  ==================
 
+The Dask scheduler of the ``report`` and ``clean`` batches resolves the same way:
+``--scheduler``, then ``COVERAGE_ANALYSIS_SCHEDULER``, else none (the local pool).
+
 Importing this module has no side effects: nothing is created or read.
 
 >>> from pathlib import Path
@@ -123,3 +126,20 @@ def packaged_notebooks_dir() -> Path:
     from importlib.resources import files
 
     return Path(os.fspath(files("coverage_analysis.report") / PACKAGED_NOTEBOOKS))
+
+
+#: Environment variable naming the Dask scheduler (``tcp://host:8786``) of the batches.
+SCHEDULER_ENV = "COVERAGE_ANALYSIS_SCHEDULER"
+
+
+def scheduler_address(explicit: str | None = None) -> str | None:
+    """The Dask scheduler the ``report`` and ``clean`` batches run on: the explicit
+    value if given, else ``$COVERAGE_ANALYSIS_SCHEDULER``, else ``None`` (run locally).
+
+    >>> scheduler_address("tcp://10.0.0.5:8786")
+    'tcp://10.0.0.5:8786'
+    """
+    if explicit is not None and explicit.strip():
+        return explicit.strip()
+    env = os.environ.get(SCHEDULER_ENV, "").strip()
+    return env or None

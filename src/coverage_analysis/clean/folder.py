@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import stat
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -231,6 +232,46 @@ def _os_reason(exc: OSError, path: Path | None = None) -> str:
     return f"cannot be opened ({exc.strerror or exc}); not read"
 
 
+#: An executor of the per-file work: maps a function over ``(path, relative name)``
+#: items and yields the results in the items' order (the builtin ``map`` is one).
+FileMapper = Callable[
+    [Callable[[tuple[Path, str]], "FilePart"], Sequence[tuple[Path, str]]], Iterable["FilePart"]
+]
+
+
+@dataclass
+class FilePart:
+    """What reading and cleaning one input file produced (sheet numbers start at 0),
+    to be combined into the run in file order by :meth:`_Run.absorb`."""
+
+    sheets: list[SheetOutcome]
+    records: dict[str, list[pd.DataFrame]]
+    ledger: list[pd.DataFrame]
+    unreadable: list[dict[str, str]]
+    titles: dict[int, str]
+    header_parts: set[str]
+    encodings: dict[str, dict[str, str | None]]
+    hidden: set[tuple[str, str]]
+
+
+def read_input_file(item: tuple[Path, str]) -> FilePart:
+    """Read and clean one input file ``(path, relative name)`` on its own: the unit of
+    work an executor of :func:`clean_folder` runs."""
+    path, rel = item
+    run = _Run()
+    run.read_file(path, rel)
+    return FilePart(
+        run.sheets,
+        run.records,
+        run.ledger.parts,
+        run.unreadable,
+        run.titles,
+        run.header_parts,
+        run.encodings,
+        run.hidden,
+    )
+
+
 class _Run:
     """State of one clean run (records per kind, ledger, outcomes)."""
 
@@ -250,6 +291,21 @@ class _Run:
         self.header_parts: set[str] = set()
         self.encodings: dict[str, dict[str, str | None]] = {}
         self.hidden: set[tuple[str, str]] = set()
+
+    def absorb(self, part: FilePart) -> None:
+        """Append one file's :class:`FilePart` as if :meth:`read_file` had read it here."""
+        offset = len(self.sheets)
+        for kind, frames in part.records.items():
+            for frame in frames:
+                frame["_sid"] += offset
+            self.records.setdefault(kind, []).extend(frames)
+        self.sheets.extend(part.sheets)
+        self.ledger.parts.extend(part.ledger)
+        self.unreadable.extend(part.unreadable)
+        self.titles.update({sid + offset: title for sid, title in part.titles.items()})
+        self.header_parts.update(part.header_parts)
+        self.encodings.update(part.encodings)
+        self.hidden.update(part.hidden)
 
     def file_problem(self, rel: str, reason: str, sheet: str = "", scope: str = "file") -> None:
         where = rel + (f" [sheet {sheet}]" if sheet else "")
@@ -551,12 +607,19 @@ def _set_outcomes(run: _Run, records: pd.DataFrame, status: np.ndarray) -> None:
 
 
 def clean_folder(
-    raw_dir: str | os.PathLike[str], processed_dir: str | os.PathLike[str]
+    raw_dir: str | os.PathLike[str],
+    processed_dir: str | os.PathLike[str],
+    executor: FileMapper | None = None,
 ) -> CleaningResult:
     """Clean every spreadsheet under ``raw_dir`` into ``processed_dir``.
 
     Raises :class:`DataNotFoundError` when ``raw_dir`` does not exist; any
     problem with a single file or sheet is reported and the rest is cleaned.
+    ``executor`` (like the builtin ``map``: a function and the files, results in the
+    files' order) runs the per-file reading and cleaning elsewhere, e.g. on Dask
+    workers (:class:`coverage_analysis.cluster.DaskFileMapper`); the duplicates, the
+    tables and the report are made here from the combined parts, so they are the same
+    whichever executor ran the files. ``None`` reads the files here, one by one.
     """
     from coverage_analysis.clean import parsers
     from coverage_analysis.clean.legalization import finish_legalization
@@ -574,8 +637,12 @@ def clean_folder(
     for p in problems:
         run.unreadable.append(p)
         run.file_problem(p["file"], p["reason"])
-    for path, rel in inputs:
-        run.read_file(path, rel)
+    if executor is None:
+        for path, rel in inputs:
+            run.read_file(path, rel)
+    else:  # each file read and cleaned on its own (a Dask worker, say), combined in file order
+        for part in executor(read_input_file, inputs):
+            run.absorb(part)
 
     finishers = {
         "publications": finish_publications,

@@ -1,7 +1,8 @@
 """Run one report notebook in a warm kernel, surviving a kernel that dies.
 
 This is the per-report unit every executor calls (the local process pool of
-:mod:`coverage_analysis.report.pool` today, a Dask worker tomorrow): a
+:mod:`coverage_analysis.report.pool`, and the warm-kernel worker plugin of
+:mod:`coverage_analysis.report.dask_pool` on a Dask cluster): a
 :class:`NotebookRunner` owns one Jupyter kernel and runs :class:`Task` after
 :class:`Task` in it, returning a plain ``dict`` result that never raises.
 
@@ -191,6 +192,9 @@ class NotebookRunner:
     ``close()`` shuts the kernel down. Not thread-safe: one runner per worker.
     ``on_kernel_start(pid)`` is called with each new kernel's process id (the local
     pool forwards it to the parent, which can then kill a kernel a dead worker left).
+    ``env`` is added to the kernels' environment. ``watch_parent`` stops the runner
+    when the process that started this one dies (a local pool worker whose batch is
+    gone); a Dask worker's life is the cluster's business, so it passes ``False``.
     """
 
     def __init__(
@@ -198,10 +202,14 @@ class NotebookRunner:
         cwd: str | os.PathLike[str] | None = None,
         timeout: float = CELL_TIMEOUT,
         on_kernel_start: Callable[[int], None] | None = None,
+        env: dict[str, str] | None = None,
+        watch_parent: bool = True,
     ) -> None:
         self.cwd = str(cwd) if cwd is not None else os.getcwd()
         self.timeout = timeout
         self.on_kernel_start = on_kernel_start
+        self.env = dict(env or {})
+        self.watch_parent = watch_parent
         self.stop_reason: str | None = None
         self._loop = asyncio.new_event_loop()
         self._km: Any = None
@@ -217,6 +225,14 @@ class NotebookRunner:
         """Ask the runner to abandon the notebook it runs (safe from a signal handler)."""
         self.stop_reason = self.stop_reason or reason
 
+    def clear_stop(self) -> None:
+        """Forget a stop request, so the runner takes the next notebook (a long-lived
+        Dask worker after its batch was stopped)."""
+        self.stop_reason = None
+
+    def _parent_died(self) -> bool:
+        return self.watch_parent and os.getppid() != self._parent_pid
+
     def install_signal_handlers(self) -> None:
         """Turn SIGTERM and SIGINT into :meth:`request_stop` (call from the main thread)."""
 
@@ -227,7 +243,7 @@ class NotebookRunner:
             signal.signal(sig, handler)
 
     def _check_stop(self) -> None:
-        if self.stop_reason is None and os.getppid() != self._parent_pid:
+        if self.stop_reason is None and self._parent_died():
             self.request_stop("parent process died")
         if self.stop_reason is not None:
             raise StopRequested(self.stop_reason)
@@ -291,7 +307,7 @@ class NotebookRunner:
             transport="ipc",  # no TCP port race between workers (papermill issue #511)
             ip=os.path.join(self._kernel_dir, "k"),
         )
-        await self._km.start_kernel(cwd=self.cwd)
+        await self._km.start_kernel(cwd=self.cwd, env={**os.environ, **self.env})
         if while_booting is not None:
             while_booting()
         await self._in_client(WARMUP_CODE)
@@ -379,7 +395,7 @@ class NotebookRunner:
         """Return ``"dead"`` when the kernel process ends, ``"stop"`` on a stop request."""
         while True:
             await asyncio.sleep(WATCH_INTERVAL)
-            if self.stop_reason is None and os.getppid() != self._parent_pid:
+            if self.stop_reason is None and self._parent_died():
                 self.request_stop("parent process died")
             if self.stop_reason is not None:
                 return "stop"

@@ -213,6 +213,10 @@ class LocalPool:
         for worker in workers:
             worker.signal(signal.SIGTERM)
 
+    def close(self) -> None:
+        """Nothing to release: :meth:`run` ends every worker it starts (the Dask
+        executor disconnects from its scheduler here)."""
+
     def run(
         self,
         tasks: Sequence[Task],

@@ -8,7 +8,11 @@ Three layers, so another executor (Dask, issue 11) can reuse the middle one:
 
 * this module builds the tasks, computes the shared work once, handles the
   batch's stop signals and writes the manifest and index;
-* :mod:`~coverage_analysis.report.pool` schedules the tasks on worker processes;
+* :mod:`~coverage_analysis.report.pool` schedules the tasks on worker processes, or,
+  when a Dask scheduler is given (``scheduler``, ``COVERAGE_ANALYSIS_SCHEDULER``),
+  :mod:`~coverage_analysis.report.dask_pool` on the cluster's workers (imported only
+  then); both report each result as it arrives, so the progress bar and the
+  manifest are the same;
 * :mod:`~coverage_analysis.report.kernel_runner` runs one notebook in a warm
   kernel started with this interpreter: a kernel that dies is noticed within a
   second, replaced, and the notebook run once more (the first failure is kept in
@@ -40,6 +44,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
@@ -50,6 +55,9 @@ from coverage_analysis.report.kernel_runner import CELL_TIMEOUT, Task
 from coverage_analysis.report.manifest import STATUS_INTERRUPTED, STATUS_OK, Manifest, ReportEntry
 from coverage_analysis.report.params import ReportParams, validate_params
 from coverage_analysis.report.pool import LocalPool
+
+if TYPE_CHECKING:
+    from coverage_analysis.report.dask_pool import DaskPool
 
 log = logging.getLogger(__name__)
 
@@ -221,6 +229,18 @@ def _write_tables(context: object | None, out: Path, lang: str) -> dict[str, str
     return {"district_rating": RATING_CSV}
 
 
+def _pool(
+    scheduler: str | None, jobs: int, cwd: Path, env: dict[str, str], timeout: float
+) -> LocalPool | DaskPool:
+    """The batch's executor: the Dask cluster at ``scheduler``, else the local pool."""
+    if scheduler is None:
+        return LocalPool(jobs, cwd=cwd, env=env, timeout=timeout)
+    from coverage_analysis.cluster import connect
+    from coverage_analysis.report.dask_pool import DaskPool
+
+    return DaskPool(connect(scheduler), cwd=cwd, env=env, timeout=timeout)
+
+
 def run_reports(
     processed_dir: str | os.PathLike[str] | None = None,
     out_dir: str | os.PathLike[str] | None = None,
@@ -233,12 +253,16 @@ def run_reports(
     figures_dir: str | os.PathLike[str] | None = None,
     notebooks_dir: str | os.PathLike[str] | None = None,
     timeout: float = CELL_TIMEOUT,
+    scheduler: str | None = None,
 ) -> Manifest:
     """Run the region, diagnostics and district notebooks and export them.
 
     Every parameter is validated before any notebook runs
     (:class:`~coverage_analysis.errors.ParameterError` names the bad value). ``timeout``
-    is the seconds one cell may run before its report fails. Writes
+    is the seconds one cell may run before its report fails. ``scheduler`` (else
+    ``$COVERAGE_ANALYSIS_SCHEDULER``) runs the notebooks on that Dask cluster, whose
+    workers must see the processed, notebook and output folders; ``jobs`` then does
+    not apply (the cluster's workers do). Writes
     ``<out>/<name>.html``/``.pdf``, ``<out>/notebooks/<name>.ipynb``, ``index.html`` and
     ``manifest.json``; returns the :class:`Manifest`. A SIGINT (Ctrl-C) or SIGTERM
     stops the batch: the manifest and index are still written, unfinished reports are
@@ -273,10 +297,10 @@ def run_reports(
     started = time.perf_counter()
     cache_dir = processed / CACHE_DIRNAME
     env = {CACHE_ENV: str(cache_dir), "MPLBACKEND": "Agg"}
-    pool = LocalPool(params.jobs, cwd=nb_dir, env=env, timeout=cell_timeout)
+    pool = _pool(config.scheduler_address(scheduler), params.jobs, nb_dir, env, cell_timeout)
     context: object | None = None
     stopped: BatchInterrupted | None = None
-    with _stop_signals():
+    with _stop_signals(), contextlib.closing(pool):
         try:
             context = _precompute(processed, params, cache_dir)
             with tqdm(
