@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg.lapack import dposv as _dposv
 
 from coverage_analysis.errors import CoverageAnalysisError
 
@@ -108,9 +109,23 @@ def separated_rows(y: np.ndarray, d: np.ndarray, m: np.ndarray) -> np.ndarray:
     return _drop_rows(y, d, m)[0]
 
 
+def _nothing_to_drop(y: np.ndarray, d: np.ndarray, m: np.ndarray) -> bool:
+    """True when no district or month is all zero or a singleton (the common
+    case, checked with four bincounts instead of the dropping loop)."""
+    for codes in (d, m):
+        size = np.bincount(codes)
+        tot = np.bincount(codes, weights=y)
+        present = size > 0
+        if np.any(present & ((size == 1) | ~(tot > 0))):
+            return False
+    return True
+
+
 def _drop_rows(y: np.ndarray, d: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
     keep = np.ones(len(y), dtype=bool)
     counts = {"all_zero_fixed_effect": 0, "singleton": 0}
+    if len(y) and _nothing_to_drop(y, d, m):
+        return keep, counts
     while True:
         before = int(keep.sum())
         for codes in (d, m):
@@ -196,13 +211,12 @@ def _fe_solve(
     s[:k, :k] += hxx
     s[:k, k:] += hxm[:, 1:]
     s[k:, :k] += hxm[:, 1:].T
-    diag = np.diag_indices(q)
-    s[diag] += ridge
-    s[diag[0][k:], diag[1][k:]] += sm[1:]
+    s.flat[:: q + 1] += np.concatenate([np.full(k, ridge), sm[1:] + ridge])
     rhs = np.concatenate([gx, gm]) - bd @ gd
-    try:
-        top = np.linalg.solve(s, rhs)
-    except np.linalg.LinAlgError:
+    # the Schur complement of a positive definite matrix is positive definite:
+    # Cholesky (LAPACK dposv); least squares if rounding makes it indefinite
+    _c, top, info = _dposv(s, rhs)
+    if info != 0:
         top = np.linalg.lstsq(s, rhs, rcond=None)[0]
     alpha = inv_d * (gd - top @ b)
     return top[:k], alpha, top[k:]
@@ -232,8 +246,11 @@ def _newton_fe(
     p = k + nd + nm - 1
     theta = _start_values(y, x, d, m, offset, start, k, nd, nm, p)
     cell = d * nm + m
-    if len(y) >= GRID_MIN_FILL * nd * nm and np.bincount(cell, minlength=nd * nm).max() <= 1:
-        return _newton_grid(y, x, cell, offset, theta, k, nd, nm)
+    if len(y) >= GRID_MIN_FILL * nd * nm:
+        rows_per_cell = np.bincount(cell, minlength=nd * nm)
+        if rows_per_cell.max() <= 1:
+            w = rows_per_cell.astype(float).reshape(nd, nm)
+            return _newton_grid(y, x, cell, offset, theta, w)
     eta = _eta(theta, x, d, m, offset, k, nd)
     mu = np.exp(eta)
     scale = max(float(np.sum(y)), 1e-12)
@@ -278,19 +295,16 @@ def _newton_grid(
     cell: np.ndarray,
     offset: np.ndarray,
     theta: np.ndarray,
-    k: int,
-    nd: int,
-    nm: int,
+    w: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, bool, int]:
     """:func:`_newton_fe` on the (G, T) grid of cells ``cell`` (one row each):
     cells without a row have weight 0, so they add nothing to the
     quasi-likelihood, the score or the information. District and month sums
     are products with vectors of ones (BLAS), all of them in one call."""
+    nd, nm = w.shape
+    k = x.shape[1]
     size = nd * nm
-    w = np.zeros(size)
-    w[cell] = 1.0
-    w = w.reshape(nd, nm)
-    full = bool(w.all())
+    full = len(cell) == size
     yg = np.zeros(size)
     yg[cell] = y
     yflat = yg
@@ -511,7 +525,10 @@ def fit_ppml_fe(
     keep, dropped = _drop_rows(y, d, m)
     dropped["separated_by_regressors"] = 0
     for attempt in range(4):
-        yk, xk, dk, mk, ok = y[keep], x[keep], d[keep], m[keep], offset[keep]
+        if keep.all():
+            yk, xk, dk, mk, ok = y, x, d, m, offset
+        else:
+            yk, xk, dk, mk, ok = y[keep], x[keep], d[keep], m[keep], offset[keep]
         if len(yk) == 0:
             raise ConvergenceError(f"{name}: no rows left after dropping separated rows")
         ud, d_idx = _compact(dk)
