@@ -209,24 +209,28 @@ def _fe_solve(
         sd, sm = cw.sum(axis=1), cw.sum(axis=0)
     inv_d = 1.0 / (sd + ridge)
     q = k + len(sm) - 1
-    # b: cross block of [x, months 1..T-1] with the districts, (k + T - 1, G)
-    b = np.empty((q, len(sd)))
+    # rows of b: the cross block of [x, months 1..T-1] with the districts, then the
+    # district scores, so that one product gives B D^-1 B' and B D^-1 gd
+    b = np.empty((q + 1, len(sd)))
     b[:k] = hxd
-    b[k:] = cw[:, 1:].T
-    bd = b * inv_d
-    s = bd @ b.T
-    np.negative(s, out=s)
-    s[:k, :k] += hxx
-    s[:k, k:] += hxm[:, 1:]
-    s[k:, :k] += hxm[:, 1:].T
-    s.flat[:: q + 1] += np.concatenate([np.full(k, ridge), sm[1:] + ridge])
-    rhs = np.concatenate([gx, gm]) - bd @ gd
+    b[k:q] = cw[:, 1:].T
+    b[q] = gd
+    sr = (b[:q] * inv_d) @ b.T  # (q, q + 1)
+    np.negative(sr, out=sr)
+    sr[:k, :k] += hxx
+    sr[:k, k:q] += hxm[:, 1:]
+    sr[k:, :k] += hxm[:, 1:].T
+    sr[:k, q] += gx
+    sr[k:, q] += gm
+    sr.flat[:: q + 2] += ridge  # the diagonal of the (q, q + 1) array
+    sr.flat[k * (q + 2) :: q + 2] += sm[1:]
+    s, rhs = sr[:, :q], sr[:, q]
     # the Schur complement of a positive definite matrix is positive definite:
     # Cholesky (LAPACK dposv); least squares if rounding makes it indefinite
     _c, top, info = _dposv(s, rhs)
     if info != 0:
         top = np.linalg.lstsq(s, rhs, rcond=None)[0]
-    alpha = inv_d * (gd - top @ b)
+    alpha = inv_d * (gd - top @ b[:q])
     return top[:k], alpha, top[k:]
 
 
