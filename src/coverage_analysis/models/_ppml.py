@@ -337,12 +337,15 @@ def _newton_grid(
     # stacked per-cell quantities: weight mu, residual, x * mu (one margin call)
     stack = np.empty((k + 2, nd, nm))
 
+    clipped = [False]  # whether the last eta_of clipped: eta then differs from th's
+
     def eta_of(th: np.ndarray) -> np.ndarray:
         eta = og + th[k : k + nd, None]
         eta[:, 1:] += th[k + nd :]
         for j in range(k):
             eta += th[j] * xg[j]
-        return np.clip(eta, -ETA_CLIP, ETA_CLIP, out=eta)
+        clipped[0] = bool(eta.max() > ETA_CLIP or eta.min() < -ETA_CLIP)
+        return np.clip(eta, -ETA_CLIP, ETA_CLIP, out=eta) if clipped[0] else eta
 
     def mean_of(eta: np.ndarray) -> np.ndarray:
         mu = np.exp(eta)
@@ -352,13 +355,19 @@ def _newton_grid(
 
     def concentrate(th: np.ndarray, eta: np.ndarray, mu: np.ndarray) -> np.ndarray:
         """District effects at their exact optimum given the rest (Poisson:
-        fitted total = observed total per district); updates in place. Needs
-        no clipping: afterwards every fitted mean is at most its district's total."""
+        fitted total = observed total per district); updates in place. When
+        ``eta`` was not clipped, shifting it by the change keeps it equal to
+        ``th``'s linear predictor (and no mean can overflow: each is at most
+        its district's total); after a clip, ``eta`` and ``mu`` are recomputed."""
         ratio = y_by_d / (mu @ ones_t)
         delta = np.log(ratio)
         th[k : k + nd] += delta
-        eta += delta[:, None]
-        mu *= ratio[:, None]
+        if clipped[0]:
+            eta[...] = eta_of(th)
+            mu[...] = mean_of(eta)
+        else:
+            eta += delta[:, None]
+            mu *= ratio[:, None]
         return th
 
     eta = eta_of(theta)
