@@ -81,6 +81,7 @@ benchmarks: setup
 	$(BIN)/python benchmarks/bench_clean.py
 	$(BIN)/python benchmarks/bench_panel.py
 	$(BIN)/python benchmarks/validate_model.py
+	$(BIN)/python benchmarks/bench_model.py
 	$(BIN)/python benchmarks/bench_report.py
 	$(BIN)/python benchmarks/bench_startup.py
 

@@ -134,11 +134,14 @@ def simulate_panel(
     missing_outcome_share: float = MISSING_OUTCOME_SHARE,
     coverage_noise_sd: float = COVERAGE_NOISE_SD,
     activity_sd: float = ACTIVITY_SD,
+    districts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """A district x month panel with the columns of ``panel.parquet``.
 
     ``beta`` applies only to the ``"effect"`` scenario; ``reverse_strength``
     only to ``"reverse"``. Everything is drawn from ``numpy`` generator ``seed``.
+    ``districts`` (columns ``district_id``, ``population_2016``) replaces the
+    East Kazakhstan reference (see :func:`simulate_national_panel`).
 
     >>> p = simulate_panel("b", seed=3)
     >>> sorted(c for c in p.columns if not c.startswith("materials_"))[:5]
@@ -148,7 +151,7 @@ def simulate_panel(
     if scenario not in SCENARIOS.values():
         raise ValueError(f"unknown scenario {scenario!r}; use one of {sorted(SCENARIOS.values())}")
     rng = np.random.default_rng(seed)
-    ref = load_districts()
+    ref = load_districts() if districts is None else districts
     ids = ref["district_id"].to_numpy()
     pop = ref["population_2016"].to_numpy(dtype=float)
     months = campaign_months()
@@ -241,4 +244,89 @@ def simulate_panel(
         "seed": seed,
         "activity": dict(zip(ids, activity.round(4).tolist(), strict=True)),
     }
+    return frame
+
+
+#: Approximate residents of the 2014-2016 regions at the start of 2016 (thousands,
+#: rounded Bureau of National Statistics figures), used only to size the synthetic
+#: national panel of :func:`simulate_national_panel` (benchmarks, model tests).
+NATIONAL_REGION_POPULATION_K: dict[str, int] = {
+    "akmola": 738,
+    "aktobe": 836,
+    "almaty_region": 1984,
+    "atyrau": 601,
+    "west_kazakhstan": 640,
+    "zhambyl": 1099,
+    "karaganda": 1382,
+    "kostanay": 877,
+    "kyzylorda": 773,
+    "mangystau": 640,
+    "pavlodar": 755,
+    "north_kazakhstan": 564,
+    "south_kazakhstan": 2841,
+    "east_kazakhstan": 1393,
+    "astana": 872,
+    "almaty_city": 1703,
+}
+#: A city of regional significance is this many times as populous as a rural district
+#: of its region in the synthetic split (before the log-normal spread).
+CITY_WEIGHT = 4.0
+#: Log-normal spread of the synthetic district sizes within a region.
+DISTRICT_SIZE_SD = 0.5
+#: Seed of the synthetic district sizes (fixed: the same republic for every scenario seed).
+NATIONAL_SIZE_SEED = 2016
+
+
+def national_districts(n_districts: int | None = None) -> pd.DataFrame:
+    """The republic's districts for simulation: ``district_id`` (East Kazakhstan's
+    ids, the KATO code elsewhere), ``region`` (2014-2016 region id), ``population_2016``.
+
+    East Kazakhstan keeps the populations of ``districts.csv``; other regions' totals
+    (:data:`NATIONAL_REGION_POPULATION_K`) are split over their districts with
+    synthetic log-normal weights (cities :data:`CITY_WEIGHT` times larger).
+    ``n_districts`` keeps the first n rows in region order (smaller benchmarks).
+
+    >>> nd = national_districts()
+    >>> len(nd), nd["region"].nunique(), int(nd["population_2016"].sum()) // 1_000_000
+    (216, 16, 17)
+    """
+    from coverage_analysis.reference.national import load_national_districts
+
+    nat = load_national_districts()
+    ek = load_districts().set_index("district_id")["population_2016"]
+    rng = np.random.default_rng(NATIONAL_SIZE_SEED)
+    ids = np.where(
+        nat["district_id"].notna(), nat["district_id"].astype(str), nat["kato"].astype(str)
+    )
+    weight = np.where(nat["kind"].eq("city"), CITY_WEIGHT, 1.0) * rng.lognormal(
+        0.0, DISTRICT_SIZE_SD, len(nat)
+    )
+    region = nat["campaign_region_id"].astype(str).to_numpy()
+    pop = np.zeros(len(nat))
+    for reg in np.unique(region):
+        sel = region == reg
+        total = NATIONAL_REGION_POPULATION_K[reg] * 1000.0
+        pop[sel] = total * weight[sel] / weight[sel].sum()
+    is_ek = region == "east_kazakhstan"
+    pop[is_ek] = ek.reindex(ids[is_ek]).to_numpy(dtype=float)
+    out = pd.DataFrame(
+        {"district_id": ids, "region": region, "population_2016": np.round(pop).astype(int)}
+    )
+    return out if n_districts is None else out.iloc[:n_districts].reset_index(drop=True)
+
+
+def simulate_national_panel(
+    scenario: str = "effect", seed: int = 0, n_districts: int | None = None, **kwargs: float
+) -> pd.DataFrame:
+    """A synthetic district x month panel of the whole republic (216 districts x
+    28 months by default), as :func:`simulate_panel` with the districts of
+    :func:`national_districts`; ``frame.attrs["regions"]`` maps district to region.
+
+    >>> p = simulate_national_panel(seed=1, n_districts=40)
+    >>> p["district_id"].nunique(), p["month"].nunique(), len(set(p.attrs["regions"].values()))
+    (40, 28, 3)
+    """
+    districts = national_districts(n_districts)
+    frame = simulate_panel(scenario, seed, districts=districts, **kwargs)
+    frame.attrs["regions"] = dict(zip(districts["district_id"], districts["region"], strict=True))
     return frame
