@@ -405,3 +405,22 @@ def test__fit_coverage_model__short_panels_fall_back_or_fail_clearly():
     with pytest.raises(InsufficientDataError, match="not enough data"):
         fit_coverage_model(quarter, **FAST)
     assert issubclass(InsufficientDataError, CoverageAnalysisError)
+
+
+def test__joint_wald__one_slope_is_the_t_test_and_interval_uses_effective_clusters():
+    from scipy import stats
+
+    from coverage_analysis.models import inference
+
+    # one slope: Hotelling's F(1, dof) is the square of t(dof)
+    p = inference.joint_wald(np.array([0.3]), np.array([[0.15**2]]), 7.5)
+    assert p == pytest.approx(2 * stats.t.sf(2.0, 7.5), rel=1e-9)
+    assert np.isnan(inference.joint_wald(np.array([0.3, 0.1]), np.eye(2), 1.0))
+    res = fit_coverage_model(simulate_panel("effect", seed=5), decay=DECAY, **FAST)
+    e = res.coverage_effect
+    q = (e.beta_ci_high - e.beta) / e.beta_se_cv3
+    assert q == pytest.approx(stats.t.ppf(0.975, e.effective_clusters - 1), rel=1e-9)
+    assert q > stats.t.ppf(0.975, e.n_clusters - 1)
+    assert e.p_value == pytest.approx(
+        2 * stats.t.sf(abs(e.beta) / e.beta_se_cv3, e.effective_clusters - 1), rel=1e-9
+    )
