@@ -156,7 +156,7 @@ def fit_channel_models(
     """Joint PPML of ``outcome`` on the coverage index of every channel group
     with enough variation; same effects and estimand as
     :func:`~coverage_analysis.models.fit_coverage_model`, at the decay of the
-    all-materials model (profiled on all materials when not given; never
+    all-materials model (the middle of its decay grid when not given; never
     searched per channel). Slopes get CV3 jackknife intervals and t(G*-1)
     p-values, Holm-adjusted. ``n_boot`` and ``seed`` are kept for callers."""
     prep = prepare_panel(panel, outcome)

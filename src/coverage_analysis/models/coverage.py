@@ -411,9 +411,10 @@ def fit_coverage(
     decay: float | None = None,
     decay_grid: Sequence[float] = DECAY_GRID,
 ) -> CoverageFit:
-    """Fit stage: prepare the panel, fix the decay (profiled over
-    ``decay_grid`` when ``decay`` is None, see :data:`DECAY_RULE`) and fit
-    the PPML model. Raises :class:`InsufficientDataError` when too few rows."""
+    """Fit stage: prepare the panel and fit the PPML model at every decay of
+    ``decay_grid`` when ``decay`` is None (the estimate averages their slopes,
+    see :data:`DECAY_RULE`; the quasi-likelihood profile is kept as a
+    diagnostic), or at ``decay``. Raises :class:`InsufficientDataError` when too few rows."""
     _check_estimand(estimand)
     prep = panel if isinstance(panel, PreparedPanel) else prepare_panel(panel, outcome)
     if decay is not None:
@@ -726,7 +727,7 @@ def search_decay(
     predicts how each of the last ``N_ORIGINS`` months' outcome is shared
     among districts (rolling origin: each month predicted from a fit on all
     earlier months, past data only). Reported as a diagnostic beside the
-    profiled decay; not used for inference (an audit found it picks nearly
+    grid average; not used for inference (an audit found it picks nearly
     uniformly over the grid when the signal is weak).
 
     With fewer than ``MIN_TRAIN_MONTHS + 1`` usable months there is nothing

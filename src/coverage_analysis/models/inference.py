@@ -188,7 +188,7 @@ def _project(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 @dataclass
 class NullTests:
-    """Tests of ``beta = 0`` with the decay profiled over ``decays``."""
+    """Tests of ``beta = 0`` over the decay grid ``decays``."""
 
     p_randomisation: float
     p_wild: float
