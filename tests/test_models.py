@@ -29,7 +29,7 @@ from coverage_analysis.models import (
 )
 from coverage_analysis.models._data import prepare_panel
 from coverage_analysis.models.channels import holm
-from coverage_analysis.models.coverage import InsufficientDataError, search_decay
+from coverage_analysis.models.coverage import DECAY_GRID, InsufficientDataError, search_decay
 from coverage_analysis.models.summary import read_model_summary
 
 #: Bootstrap draws and permutations in the tests: enough for 5% decisions, fast.
@@ -91,15 +91,13 @@ def test__fit_coverage_model__placebo_flags_reverse_causality():
     assert not any("Placebo failed" in w for w in null.warnings)
 
 
-def test__search_decay__finds_true_region_with_strong_signal():
-    chosen = [
-        fit_coverage_model(simulate_panel("effect", seed=s, **STRONG), **FAST).decay
-        for s in range(3)
-    ]
-    assert all(0.2 <= d <= 0.6 for d in chosen), chosen
-    res = fit_coverage_model(simulate_panel("effect", seed=0, **STRONG), **FAST)
-    assert [r["decay"] for r in res.decay_search] == [0.0, 0.2, 0.4, 0.6, 0.8]
-    assert sum(r["chosen"] for r in res.decay_search) == 1
+def test__decay_profile__finds_true_region_with_strong_signal():
+    for s in range(3):
+        res = fit_coverage_model(simulate_panel("effect", seed=s, **STRONG), **FAST)
+        assert [r["decay"] for r in res.decay_search] == [0.0, 0.2, 0.4, 0.6, 0.8]
+        assert sum(r["profile_max"] for r in res.decay_search) == 1
+        best = max(res.decay_search, key=lambda r: r["quasi_loglik"])
+        assert best["profile_max"] and 0.2 <= best["decay"] <= 0.6, res.decay_search
 
 
 def test__fit_coverage_model__to_dict_is_json_for_both_outcomes():
@@ -284,17 +282,24 @@ def test__write_model_summary__writes_json_and_names_missing_input(tmp_path):
     assert not list(tmp_path.glob(".model_summary.*"))
 
 
-def test__fit_coverage_model__profiled_decay_is_paid_for_and_cut_panel_start():
+def test__fit_coverage_model__averages_the_decay_grid_and_cut_panel_start():
     panel = simulate_panel("effect", seed=13)
     res = fit_coverage_model(panel, **FAST)
     e = res.coverage_effect
     assert "p_value_fixed_decay" not in e and "p_value_fixed_decay" not in json.dumps(res.to_dict())
-    assert e.p_value_method == "randomisation" and e.p_value == e.p_values["randomisation"]
+    assert e.p_value_method == "cv3_jackknife" and e.p_value == e.p_values["cv3_jackknife"]
     assert {"randomisation", "cv3_jackknife", "wild_score_bootstrap"} == set(e.p_values)
     assert [r["decay"] for r in res.decay_search] == [0.0, 0.2, 0.4, 0.6, 0.8]
-    best = max(res.decay_search, key=lambda r: r["quasi_loglik"])
-    assert best["chosen"] and best["decay"] == res.decay
-    assert set(e.jackknife_se) == {"decay_reprofiled", "decay_fixed"}
+    # the estimate is the equal-weight mean of the slopes fitted at each grid decay
+    fixed = [fit_coverage_model(panel, decay=d, **FAST).coverage_effect for d in DECAY_GRID]
+    assert e.beta == pytest.approx(np.mean([f.beta for f in fixed]), rel=1e-6)
+    assert [r["slope"] for r in res.decay_search] == pytest.approx([f.beta for f in fixed])
+    assert sum(r["weight"] for r in res.decay_search) == pytest.approx(1.0)
+    assert res.decay == 0.4  # the grid's middle stands for it in curves and diagnostics
+    assert set(e.jackknife_se) == {"grid_average", *(f"decay_{d:g}" for d in DECAY_GRID)}
+    # each grid slope's own jackknife is the fixed-decay jackknife of that decay
+    assert e.jackknife_se["decay_0.8"] == pytest.approx(fixed[-1].beta_se_cv3, rel=1e-6)
+    assert e.ci_low < e.estimate < e.ci_high
     # a panel cut after the campaign start: carry-over from before it is unknown
     late = panel[panel["month"] >= pd.Timestamp("2015-03-01")]
     cut = fit_coverage_model(late, decay=DECAY, **FAST)
@@ -400,3 +405,22 @@ def test__fit_coverage_model__short_panels_fall_back_or_fail_clearly():
     with pytest.raises(InsufficientDataError, match="not enough data"):
         fit_coverage_model(quarter, **FAST)
     assert issubclass(InsufficientDataError, CoverageAnalysisError)
+
+
+def test__joint_wald__one_slope_is_the_t_test_and_interval_uses_effective_clusters():
+    from scipy import stats
+
+    from coverage_analysis.models import inference
+
+    # one slope: Hotelling's F(1, dof) is the square of t(dof)
+    p = inference.joint_wald(np.array([0.3]), np.array([[0.15**2]]), 7.5)
+    assert p == pytest.approx(2 * stats.t.sf(2.0, 7.5), rel=1e-9)
+    assert np.isnan(inference.joint_wald(np.array([0.3, 0.1]), np.eye(2), 1.0))
+    res = fit_coverage_model(simulate_panel("effect", seed=5), decay=DECAY, **FAST)
+    e = res.coverage_effect
+    q = (e.beta_ci_high - e.beta) / e.beta_se_cv3
+    assert q == pytest.approx(stats.t.ppf(0.975, e.effective_clusters - 1), rel=1e-9)
+    assert q > stats.t.ppf(0.975, e.n_clusters - 1)
+    assert e.p_value == pytest.approx(
+        2 * stats.t.sf(abs(e.beta) / e.beta_se_cv3, e.effective_clusters - 1), rel=1e-9
+    )

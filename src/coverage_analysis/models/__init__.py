@@ -5,8 +5,8 @@ Public API:
 - :func:`fit_coverage_model` -> :class:`CoverageModelResult`: PPML with district
   and month effects for one of two estimands (``"exposure"``: population as
   offset, default; ``"rate"``: rate per 10,000 residents, each district weighs
-  by its rate), the other shown beside it; carry-over decay profiled jointly
-  with the slope; cluster jackknife (CV3) interval, randomisation test
+  by its rate), the other shown beside it; slope averaged over the carry-over
+  decay grid (fixed in advance); cluster jackknife (CV3) interval, randomisation test
   (primary p-value), wild cluster score bootstrap, effective number of
   clusters; placebo with the carry-over one and two months later. Its stages
   are :func:`fit_coverage`, :func:`infer_coverage` and

@@ -156,8 +156,8 @@ def fit_channel_models(
     """Joint PPML of ``outcome`` on the coverage index of every channel group
     with enough variation; same effects and estimand as
     :func:`~coverage_analysis.models.fit_coverage_model`, at the decay of the
-    all-materials model (profiled on all materials when not given; never
-    searched per channel). Slopes get CV3 jackknife intervals and t(G-1)
+    all-materials model (the middle of its decay grid when not given; never
+    searched per channel). Slopes get CV3 jackknife intervals and t(G*-1)
     p-values, Holm-adjusted. ``n_boot`` and ``seed`` are kept for callers."""
     prep = prepare_panel(panel, outcome)
     if decay is None:
@@ -218,7 +218,7 @@ def fit_channel_models(
         f"One PPML model (estimand '{estimand}') with district and month effects, with one "
         "coverage index log2(1 + carry-over materials per 10,000) per channel group "
         f"(decay {decay:g}, taken from the all-materials model, not searched per channel); each "
-        "slope holds the other groups fixed. Cluster jackknife (CV3) intervals with t(G-1), "
+        "slope holds the other groups fixed. Cluster jackknife (CV3) intervals with t(G*-1), "
         "p-values also Holm-adjusted across groups."
     )
     return ChannelModelResult(

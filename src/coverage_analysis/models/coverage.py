@@ -174,12 +174,15 @@ DEFAULT_ESTIMAND = "exposure"
 #: Randomisation draws (coverage paths shuffled across districts): a valid
 #: test at any number (p = (k + 1) / (n + 1)); 199 resolves 5% decisions.
 DEFAULT_N_PERM = 199
-#: How the decay used for inference is fixed (README: chosen by simulation).
+#: How the decay enters inference (README: chosen by simulation evidence
+#: against the profile with re-profiled jackknife and the profile at a fixed decay).
 DECAY_RULE = (
-    "profiled jointly with the slope: the grid decay with the highest in-sample quasi-likelihood "
-    "of the full model (all decays scored on the same rows); the test of no association takes "
-    "the largest score statistic over the grid, and the jackknife replicates re-profile the "
-    "decay, so the choice is paid for in the p-value and carried into the interval"
+    "averaged over the grid: the slope is the equal-weight mean of the slopes fitted at every "
+    "grid decay, weights fixed in advance, so no decay is selected and none has to be paid for; "
+    "each jackknife replicate refits every decay, which carries the spread over the decays into "
+    "the interval, and the randomisation test uses the mean over the same grid of the "
+    "studentized scores; the placebo leads are averaged the same way. The quasi-likelihood "
+    "profile over the grid is shown as a diagnostic"
 )
 
 
@@ -302,7 +305,9 @@ class Effect:
     expected outcome per doubling of (1 + carry-over per 10,000); ``beta*``
     are on the log2 scale. ``p_value`` is the primary p-value
     (``p_value_method``); ``p_values`` holds every method computed. The
-    interval is ``beta +- t(G-1) * beta_se_cv3`` (cluster jackknife)."""
+    interval is ``beta +- t(G*-1) * beta_se_cv3`` (cluster jackknife, t with
+    the effective number of clusters less one, see
+    :func:`coverage_analysis.models.inference.t_dof`)."""
 
     estimand: str
     estimate: float
@@ -333,7 +338,7 @@ class Effect:
         level: float = LEVEL,
     ) -> Effect:
         """From a natural-log slope and its CV3 standard error."""
-        lo, hi, p_cv3 = _inf.cv3_interval(beta_ln, se_ln, g, level)
+        lo, hi, p_cv3 = _inf.cv3_interval(beta_ln, se_ln, g, level, _inf.t_dof(g, g_star))
         p_values = {**p_values, "cv3_jackknife": p_cv3}
         b, lo2, hi2 = beta_ln / LN2, lo / LN2, hi / LN2
         return cls(
@@ -389,6 +394,13 @@ class CoverageFit:
     fit: _ppml.PPMLFit
     extra_rows: np.ndarray | None = None
     profile_fits: dict[float, _ppml.PPMLFit] = field(default_factory=dict)
+    #: decay -> (design, fit) on that decay's own rows: the slopes averaged
+    grid: dict[float, tuple[Design, _ppml.PPMLFit]] = field(default_factory=dict)
+
+    @property
+    def beta_ln(self) -> float:
+        """The estimate (natural-log scale): the mean of the grid slopes."""
+        return float(np.mean([fit.beta[0] for _des, fit in self.grid.values()]))
 
 
 def fit_coverage(
@@ -399,9 +411,10 @@ def fit_coverage(
     decay: float | None = None,
     decay_grid: Sequence[float] = DECAY_GRID,
 ) -> CoverageFit:
-    """Fit stage: prepare the panel, fix the decay (profiled over
-    ``decay_grid`` when ``decay`` is None, see :data:`DECAY_RULE`) and fit
-    the PPML model. Raises :class:`InsufficientDataError` when too few rows."""
+    """Fit stage: prepare the panel and fit the PPML model at every decay of
+    ``decay_grid`` when ``decay`` is None (the estimate averages their slopes,
+    see :data:`DECAY_RULE`; the quasi-likelihood profile is kept as a
+    diagnostic), or at ``decay``. Raises :class:`InsufficientDataError` when too few rows."""
     _check_estimand(estimand)
     prep = panel if isinstance(panel, PreparedPanel) else prepare_panel(panel, outcome)
     if decay is not None:
@@ -424,51 +437,95 @@ def fit_coverage(
     probe = make_design(prep, [prep.index(decays[0])], prep.usable(decays[0]), estimand)
     _check_enough(probe, prep.outcome)
     fits: dict[float, _ppml.PPMLFit] = {}
-    chosen, des, fit, table = profile_decay(
-        prep, estimand, decays, name=f"{prep.outcome} model", fits=fits
+    table: list[dict[str, Any]] = []
+    if len(decays) > 1:
+        _best, _des, _fit_best, table = profile_decay(
+            prep, estimand, decays, name=f"{prep.outcome} model", fits=fits
+        )
+        for r in table:
+            r["profile_max"] = r.pop("chosen")
+    grid = _grid_fits(prep, estimand, decays, None, f"{prep.outcome} model", fits)
+    for gdes, _gfit in grid.values():
+        _check_enough(gdes, prep.outcome)
+    middle = middle_decay(decays)
+    des, fit = grid[middle]
+    return CoverageFit(
+        prep, estimand, middle, decays, selected_by, table, des, fit, None, fits, grid
     )
-    fits.setdefault(chosen, fit)
-    _check_enough(des, prep.outcome)
-    return CoverageFit(prep, estimand, chosen, decays, selected_by, table, des, fit, None, fits)
+
+
+def middle_decay(decays: Sequence[float]) -> float:
+    """The decay that stands for the grid where one decay is needed (fitted
+    curve, diagnostics, effective clusters, amounts decomposition): the
+    middle of the sorted grid.
+
+    >>> middle_decay([0.0, 0.2, 0.4, 0.6, 0.8]), middle_decay([0.5])
+    (0.4, 0.5)
+    """
+    decays = sorted(float(x) for x in decays)
+    return decays[(len(decays) - 1) // 2]
+
+
+def _grid_fits(
+    prep: PreparedPanel,
+    estimand: str,
+    decays: Sequence[float],
+    extra: np.ndarray | None,
+    name: str,
+    warm: dict[float, _ppml.PPMLFit] | None = None,
+) -> dict[float, tuple[Design, _ppml.PPMLFit]]:
+    """The model at every decay of ``decays``, each on its own rows (coverage
+    known at that decay), without the rows outside ``extra``."""
+    warm = warm or {}
+    out = {}
+    for dec in decays:
+        rows = prep.usable(dec)
+        if extra is not None:
+            rows &= extra
+        des = make_design(prep, [prep.index(dec)], rows, estimand)
+        out[float(dec)] = (des, _fit(des, f"{name} at decay {dec:g}", warm.get(dec)))
+    return out
 
 
 def _jackknife(
     cf: CoverageFit, placebo_leads: Sequence[int] = ()
-) -> tuple[_inf.Jackknife, _inf.Jackknife, _inf.Jackknife | None]:
-    """Leave-one-district-out replicates of the slope with the decay
-    re-profiled in each, the same at the full-sample decay, and (with
-    ``placebo_leads``) the lead slopes at the full-sample decay."""
+) -> tuple[_inf.Jackknife, dict[float, _inf.Jackknife], _inf.Jackknife | None]:
+    """Leave-one-district-out replicates of the estimate (every grid slope
+    refitted without the district, then averaged), the replicates of each
+    grid slope, and (with ``placebo_leads``) the replicates of the lead
+    slopes averaged over the grid in the same way."""
     prep = cf.prep
     present = np.unique(cf.design.d[cf.fit.keep])
-    reps, fixed, decs, preps = [], [], [], []
+    by_decay: dict[float, list[float]] = {dec: [] for dec in cf.grid}
+    warm = {dec: fit for dec, (_d, fit) in cf.grid.items()}
+    reps, preps = [], []
     for i in present:
         extra = np.ones(prep.shape, dtype=bool) if cf.extra_rows is None else cf.extra_rows.copy()
         extra[i] = False
         name = f"{prep.outcome} jackknife fit without district {prep.districts[i]}"
-        dec, _des, fit, _ = profile_decay(
-            prep, cf.estimand, cf.decays, extra, name=name, warm=cf.profile_fits
-        )
-        reps.append(fit.beta[:1])
-        decs.append(dec)
-        if dec == cf.decay:
-            fixed.append(fit.beta[:1])
-        else:
-            rows = prep.usable(cf.decay) & extra
-            fdes = make_design(prep, [prep.index(cf.decay)], rows, cf.estimand)
-            fixed.append(_fit(fdes, name + f" at decay {cf.decay:g}", cf.fit).beta[:1])
+        fits = _grid_fits(prep, cf.estimand, list(cf.grid), extra, name, warm)
+        for dec, (_des, fit) in fits.items():
+            by_decay[dec].append(float(fit.beta[0]))
+        reps.append([float(np.mean([fit.beta[0] for _des, fit in fits.values()]))])
         if placebo_leads:
-            pdes = _placebo_design(prep, cf.estimand, cf.decay, placebo_leads, extra)
-            pfit = _fit(pdes, f"placebo jackknife fit without district {prep.districts[i]}")
-            preps.append(pfit.beta[1:])
+            lead_betas = []
+            for dec in cf.grid:
+                pdes = _placebo_design(prep, cf.estimand, dec, placebo_leads, extra)
+                pfit = _fit(
+                    pdes,
+                    f"placebo jackknife fit without district {prep.districts[i]} at decay {dec:g}",
+                )
+                lead_betas.append(pfit.beta[1:])
+            preps.append(np.mean(lead_betas, axis=0))
     codes = [int(i) for i in present]
-    jk = _inf.Jackknife(np.array(reps), np.array(decs), codes)
-    jk_fixed = _inf.Jackknife(np.array(fixed), np.full(len(codes), cf.decay), codes)
-    pjk = (
-        _inf.Jackknife(np.array(preps), np.full(len(codes), cf.decay), codes)
-        if placebo_leads
-        else None
-    )
-    return jk, jk_fixed, pjk
+    middle = np.full(len(codes), cf.decay)
+    jk = _inf.Jackknife(np.array(reps), middle, codes)
+    per_decay = {
+        dec: _inf.Jackknife(np.array(v)[:, None], np.full(len(codes), dec), codes)
+        for dec, v in by_decay.items()
+    }
+    pjk = _inf.Jackknife(np.array(preps), middle, codes) if placebo_leads else None
+    return jk, per_decay, pjk
 
 
 def _placebo_design(
@@ -485,9 +542,6 @@ def _placebo_design(
     return make_design(prep, regs, rows, estimand)
 
 
-#: The jackknife replicates re-profile the decay (True) or keep the
-#: full-sample decay (False); fixed by the held-out pilot (README).
-JACKKNIFE_REPROFILES = True
 #: Placebo leads: carry-over 1 and 2 months after the outcome.
 PLACEBO_LEADS: tuple[int, ...] = (1, 2)
 
@@ -502,12 +556,14 @@ class CoverageInference:
     null_tests: _inf.NullTests
     jackknife: _inf.Jackknife
     information_by_district: dict[str, float]
-    draws: np.ndarray  # t(G-1) draws of the natural-log slope (what-if intervals)
+    draws: np.ndarray  # t(G*-1) draws of the natural-log slope (what-if intervals)
+    placebo_p_joint: float = float("nan")
 
     @property
     def placebo_flagged(self) -> bool:
-        """A lead's Holm-adjusted (over the leads) CV3 p-value is below 5%."""
-        return any(p < 1.0 - LEVEL for p in self.placebo_p_holm if math.isfinite(p))
+        """The joint test of both leads (:func:`~coverage_analysis.models.inference.joint_wald`)
+        is below 5%: the flag. The per-lead Holm p-values are shown beside it."""
+        return bool(math.isfinite(self.placebo_p_joint) and self.placebo_p_joint < 1.0 - LEVEL)
 
 
 def infer_coverage(
@@ -518,12 +574,14 @@ def infer_coverage(
     seed: int = DEFAULT_SEED,
     placebo: bool = True,
 ) -> CoverageInference:
-    """Infer stage: CV3 jackknife interval (decay re-profiled in each replicate),
-    randomisation and wild-bootstrap tests of no association (max over the
-    decays), effective clusters, and the placebo leads."""
+    """Infer stage: the estimate averaged over the decay grid, its CV3
+    jackknife interval (every grid slope refitted in each replicate),
+    randomisation and wild-bootstrap tests of no association (mean of the
+    studentized scores over the grid), effective clusters, and the placebo
+    leads averaged over the grid the same way (see :data:`DECAY_RULE`)."""
     prep, des, fit = cf.prep, cf.design, cf.fit
     leads = PLACEBO_LEADS if placebo else ()
-    jk, jk_fixed, pjk = _jackknife(cf, leads)
+    jk, per_decay, pjk = _jackknife(cf, leads)
     g = len(jk.districts)
     info = _inf.information_by_cluster(fit, des.x, 0, des.d, des.m)
     g_star = _inf.effective_clusters(info)
@@ -548,24 +606,39 @@ def infer_coverage(
         y_grid, mu_grid, base, indices, known, cf.decays, n_perm=n_perm, n_boot=n_boot, seed=seed
     )
     pvals = {"randomisation": tests.p_randomisation, "wild_score_bootstrap": tests.p_wild}
-    se_profiled, se_fixed = float(jk.se()[0]), float(jk_fixed.se()[0])
-    se = se_profiled if JACKKNIFE_REPROFILES else se_fixed
-    effect = Effect.from_ln(
-        cf.estimand, float(fit.beta[0]), se, pvals, _inf.PRIMARY_P_VALUE, g, g_star
-    )
-    effect.jackknife_se = {"decay_reprofiled": se_profiled / LN2, "decay_fixed": se_fixed / LN2}
+    se = float(jk.se()[0])
+    beta_ln = cf.beta_ln
+    effect = Effect.from_ln(cf.estimand, beta_ln, se, pvals, _inf.PRIMARY_P_VALUE, g, g_star)
+    effect.jackknife_se = {
+        "grid_average": se / LN2,
+        **{f"decay_{dec:g}": float(j.se()[0]) / LN2 for dec, j in per_decay.items()},
+    }
+    weight = 1.0 / len(cf.grid)
+    for r in cf.decay_profile:
+        dec = float(r["decay"])
+        if dec in cf.grid:
+            r["slope"] = float(cf.grid[dec][1].beta[0]) / LN2
+            r["slope_se_cv3"] = float(per_decay[dec].se()[0]) / LN2
+            r["weight"] = weight
     leads_eff: list[Effect] = []
     p_holm: list[float] = []
+    p_joint = float("nan")
     if placebo and pjk is not None:
-        pdes = _placebo_design(prep, cf.estimand, cf.decay, leads, cf.extra_rows)
-        pfit = _fit(pdes, f"{prep.outcome} placebo fit (leads {leads})")
+        lead_betas = []
+        for dec in cf.grid:
+            pdes_d = _placebo_design(prep, cf.estimand, dec, leads, cf.extra_rows)
+            pfit_d = _fit(pdes_d, f"{prep.outcome} placebo fit (leads {leads}) at decay {dec:g}")
+            lead_betas.append(pfit_d.beta[1:])
+            if dec == cf.decay:
+                pdes, pfit = pdes_d, pfit_d
+        lead_mean = np.mean(lead_betas, axis=0)
         pse = pjk.se()
         for k in range(len(leads)):
             pinfo = _inf.information_by_cluster(pfit, pdes.x, k + 1, pdes.d, pdes.m)
             leads_eff.append(
                 Effect.from_ln(
                     cf.estimand,
-                    float(pfit.beta[k + 1]),
+                    float(lead_mean[k]),
                     float(pse[k]),
                     {},
                     "cv3_jackknife",
@@ -576,11 +649,15 @@ def infer_coverage(
         from coverage_analysis.models.channels import holm
 
         p_holm = holm([e.p_value if math.isfinite(e.p_value) else 1.0 for e in leads_eff])
+        pinfo0 = _inf.information_by_cluster(pfit, pdes.x, 1, pdes.d, pdes.m)
+        p_joint = _inf.joint_wald(
+            lead_mean, pjk.cov(), _inf.t_dof(g, _inf.effective_clusters(pinfo0))
+        )
     rng = np.random.default_rng(seed)
-    draws = float(fit.beta[0]) + se * rng.standard_t(max(g - 1, 1), size=n_boot)
+    draws = beta_ln + se * rng.standard_t(_inf.t_dof(g, g_star), size=n_boot)
     present = np.unique(des.d[fit.keep])
     info_by = {prep.districts[i]: float(v) for i, v in zip(present, info, strict=True)}
-    return CoverageInference(effect, leads_eff, p_holm, tests, jk, info_by, draws)
+    return CoverageInference(effect, leads_eff, p_holm, tests, jk, info_by, draws, p_joint)
 
 
 class InsufficientDataError(CoverageAnalysisError, ValueError):
@@ -650,7 +727,7 @@ def search_decay(
     predicts how each of the last ``N_ORIGINS`` months' outcome is shared
     among districts (rolling origin: each month predicted from a fit on all
     earlier months, past data only). Reported as a diagnostic beside the
-    profiled decay; not used for inference (an audit found it picks nearly
+    grid average; not used for inference (an audit found it picks nearly
     uniformly over the grid when the signal is weak).
 
     With fewer than ``MIN_TRAIN_MONTHS + 1`` usable months there is nothing
@@ -717,6 +794,8 @@ class CoverageModelResult:
     seed: int
     seconds: float
     decomposition: dict[str, Effect] = field(default_factory=dict)
+    #: joint test of both placebo leads (the flag is this below 5%)
+    placebo_p_joint: float = float("nan")
     information_by_district: dict[str, float] = field(default_factory=dict)
     district_effects_fe: dict[str, float] = field(default_factory=dict)
     month_effects: dict[str, float] = field(default_factory=dict)
@@ -772,7 +851,7 @@ def _fitted_relation(prep: PreparedPanel, cf: CoverageFit, eff: Effect, what: st
     beta = eff.beta * LN2
     ci = prep.index(cf.decay)[des.rows][keep]
     grid_c = np.linspace(0.0, float(np.max(ci)) if len(ci) else 1.0, CURVE_POINTS)
-    mu_fe = mk / np.exp(beta * ci)
+    mu_fe = mk / np.exp(float(fit.beta[0]) * ci)  # the fitted coverage term at this decay
     qs = np.quantile(ci, np.linspace(0, 1, CURVE_BINS + 1)) if len(ci) else np.array([0.0, 1.0])
     bins = np.clip(np.searchsorted(qs, ci, side="right") - 1, 0, CURVE_BINS - 1)
     points = []
@@ -939,6 +1018,7 @@ def fit_coverage_model(
         placebo_leads=inf.placebo_leads,
         placebo_p_holm=inf.placebo_p_holm,
         placebo_flagged=inf.placebo_flagged,
+        placebo_p_joint=inf.placebo_p_joint,
         sensitivity=sens,
         effect_unit=EFFECT_UNITS[outcome],
         placebo_unit=PLACEBO_UNIT.format(what=what),
@@ -986,7 +1066,7 @@ def fixed_decay_effects(
     name: str = "model",
 ) -> tuple[list[Effect], _ppml.PPMLFit, Design]:
     """Every slope of a model at a fixed decay with its CV3 jackknife
-    interval and t(G-1) p-value (channel models, sensitivity checks)."""
+    interval and t(G*-1) p-value (channel models, sensitivity checks)."""
     with threadpool_limits(limits=1):
         des = make_design(prep, regressors, rows, estimand)
         fit = _fit(des, name)

@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from coverage_analysis.models._data import CARRYOVER_UNKNOWN_WEIGHT
+from coverage_analysis.models.inference import t_dof
 from coverage_analysis.report import render as _render
 from coverage_analysis.report.catalog import LANGS, message, words
 
@@ -132,6 +133,7 @@ def placebo_sentence(result: Mapping[str, Any], lang: str = "en") -> str:
         p2=pval(leads[1].get("p_value"), lang),
         h1=pval(holm[0], lang),
         h2=pval(holm[1], lang),
+        pj=pval(result.get("placebo_p_joint"), lang),
     )
     verdict = "placebo_flag" if result.get("placebo_flagged") else "placebo_quiet"
     return f"{head} {message(TEXT_GROUP, verdict, lang)}"
@@ -210,23 +212,36 @@ def inference_en(
 ) -> str:
     """How the p-value and the interval were computed (English)."""
     search = (
-        f"the decay was profiled over {n_decays} candidates, so the test statistic is the "
-        "largest studentized cluster score over them and each jackknife replicate re-profiles "
-        "the decay"
+        f"the slope is the mean of the slopes at {n_decays} carry-over decays fixed in advance "
+        "(no decay is selected); the test statistic is the mean of their studentized cluster "
+        "scores and each jackknife replicate refits every decay"
         if n_decays > 1
         else "the decay was fixed before the fit"
     )
+    dof = t_dof(n_clusters, g_star)
+    others = [m for m in ("randomisation", "cv3_jackknife", "wild_score_bootstrap") if m != primary]
+    beside = {
+        "randomisation": f"the randomisation test ({n_perm} permutations of coverage paths)",
+        "cv3_jackknife": "the CV3 t-test",
+        "wild_score_bootstrap": f"the wild cluster score bootstrap ({n_boot} Webb draws, null "
+        "imposed)",
+    }
+    same = (
+        "p-value and interval come from the same jackknife, so they agree."
+        if primary == "cv3_jackknife"
+        else "p-value and interval come from different methods and can disagree near the 5% line."
+    )
     return (
-        f"Interval: cluster jackknife (CV3) by district, beta +- t({n_clusters - 1}) se. "
+        f"Interval: cluster jackknife (CV3) by district, beta +- t({dof:.1f}) se, with the "
+        "effective number of districts less one as degrees of freedom. "
         f"Primary p-value: {_name(primary, 'en')}"
         + (f", {n_perm} permutations" if primary == "randomisation" else "")
-        + f"; reported beside it: the CV3 t-test and the wild cluster score bootstrap ({n_boot} "
-        f"Webb draws, null imposed). {search[0].upper() + search[1:]}. The primary p-value was "
-        "chosen because its size stayed at or below the nominal level on held-out simulated "
-        f"panels, where the wild bootstrap did not. {n_clusters} districts of very unequal size "
-        f"act like {g_star:.1f} equal ones (effective number of clusters, Carter, Schnepel & "
-        "Steigerwald 2017). p-value and interval come from different methods and can disagree "
-        "near the 5% line."
+        + f"; reported beside it: {beside[others[0]]} and {beside[others[1]]}. "
+        f"{search[0].upper() + search[1:]}. The primary p-value was chosen because its size "
+        "came closest to the nominal level on held-out simulated panels (the others rejected "
+        f"true nulls more often). {n_clusters} districts of very unequal size act like "
+        f"{g_star:.1f} equal ones (effective number of clusters, Carter, Schnepel & Steigerwald "
+        f"2017). {same}"
     )
 
 

@@ -207,7 +207,7 @@ def diagnostics(panel: pd.DataFrame, result: CoverageModelResult) -> dict[str, A
             "table": oos_table,
             "note": (
                 "rolling origin over the last months, past data only (unknown months filled from "
-                "earlier months); a check beside the profiled decay, not used for inference"
+                "earlier months); a check beside the grid average, not used for inference"
             ),
         },
     }

@@ -193,7 +193,7 @@ def what_if(
     each month, the region's median materials per 10,000 residents (median
     across districts with a report that month), against the model's expectation
     at its actual coverage; interval from draws of the slope from its
-    cluster-jackknife t(G-1) distribution.
+    cluster-jackknife t(G*-1) distribution.
     """
     prep = prepare_panel(panel, result.outcome)
     if district_id not in prep.districts:

@@ -146,7 +146,9 @@ def model_summary(
     seed: int = DEFAULT_SEED,
 ) -> dict[str, Any]:
     """Every model for both outcomes as one JSON-ready dictionary (validated).
-    The amounts model uses the applications model's decay."""
+    The amounts model uses the applications model's decay rule: the same
+    average over the decay grid (never a search of its own), or the same
+    decay when the applications fell back to one."""
     started = time.perf_counter()
     models: dict[str, Any] = {}
     apps_decay: float | None = None
@@ -168,7 +170,7 @@ def model_summary(
             models[outcome] = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
             continue
         if outcome == "applications":
-            apps_decay = res.decay
+            apps_decay = None if res.decay_search else res.decay
         entry: dict[str, Any] = {"status": "ok", **res.to_dict()}
         entry["channels"] = _section(
             "channels",
