@@ -19,6 +19,8 @@ through the public ``__arrow_array__`` protocol and given back with ``pd.array``
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -48,6 +50,13 @@ FEW_DISTINCT = 0.2
 DISTINCT_SAMPLE = 20_000
 #: URL prefix dropped before comparing (scheme and ``www.``).
 URL_PREFIX = r"^(?:[a-z][a-z0-9+.-]*://)?(?:www\.)?"
+
+#: Python's ``\\s`` (``str.isspace``) and ``\\d`` (Unicode decimal digits) spelled for
+#: RE2, Arrow's regex engine (whose own ``\\s`` and ``\\d`` are ASCII only).
+RE2_CLASSES: dict[str, str] = {
+    r"\s": r"[\t\n\x0b\x0c\r\x1c-\x1f\x{85}\p{Z}]",
+    r"\d": r"\p{Nd}",
+}
 
 _pool: ThreadPoolExecutor | None = None
 
@@ -273,3 +282,62 @@ def filter_frame(
             values = s.to_numpy() if every else s.to_numpy()[mask]
             out[c] = pd.Series(values, dtype=s.dtype, copy=False)
     return {c: v.result() if isinstance(v, Future) else v for c, v in out.items()}
+
+
+def re2_pattern(pattern: str) -> str:
+    """An anchored RE2 pattern matching what Python's ``re.fullmatch(pattern, s)`` matches,
+    for simple patterns (``\\s`` and ``\\d`` made Unicode as in Python; no other escape
+    classes, look-arounds or back-references).
+
+    >>> print(re2_pattern(r"\\d+"))
+    ^(?:\\p{Nd}+)$
+    """
+    body = re.sub(r"\\[sd]", lambda m: RE2_CLASSES[m.group(0)], pattern)
+    return f"^(?:{body})$"
+
+
+def fullmatch(values: pd.Series, pattern: str) -> np.ndarray:
+    """``values.str.fullmatch(pattern)`` as a boolean array (missing cells: False). An
+    Arrow string column is matched by Arrow's regex kernel (:func:`re2_pattern`) rather
+    than pandas' per-row Python fallback; other columns as text, per distinct value.
+
+    >>> fullmatch(pd.Series([" 12. ", "1x", None], dtype="string[pyarrow]"), r"\\s*\\d+\\.?\\s*").tolist()
+    [True, False, False]
+    """
+    if is_arrow_string(values):
+        found = pc.match_substring_regex(arrow_strings(values), re2_pattern(pattern))
+        return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+    codes, uniques = pd.factorize(values.astype(str), use_na_sentinel=True)
+    compiled = re.compile(pattern)
+    flags = np.array([compiled.fullmatch(u) is not None for u in uniques] + [False], dtype=bool)
+    return flags[codes]
+
+
+@functools.cache
+def inferred_text_dtype() -> object:
+    """The dtype pandas gives a column built from Python strings: ``str`` (Arrow-backed)
+    on pandas 3, ``object`` on pandas 2.
+
+    >>> inferred_text_dtype() in (np.dtype(object), pd.StringDtype("pyarrow", na_value=np.nan))
+    True
+    """
+    return pd.Series(np.array(["a", None], dtype=object)).dtype
+
+
+def take_text(uniques: np.ndarray, codes: np.ndarray) -> object:
+    """``uniques[codes]`` (an object array of strings or None, one per distinct value)
+    as the column pandas would build from it: on pandas 3 an Arrow ``str`` array made
+    by one Arrow take, so that no million-row object array is re-inferred string by
+    string; on pandas 2 the object array itself.
+
+    >>> list(take_text(np.array(["a", None], dtype=object), np.array([-1, 0, 0])))[1:]
+    ['a', 'a']
+    """
+    dtype = inferred_text_dtype()
+    if dtype == np.dtype(object) or not all(u is None or isinstance(u, str) for u in uniques):
+        return uniques[codes]
+    codes = np.asarray(codes, dtype=np.int64)
+    if len(codes) and codes.min() < 0:  # numpy's -1 is the last entry; Arrow's is an error
+        codes = np.where(codes < 0, codes + len(uniques), codes)
+    arr = pa.array(uniques, type=pa.large_string(), from_pandas=True)
+    return pd.array(arr.take(pa.array(codes)), dtype=dtype)
