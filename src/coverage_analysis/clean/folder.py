@@ -270,8 +270,6 @@ class _Run:
             return
         outcomes_before = len(self.sheets)
         for sheet in sheets:
-            if sheet.encoding:
-                self.encodings[rel] = {"encoding": sheet.encoding, "rule": sheet.encoding_rule}
             if sheet.hidden:
                 self.hidden.add((rel, sheet.sheet))
             if sheet.problem:  # beyond a size limit: named, not read
@@ -284,6 +282,8 @@ class _Run:
             except Exception as exc:  # a bug or a layout we did not foresee: say where, keep going
                 log.debug("sheet failed", exc_info=True)
                 self._sheet_failed(sheet, f"could not be cleaned ({type(exc).__name__}: {exc})")
+            if sheet.encoding:  # (after the body is read: it may have decided another encoding)
+                self.encodings[rel] = {"encoding": sheet.encoding, "rule": sheet.encoding_rule}
         if all(s.status == "empty" for s in self.sheets[outcomes_before:]):
             reason = (
                 "empty file"
