@@ -477,11 +477,10 @@ class _Run:
 def _outcome(status: np.ndarray, rejected: np.ndarray) -> np.ndarray:
     """Row outcomes of a sheet: its row statuses (blank, summary, rejected lines), with
     the data rows (status ``""``) clean or, where the cleaner rejected them, rejected."""
-    data = status == ""
+    at = np.flatnonzero(status == "")
     outcome = status.copy()
-    sub = np.full(int(data.sum()), CLEAN, dtype=object)
-    sub[rejected] = REJECTED
-    outcome[data] = sub
+    outcome[at] = CLEAN  # (one object, not an array of them)
+    outcome[at[rejected]] = REJECTED
     return outcome
 
 
