@@ -341,3 +341,57 @@ def take_text(uniques: np.ndarray, codes: np.ndarray) -> object:
         codes = np.where(codes < 0, codes + len(uniques), codes)
     arr = pa.array(uniques, type=pa.large_string(), from_pandas=True)
     return pd.array(arr.take(pa.array(codes)), dtype=dtype)
+
+
+#: Arrow type of the low-cardinality text columns of records held during a run
+#: (district, channel, language, format, source file and sheet): one small dictionary
+#: and a 4-byte index per row, where a string column costs its text on every row.
+DICTIONARY_TEXT = pa.dictionary(pa.int32(), pa.large_string())
+
+
+def dictionary_text(uniques: np.ndarray, codes: np.ndarray) -> object:
+    """``uniques[codes]`` (an object array of strings or None) as an Arrow dictionary
+    column (:data:`DICTIONARY_TEXT`): no string is copied per row. Values that are not
+    all text (numbers) come back as the object array ``uniques[codes]``.
+    :func:`plain_text` turns the column into the one pandas builds from strings.
+
+    >>> d = dictionary_text(np.array(["a", None, "a"], dtype=object), np.array([-1, 0, 1, 2]))
+    >>> str(d.dtype), [v if isinstance(v, str) else None for v in plain_text(pd.Series(d))]
+    ('dictionary<values=large_string, indices=int32, ordered=0>[pyarrow]', ['a', 'a', None, 'a'])
+    """
+    if not all(u is None or isinstance(u, str) for u in uniques):
+        return uniques[codes]
+    value_codes, values = pd.factorize(uniques, use_na_sentinel=True)  # unique, no None
+    indices = value_codes[codes].astype(np.int32)  # (code -1: the last entry; index -1: None)
+    arr = pa.DictionaryArray.from_arrays(
+        pa.array(indices, mask=indices < 0),
+        pa.array(np.asarray(values, dtype=object), type=pa.large_string()),
+    )
+    return pd.array(arr, dtype=pd.ArrowDtype(DICTIONARY_TEXT))
+
+
+def constant_text(value: str, n: int) -> object:
+    """``n`` times ``value`` as a :data:`DICTIONARY_TEXT` column (a source file name).
+
+    >>> list(constant_text("a.csv", 2))
+    ['a.csv', 'a.csv']
+    """
+    arr = pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(n, dtype=np.int32)), pa.array([value], type=pa.large_string())
+    )
+    return pd.array(arr, dtype=pd.ArrowDtype(DICTIONARY_TEXT))
+
+
+def plain_text(values: pd.Series) -> object:
+    """A text column as pandas builds one from Python strings (None for missing): the
+    Arrow ``str`` column on pandas 3, an object array on pandas 2; a
+    :data:`DICTIONARY_TEXT` column is decoded by Arrow."""
+    dtype = inferred_text_dtype()
+    if isinstance(values.dtype, pd.ArrowDtype) and values.dtype.pyarrow_dtype == DICTIONARY_TEXT:
+        arr = values.array.__arrow_array__()  # public: the column's own Arrow data
+        if dtype != np.dtype(object):
+            return pd.array(arr.cast(pa.large_string()), dtype=dtype)
+        return np.asarray(values.to_numpy(dtype=object, na_value=None), dtype=object)
+    if values.dtype == dtype and dtype != np.dtype(object):
+        return values.array
+    return values.to_numpy(dtype=object)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from coverage_analysis.clean import fastpath
 from coverage_analysis.clean.common import (
@@ -380,6 +381,8 @@ class _Run:
             outcome = _outcome(status, cleaned.rejected)
             done.append((cleaned.records, cleaned.ledger, rows, outcome, filled_length(frame)))
             del frame, ahead, piece
+            # give the piece's Arrow buffers back (the pool keeps freed memory otherwise)
+            pa.default_memory_pool().release_unused()
         self.ledger.extend(bad_lines.frame())
         self.ledger.extend(merge_ledgers([d[1] for d in done]))
         # blank lines after the last filled one are not rows of the sheet (as in data())

@@ -134,7 +134,7 @@ def clean_publications(
     out: dict[str, object] = {"date": udays[kept_codes], "month": umonths[kept_codes]}
     for name, field_name in (("district", "district_id"), ("channel", "channel")):
         codes, vals = required[name]
-        out[field_name] = fastpath.take_text(vals, codes if every else codes[keep])
+        out[field_name] = fastpath.dictionary_text(vals, codes if every else codes[keep])
 
     # the text columns are filtered by Arrow in a worker thread while the optional fields are parsed
     texts = {
@@ -149,10 +149,12 @@ def clean_publications(
         out[name] = texts[name].result()
     out = {c: out[c] for c in RECORD_COLUMNS if c in out}  # the columns in record order
 
-    records = pd.DataFrame(out, copy=False)  # fresh arrays: no copy
-    records["source_file"] = ctx.file
-    records["source_sheet"] = ctx.sheet
-    records["source_row"] = rows if every else rows[keep]
+    # fresh arrays: no copy; the few-valued text columns stay Arrow dictionaries until
+    # finish_publications (a 10,000,000-row registry is held in memory)
+    out["source_file"] = fastpath.constant_text(ctx.file, len(kept_codes))
+    out["source_sheet"] = fastpath.constant_text(ctx.sheet, len(kept_codes))
+    out["source_row"] = rows if every else rows[keep]
+    records = pd.DataFrame(out, copy=False)
     return Cleaned(records, ledger.frame(), rejected[active])
 
 
@@ -234,7 +236,7 @@ def _optional(
         )
         vals = vals.copy()
         vals[ubad] = None
-    return fastpath.take_text(vals, codes if every else codes[keep])
+    return fastpath.dictionary_text(vals, codes if every else codes[keep])
 
 
 def remembered(
@@ -395,9 +397,7 @@ def finish_publications(records: pd.DataFrame) -> pd.DataFrame:
         elif c == "source_row":
             cols[c] = s.to_numpy(dtype="int64")
         elif c in ("district_id", "channel", "language", "format", "source_file", "source_sheet"):
-            # pandas 3: already the Arrow ``str`` pandas infers (no round trip through objects)
-            text = s.dtype == fastpath.inferred_text_dtype() and s.dtype != object
-            cols[c] = s.array if text else s.to_numpy(dtype=object)
+            cols[c] = fastpath.plain_text(s)  # (Arrow dictionaries decoded once, here)
         elif c in ("outlet", "title", "url"):
             cols[c] = s.astype("string[pyarrow]").array
         else:

@@ -25,6 +25,7 @@ import csv
 import io
 import logging
 import re
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -480,28 +481,35 @@ def read_csv_sheets(
     delimiter = (choose_delimiter or default_delimiter)(candidates)
     top = candidates[delimiter]
     sheet = RawSheet(rel, "", top, [], encoding, delimiter, encoding_rule=rule)
+    # the readers below hold the file's bytes: they refer to their sheet weakly, so that
+    # the bytes go with the sheet (a reference cycle would keep them until a collection)
+    sheet_ref = weakref.ref(sheet)
+    bad_lines = sheet.bad_lines
 
     def redecide() -> None:
         # the head was UTF-8 but the body is not: decide on the whole file
         nonlocal raw
         original = path.read_bytes()
-        sheet.encoding, sheet.encoding_rule = detect_encoding(original, rel)
-        log.info("%s: encoding is %s (not UTF-8 below the first lines)", rel, sheet.encoding)
-        text = decode_text(original, sheet.encoding, rel)
+        found, found_rule = detect_encoding(original, rel)
+        log.info("%s: encoding is %s (not UTF-8 below the first lines)", rel, found)
+        owner = sheet_ref()
+        if owner is not None:
+            owner.encoding, owner.encoding_rule = found, found_rule
+        text = decode_text(original, found, rel)
         raw = normalise_line_ends(text.encode("utf-8"))
-        sheet.bad_lines.clear()
+        bad_lines.clear()
 
     def data(skip: int, width: int) -> tuple[pd.DataFrame, np.ndarray]:
         try:
-            return _csv_body(raw, delimiter, skip, width, rel, sheet.bad_lines)
+            return _csv_body(raw, delimiter, skip, width, rel, bad_lines)
         except UnicodeDecodeError:
             redecide()
-            return _csv_body(raw, delimiter, skip, width, rel, sheet.bad_lines)
+            return _csv_body(raw, delimiter, skip, width, rel, bad_lines)
 
     def pieces(skip: int, width: int) -> Iterator[Piece | None]:
         given = False
         try:
-            for piece in _csv_pieces(raw, delimiter, skip, width, rel, sheet.bad_lines):
+            for piece in _csv_pieces(raw, delimiter, skip, width, rel, bad_lines):
                 given = True
                 yield piece
             return
@@ -509,7 +517,7 @@ def read_csv_sheets(
             redecide()
         if given:
             yield None  # start over: the pieces already given were read as UTF-8
-        yield from _csv_pieces(raw, delimiter, skip, width, rel, sheet.bad_lines)
+        yield from _csv_pieces(raw, delimiter, skip, width, rel, bad_lines)
 
     sheet._data = data
     sheet._pieces = pieces
