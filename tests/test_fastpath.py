@@ -284,10 +284,14 @@ def test__fullmatch__same_as_python_re(seed: int) -> None:
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test__take_text__same_as_numpy_take(seed: int) -> None:
+def test__dictionary_text__decodes_to_what_pandas_builds_from_the_strings(seed: int) -> None:
     rng = np.random.default_rng(seed)
     uniques = np.array([*random_texts(rng, 30), None], dtype=object)
     codes = rng.integers(-1, len(uniques) - 1, 500)
-    out = pd.Series(fastpath.take_text(uniques, codes))
+    held = pd.Series(fastpath.dictionary_text(uniques, codes))
+    assert held.dtype == pd.ArrowDtype(fastpath.DICTIONARY_TEXT)
+    out = pd.Series(fastpath.plain_text(held))
     expected = pd.Series(uniques[codes])  # what pandas builds from the object array
     pd.testing.assert_series_equal(out, expected)
+    numbers = np.array([1500, None], dtype=object)  # not text: left as objects
+    assert fastpath.dictionary_text(numbers, np.array([0, -1])).tolist() == [1500, None]

@@ -324,25 +324,6 @@ def inferred_text_dtype() -> object:
     return pd.Series(np.array(["a", None], dtype=object)).dtype
 
 
-def take_text(uniques: np.ndarray, codes: np.ndarray) -> object:
-    """``uniques[codes]`` (an object array of strings or None, one per distinct value)
-    as the column pandas would build from it: on pandas 3 an Arrow ``str`` array made
-    by one Arrow take, so that no million-row object array is re-inferred string by
-    string; on pandas 2 the object array itself.
-
-    >>> list(take_text(np.array(["a", None], dtype=object), np.array([-1, 0, 0])))[1:]
-    ['a', 'a']
-    """
-    dtype = inferred_text_dtype()
-    if dtype == np.dtype(object) or not all(u is None or isinstance(u, str) for u in uniques):
-        return uniques[codes]
-    codes = np.asarray(codes, dtype=np.int64)
-    if len(codes) and codes.min() < 0:  # numpy's -1 is the last entry; Arrow's is an error
-        codes = np.where(codes < 0, codes + len(uniques), codes)
-    arr = pa.array(uniques, type=pa.large_string(), from_pandas=True)
-    return pd.array(arr.take(pa.array(codes)), dtype=dtype)
-
-
 #: Arrow type of the low-cardinality text columns of records held during a run
 #: (district, channel, language, format, source file and sheet): one small dictionary
 #: and a 4-byte index per row, where a string column costs its text on every row.
