@@ -640,7 +640,11 @@ def clean_folder(
     for kind, parts in run.records.items():
         nonempty = [p for p in parts if len(p)] or parts[:1]
         records = nonempty[0] if len(nonempty) == 1 else pd.concat(nonempty, ignore_index=True)
+        del nonempty
         if kind == "publications":
+            # a long registry is held three times over at most (parts, records, kept):
+            # drop each as soon as it is done with (the population parts are reported later)
+            parts.clear()
             dup, pairs = publication_duplicates(records)
             status = np.where(dup, "dup", "kept")
             all_pubs = records.loc[~dup, ["_sid", "month", "district_id"]]
@@ -652,7 +656,9 @@ def clean_folder(
         dup_parts.append(pairs)
         keep = status == "kept"
         kept = filter_rows(records, keep, [c for c in records.columns if c != "_sid"])
+        del records
         tables[kind] = finishers[kind](kept)
+        del kept
     if all_pubs is not None:
         tables["registry_coverage"] = registry_coverage(
             all_pubs, run.sheets, run.titles, run.resolver
