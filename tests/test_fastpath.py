@@ -251,3 +251,47 @@ def test__clean_package__uses_no_private_pandas_attribute() -> None:
     clean_dir = Path(fastpath.__file__).parent
     offenders = [p.name for p in clean_dir.glob("*.py") if "._pa_array" in p.read_text("utf-8")]
     assert offenders == []
+
+
+#: Row-number-like cells: digits of other scripts, Unicode spaces, dots and brackets.
+NUMBERISH = [
+    "12",
+    " 7. ",
+    "3)",
+    "4.0",
+    "5.0.",
+    "٣",
+    "１２",
+    "\u20031\u2003",
+    "1\x85",
+    "12a",
+    "",
+    " ",
+]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test__fullmatch__same_as_python_re(seed: int) -> None:
+    from coverage_analysis.clean.rows import ROW_NUMBER
+
+    rng = np.random.default_rng(seed)
+    cells = random_texts(rng, 400) + NUMBERISH + [str(i) for i in rng.integers(0, 10**6, 50)]
+    rng.shuffle(cells)
+    expected = [c is not None and re.fullmatch(ROW_NUMBER, c) is not None for c in cells]
+    assert fastpath.fullmatch(arrow_series(cells), ROW_NUMBER).tolist() == expected
+    objects = pd.Series(cells, dtype=object)
+    assert fastpath.fullmatch(objects, ROW_NUMBER).tolist() == expected
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test__dictionary_text__decodes_to_what_pandas_builds_from_the_strings(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    uniques = np.array([*random_texts(rng, 30), None], dtype=object)
+    codes = rng.integers(-1, len(uniques) - 1, 500)
+    held = pd.Series(fastpath.dictionary_text(uniques, codes))
+    assert held.dtype == pd.ArrowDtype(fastpath.DICTIONARY_TEXT)
+    out = pd.Series(fastpath.plain_text(held))
+    expected = pd.Series(uniques[codes])  # what pandas builds from the object array
+    pd.testing.assert_series_equal(out, expected)
+    numbers = np.array([1500, None], dtype=object)  # not text: left as objects
+    assert fastpath.dictionary_text(numbers, np.array([0, -1])).tolist() == [1500, None]

@@ -82,20 +82,15 @@ def publication_duplicates(records: pd.DataFrame) -> tuple[np.ndarray, pd.DataFr
     for name, has, parts in keys:
         if not has.any():
             continue
-        frame = pd.DataFrame({i: p[has] for i, p in enumerate(parts)})
-        later = frame.duplicated(keep="first").to_numpy()
+        at = pos[has]
+        firsts = first_rows([p[has] for p in parts])  # (positions among ``at``)
+        later = firsts != np.arange(len(at))
         if not later.any():
             continue
-        firsts = (
-            pd.Series(pos[has])
-            .groupby([frame[c].to_numpy() for c in frame.columns], sort=False)
-            .transform("min")
-            .to_numpy()
-        )
-        idx = pos[has][later]
+        idx = at[later]
         new = ~dup[idx]
         dup[idx[new]] = True
-        first_of[idx[new]] = firsts[later][new]
+        first_of[idx[new]] = at[firsts[later]][new]
         matched[idx[new]] = name
     d = np.flatnonzero(dup)
     k = first_of[d]
@@ -112,6 +107,34 @@ def publication_duplicates(records: pd.DataFrame) -> tuple[np.ndarray, pd.DataFr
         }
     )
     return dup, pairs
+
+
+def first_rows(parts: list[np.ndarray]) -> np.ndarray:
+    """For every row, the position of the first row with the same values in all of
+    ``parts`` (integer arrays of one length). The parts are packed into one integer key
+    (mixed radix over each part's range; a sparse part, such as nanosecond dates, is
+    factorised first) and hashed once, so no multi-column table or group-by is built.
+
+    >>> first_rows([np.array([5, 6, 5, 5]), np.array([1, 1, 1, 2])]).tolist()
+    [0, 1, 0, 3]
+    """
+    n = len(parts[0])
+    key, size = np.zeros(n, dtype=np.int64), 1
+    for part in parts:
+        part = np.asarray(part, dtype=np.int64)
+        low, span = int(part.min()), int(part.max()) - int(part.min()) + 1
+        if span > 4 * n:  # sparse: number the values instead
+            part, uniques = pd.factorize(part)
+            low, span = 0, max(len(uniques), 1)
+        if size * span >= 1 << 62:  # the packed key would overflow: renumber it first
+            key, uniques = pd.factorize(key)
+            size = max(len(uniques), 1)
+        key = key * span + (part - low)
+        size *= span
+    codes, _ = pd.factorize(key)  # numbered in order of first appearance
+    # a row opens a new key when its code exceeds every code before it
+    seen = np.maximum.accumulate(np.concatenate(([-1], codes[:-1])))
+    return np.flatnonzero(codes > seen)[codes]
 
 
 def value_duplicates(

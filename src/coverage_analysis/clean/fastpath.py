@@ -19,6 +19,8 @@ through the public ``__arrow_array__`` protocol and given back with ``pd.array``
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -48,6 +50,13 @@ FEW_DISTINCT = 0.2
 DISTINCT_SAMPLE = 20_000
 #: URL prefix dropped before comparing (scheme and ``www.``).
 URL_PREFIX = r"^(?:[a-z][a-z0-9+.-]*://)?(?:www\.)?"
+
+#: Python's ``\\s`` (``str.isspace``) and ``\\d`` (Unicode decimal digits) spelled for
+#: RE2, Arrow's regex engine (whose own ``\\s`` and ``\\d`` are ASCII only).
+RE2_CLASSES: dict[str, str] = {
+    r"\s": r"[\t\n\x0b\x0c\r\x1c-\x1f\x{85}\p{Z}]",
+    r"\d": r"\p{Nd}",
+}
 
 _pool: ThreadPoolExecutor | None = None
 
@@ -273,3 +282,97 @@ def filter_frame(
             values = s.to_numpy() if every else s.to_numpy()[mask]
             out[c] = pd.Series(values, dtype=s.dtype, copy=False)
     return {c: v.result() if isinstance(v, Future) else v for c, v in out.items()}
+
+
+def re2_pattern(pattern: str) -> str:
+    """An anchored RE2 pattern matching what Python's ``re.fullmatch(pattern, s)`` matches,
+    for simple patterns (``\\s`` and ``\\d`` made Unicode as in Python; no other escape
+    classes, look-arounds or back-references).
+
+    >>> print(re2_pattern(r"\\d+"))
+    ^(?:\\p{Nd}+)$
+    """
+    body = re.sub(r"\\[sd]", lambda m: RE2_CLASSES[m.group(0)], pattern)
+    return f"^(?:{body})$"
+
+
+def fullmatch(values: pd.Series, pattern: str) -> np.ndarray:
+    """``values.str.fullmatch(pattern)`` as a boolean array (missing cells: False). An
+    Arrow string column is matched by Arrow's regex kernel (:func:`re2_pattern`) rather
+    than pandas' per-row Python fallback; other columns as text, per distinct value.
+
+    >>> fullmatch(pd.Series([" 12. ", "1x", None], dtype="string[pyarrow]"), r"\\s*\\d+\\.?\\s*").tolist()
+    [True, False, False]
+    """
+    if is_arrow_string(values):
+        found = pc.match_substring_regex(arrow_strings(values), re2_pattern(pattern))
+        return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+    codes, uniques = pd.factorize(values.astype(str), use_na_sentinel=True)
+    compiled = re.compile(pattern)
+    flags = np.array([compiled.fullmatch(u) is not None for u in uniques] + [False], dtype=bool)
+    return flags[codes]
+
+
+@functools.cache
+def inferred_text_dtype() -> object:
+    """The dtype pandas gives a column built from Python strings: ``str`` (Arrow-backed)
+    on pandas 3, ``object`` on pandas 2.
+
+    >>> str(inferred_text_dtype()) in ("object", "str")
+    True
+    """
+    return pd.Series(np.array(["a", None], dtype=object)).dtype
+
+
+#: Arrow type of the low-cardinality text columns of records held during a run
+#: (district, channel, language, format, source file and sheet): one small dictionary
+#: and a 4-byte index per row, where a string column costs its text on every row.
+DICTIONARY_TEXT = pa.dictionary(pa.int32(), pa.large_string())
+
+
+def dictionary_text(uniques: np.ndarray, codes: np.ndarray) -> object:
+    """``uniques[codes]`` (an object array of strings or None) as an Arrow dictionary
+    column (:data:`DICTIONARY_TEXT`): no string is copied per row. Values that are not
+    all text (numbers) come back as the object array ``uniques[codes]``.
+    :func:`plain_text` turns the column into the one pandas builds from strings.
+
+    >>> d = dictionary_text(np.array(["a", None, "a"], dtype=object), np.array([-1, 0, 1, 2]))
+    >>> str(d.dtype), [v if isinstance(v, str) else None for v in plain_text(pd.Series(d))]
+    ('dictionary<values=large_string, indices=int32, ordered=0>[pyarrow]', ['a', 'a', None, 'a'])
+    """
+    if not all(u is None or isinstance(u, str) for u in uniques):
+        return uniques[codes]
+    value_codes, values = pd.factorize(uniques, use_na_sentinel=True)  # unique, no None
+    indices = value_codes[codes].astype(np.int32)  # (code -1: the last entry; index -1: None)
+    arr = pa.DictionaryArray.from_arrays(
+        pa.array(indices, mask=indices < 0),
+        pa.array(np.asarray(values, dtype=object), type=pa.large_string()),
+    )
+    return pd.array(arr, dtype=pd.ArrowDtype(DICTIONARY_TEXT))
+
+
+def constant_text(value: str, n: int) -> object:
+    """``n`` times ``value`` as a :data:`DICTIONARY_TEXT` column (a source file name).
+
+    >>> list(constant_text("a.csv", 2))
+    ['a.csv', 'a.csv']
+    """
+    arr = pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(n, dtype=np.int32)), pa.array([value], type=pa.large_string())
+    )
+    return pd.array(arr, dtype=pd.ArrowDtype(DICTIONARY_TEXT))
+
+
+def plain_text(values: pd.Series) -> object:
+    """A text column as pandas builds one from Python strings (None for missing): the
+    Arrow ``str`` column on pandas 3, an object array on pandas 2; a
+    :data:`DICTIONARY_TEXT` column is decoded by Arrow."""
+    dtype = inferred_text_dtype()
+    if isinstance(values.dtype, pd.ArrowDtype) and values.dtype.pyarrow_dtype == DICTIONARY_TEXT:
+        arr = values.array.__arrow_array__()  # public: the column's own Arrow data
+        if dtype != np.dtype(object):
+            return pd.array(arr.cast(pa.large_string()), dtype=dtype)
+        return np.asarray(values.to_numpy(dtype=object, na_value=None), dtype=object)
+    if values.dtype == dtype and dtype != np.dtype(object):
+        return values.array
+    return values.to_numpy(dtype=object)

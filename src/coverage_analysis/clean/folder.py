@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from coverage_analysis.clean import fastpath
 from coverage_analysis.clean.common import (
@@ -54,7 +55,7 @@ from coverage_analysis.io.generation import FILES_KEY as GENERATION_FILES_KEY
 from coverage_analysis.io.generation import GENERATION_KEY, Staging
 from coverage_analysis.io.generation import REPORT_KEY as GENERATION_REPORT_KEY
 from coverage_analysis.io.headers import HeaderVocabulary, detect_header, headers_found
-from coverage_analysis.io.readers import WORKBOOK_SUFFIXES, RawSheet, read_sheets
+from coverage_analysis.io.readers import WORKBOOK_SUFFIXES, RawSheet, filled_length, read_sheets
 from coverage_analysis.io.writers import arrow_table, write_arrow_table, write_csv, write_json
 from coverage_analysis.schema import (
     CLEANING_REPORT_FILE,
@@ -326,8 +327,6 @@ class _Run:
             return
         outcomes_before = len(self.sheets)
         for sheet in sheets:
-            if sheet.encoding:
-                self.encodings[rel] = {"encoding": sheet.encoding, "rule": sheet.encoding_rule}
             if sheet.hidden:
                 self.hidden.add((rel, sheet.sheet))
             if sheet.problem:  # beyond a size limit: named, not read
@@ -340,6 +339,8 @@ class _Run:
             except Exception as exc:  # a bug or a layout we did not foresee: say where, keep going
                 log.debug("sheet failed", exc_info=True)
                 self._sheet_failed(sheet, f"could not be cleaned ({type(exc).__name__}: {exc})")
+            if sheet.encoding:  # (after the body is read: it may have decided another encoding)
+                self.encodings[rel] = {"encoding": sheet.encoding, "rule": sheet.encoding_rule}
         if all(s.status == "empty" for s in self.sheets[outcomes_before:]):
             reason = (
                 "empty file"
@@ -381,34 +382,25 @@ class _Run:
             self.file_problem(sheet.file, message, sheet.sheet, "sheet" if sheet.sheet else "file")
             return
         ctx = SheetContext(sheet.file, sheet.sheet, kind, header.title, columns, header.rows)
-        frame, rows = sheet.data(header.data_start, len(header.names))
         sid = len(self.sheets)
         self.titles[sid] = header.title
         self.header_parts.update(str(p) for parts in header.parts for p in parts)
         rownum = next((c.index for c in columns if c.field == "rownum"), None)
-        ahead = (
-            fastpath.factorize_ahead(frame, [ctx.column_of(f) for f in PARSED_FIELDS])
-            if kind == "publications"
-            else {}
-        )
-        status = classify_rows(
-            frame, rownum_col=rownum, key_col=ctx.column_of("district"), factorized=ahead
-        )
-        if sheet.bad_lines:  # lines the reader could not split (an unbalanced quote)
-            self._reject_bad_lines(sheet, ctx, rows, status)
-        data = status == ""
-        if kind == "publications":  # long sheets: the cleaner passes over the other rows itself
-            cleaned = self._clean_kind(kind, frame, rows, ctx, active=data, ahead=ahead)
+        if kind == "publications":  # registries: piece by piece, never all columns at once
+            parts, rows, outcome = self._clean_registry(sheet, header, ctx, rownum)
         else:
+            frame, rows = sheet.data(header.data_start, len(header.names))
+            status = classify_rows(frame, rownum_col=rownum, key_col=ctx.column_of("district"))
+            if sheet.bad_lines:  # lines the reader could not split (an unbalanced quote)
+                self._reject_bad_lines(sheet, ctx, rows, status)
+            data = status == ""
             cleaned = self._clean_kind(kind, filter_rows(frame, data), rows[data], ctx)
-        self.ledger.extend(cleaned.ledger)
-        records, rejected = cleaned.records, cleaned.rejected
-        outcome = status.copy()
-        sub = np.full(int(data.sum()), CLEAN, dtype=object)
-        sub[rejected] = REJECTED
-        outcome[data] = sub
-        records["_sid"] = sid  # records are the cleaner's own fresh frame
-        self.records.setdefault(kind, []).append(records)
+            self.ledger.extend(cleaned.ledger)
+            parts = [cleaned.records]
+            outcome = _outcome(status, cleaned.rejected)
+        for records in parts:
+            records["_sid"] = sid  # records are the cleaner's own fresh frame
+            self.records.setdefault(kind, []).append(records)
         self.sheets.append(
             SheetOutcome(
                 sheet.file, sheet.sheet, kind, "read", "", header.rows[-1] + 1, rows, outcome
@@ -416,17 +408,65 @@ class _Run:
         )
         log.info("%s [%s]: %s, %d rows", sheet.file, sheet.sheet, kind, len(rows))
 
+    def _clean_registry(
+        self, sheet: RawSheet, header: object, ctx: SheetContext, rownum: int | None
+    ) -> tuple[list[pd.DataFrame], np.ndarray, np.ndarray]:
+        """A publication registry, cleaned piece by piece (:meth:`RawSheet.pieces`): the
+        records of each piece (only the columns a publication keeps), the sheet's row
+        numbers and their outcomes. Only one piece's raw columns are held at a time;
+        distinct texts are parsed once for the whole sheet (``memo``); the ledger lines
+        come out in the order of a sheet cleaned at once (:func:`merge_ledgers`)."""
+        from coverage_analysis.clean.publications import clean_publications, merge_ledgers
+
+        memo: dict[str, dict[str, object]] = {}
+        done: list[tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray, int]] = []
+        bad_lines = Ledger()
+        for piece in sheet.pieces(header.data_start, len(header.names)):
+            if piece is None:  # the reader starts over (see RawSheet.pieces)
+                done, bad_lines = [], Ledger()
+                continue
+            frame, rows = piece
+            ahead = fastpath.factorize_ahead(frame, [ctx.column_of(f) for f in PARSED_FIELDS])
+            status = classify_rows(
+                frame, rownum_col=rownum, key_col=ctx.column_of("district"), factorized=ahead
+            )
+            if sheet.bad_lines:  # lines the reader could not split (an unbalanced quote)
+                self._reject_bad_lines(sheet, ctx, rows, status, bad_lines)
+            data = status == ""  # the cleaner passes over the other rows itself
+            cleaned = clean_publications(frame, rows, ctx, self.lookups, data, ahead, memo)
+            outcome = _outcome(status, cleaned.rejected)
+            done.append((cleaned.records, cleaned.ledger, rows, outcome, filled_length(frame)))
+            del frame, ahead, piece
+            # give the piece's Arrow buffers back (the pool keeps freed memory otherwise)
+            pa.default_memory_pool().release_unused()
+        self.ledger.extend(bad_lines.frame())
+        self.ledger.extend(merge_ledgers([d[1] for d in done]))
+        # blank lines after the last filled one are not rows of the sheet (as in data())
+        end = total = 0
+        for _, _, rows, _, filled in done:
+            if filled:
+                end = total + filled
+            total += len(rows)
+        rows = np.concatenate([d[2] for d in done]) if done else np.array([], dtype=np.int64)
+        outcome = np.concatenate([d[3] for d in done]) if done else np.array([], dtype=object)
+        return [d[0] for d in done], rows[:end], outcome[:end]
+
     def _reject_bad_lines(
-        self, sheet: RawSheet, ctx: SheetContext, rows: np.ndarray, status: np.ndarray
+        self,
+        sheet: RawSheet,
+        ctx: SheetContext,
+        rows: np.ndarray,
+        status: np.ndarray,
+        ledger: Ledger | None = None,
     ) -> None:
-        """Mark the reader's rejected lines rejected (ledger: the reason and the raw line)."""
+        """Mark the reader's rejected lines among ``rows`` rejected (ledger lines, in
+        ``ledger`` or the run's: the reason and the raw line)."""
+        ledger = self.ledger if ledger is None else ledger
         for line, (reason, text) in sorted(sheet.bad_lines.items()):
             at = np.flatnonzero(rows == line)
             if len(at):
                 status[at] = REJECTED
-                self.ledger.add(
-                    sheet.file, sheet.sheet, line, ctx.kind, "line", text, reason, "row"
-                )
+                ledger.add(sheet.file, sheet.sheet, line, ctx.kind, "line", text, reason, "row")
 
     def _clean_bulletin(self, sheet: RawSheet) -> bool:
         """Read ``sheet`` as an official statistics bulletin sheet when it is one."""
@@ -491,6 +531,16 @@ class _Run:
         if kind == "media_plan":
             return clean_media_plan(frame, rows, ctx, self.lookups)
         return clean_population(frame, rows, ctx, self.lookups)
+
+
+def _outcome(status: np.ndarray, rejected: np.ndarray) -> np.ndarray:
+    """Row outcomes of a sheet: its row statuses (blank, summary, rejected lines), with
+    the data rows (status ``""``) clean or, where the cleaner rejected them, rejected."""
+    at = np.flatnonzero(status == "")
+    outcome = status.copy()
+    outcome[at] = CLEAN  # (one object, not an array of them)
+    outcome[at[rejected]] = REJECTED
+    return outcome
 
 
 # --------------------------------------------------------------------------- registry coverage
@@ -657,7 +707,11 @@ def clean_folder(
     for kind, parts in run.records.items():
         nonempty = [p for p in parts if len(p)] or parts[:1]
         records = nonempty[0] if len(nonempty) == 1 else pd.concat(nonempty, ignore_index=True)
+        del nonempty
         if kind == "publications":
+            # a long registry is held three times over at most (parts, records, kept):
+            # drop each as soon as it is done with (the population parts are reported later)
+            parts.clear()
             dup, pairs = publication_duplicates(records)
             status = np.where(dup, "dup", "kept")
             all_pubs = records.loc[~dup, ["_sid", "month", "district_id"]]
@@ -669,7 +723,9 @@ def clean_folder(
         dup_parts.append(pairs)
         keep = status == "kept"
         kept = filter_rows(records, keep, [c for c in records.columns if c != "_sid"])
+        del records
         tables[kind] = finishers[kind](kept)
+        del kept
     if all_pubs is not None:
         tables["registry_coverage"] = registry_coverage(
             all_pubs, run.sheets, run.titles, run.resolver

@@ -78,6 +78,7 @@ def clean_publications(
     lookups: Lookups,
     active: np.ndarray | None = None,
     factorized: dict[object, Future] | None = None,
+    memo: dict[str, dict[str, object]] | None = None,
 ) -> Cleaned:
     """Clean records of a registry sheet, its ledger lines and the mask of rejected rows.
 
@@ -87,7 +88,9 @@ def clean_publications(
     whole columns by column label (:func:`fastpath.factorize_ahead`, begun by the
     caller). Every field is parsed once per distinct cell (:func:`parse_unique`);
     rows are only touched through integer codes, and the record columns are built
-    for the kept rows alone.
+    for the kept rows alone. ``memo``: the parses of earlier pieces of the same sheet
+    (by field, then text), filled in here, so that a registry cleaned piece by piece
+    still parses each distinct text once (:func:`remembered`).
     """
     from coverage_analysis.clean import parsers
 
@@ -109,7 +112,10 @@ def clean_publications(
     )
     ahead = {f: given.get(ctx.column_of(f)) or ahead.get(ctx.column_of(f)) for f in PARSED_FIELDS}
 
-    date_codes, udays, umonths = _dates(col("date"), rows, ctx, ledger, rejected, active, ahead)
+    memo = {} if memo is None else memo
+    date_codes, udays, umonths = _dates(
+        col("date"), rows, ctx, ledger, rejected, active, ahead, memo.setdefault("date", {})
+    )
 
     # district and channel (required)
     required: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -117,6 +123,7 @@ def clean_publications(
         ("district", lambda v: tuple(lookups.resolver.resolve(v))),
         ("channel", lambda v: tuple(parsers.parse_channel(v))),
     ):
+        parse = remembered(parse, memo.setdefault(name, {}))
         codes, vals, errs = parse_unique(col(name), parse, active, ahead[name])
         _reject(ledger, ctx, rows, col(name), codes, errs, vals, name, rejected, active)
         required[name] = (codes, vals)
@@ -127,14 +134,14 @@ def clean_publications(
     out: dict[str, object] = {"date": udays[kept_codes], "month": umonths[kept_codes]}
     for name, field_name in (("district", "district_id"), ("channel", "channel")):
         codes, vals = required[name]
-        out[field_name] = vals[codes if every else codes[keep]]
+        out[field_name] = fastpath.dictionary_text(vals, codes if every else codes[keep])
 
     # the text columns are filtered by Arrow in a worker thread while the optional fields are parsed
     texts = {
         name: fastpath.submit(fastpath.kept_text, col(name), keep, every) for name in TEXT_FIELDS
     }
     for name, parser_name in OPTIONAL_FIELDS.items():
-        parse = getattr(parsers, parser_name)
+        parse = remembered(getattr(parsers, parser_name), memo.setdefault(name, {}))
         out[name] = _optional(
             name, col(name), parse, rows, ctx, ledger, keep, every, active, ahead[name]
         )
@@ -142,10 +149,12 @@ def clean_publications(
         out[name] = texts[name].result()
     out = {c: out[c] for c in RECORD_COLUMNS if c in out}  # the columns in record order
 
-    records = pd.DataFrame(out, copy=False)  # fresh arrays: no copy
-    records["source_file"] = ctx.file
-    records["source_sheet"] = ctx.sheet
-    records["source_row"] = rows if every else rows[keep]
+    # fresh arrays: no copy; the few-valued text columns stay Arrow dictionaries until
+    # finish_publications (a 10,000,000-row registry is held in memory)
+    out["source_file"] = fastpath.constant_text(ctx.file, len(kept_codes))
+    out["source_sheet"] = fastpath.constant_text(ctx.sheet, len(kept_codes))
+    out["source_row"] = rows if every else rows[keep]
+    records = pd.DataFrame(out, copy=False)
     return Cleaned(records, ledger.frame(), rejected[active])
 
 
@@ -157,6 +166,7 @@ def _dates(
     rejected: np.ndarray,
     active: np.ndarray,
     ahead: dict[str, Future | None],
+    memo: dict[str, object] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The required date (a day, or only a month) of the active rows: ``(codes, days,
     month starts)``, days and months per distinct cell; a row whose date is missing,
@@ -171,7 +181,8 @@ def _dates(
             else (_date_parts(p.value), None)
         )
 
-    codes, pairs, errs = parse_unique(raw, parse_day_month, active, ahead["date"])
+    parse = parse_day_month if memo is None else remembered(parse_day_month, memo)
+    codes, pairs, errs = parse_unique(raw, parse, active, ahead["date"])
     _reject(ledger, ctx, rows, raw, codes, errs, pairs, "date", rejected, active)
     udays, umonths = _split_unique_dates(pairs)
     months = umonths[codes]
@@ -225,7 +236,58 @@ def _optional(
         )
         vals = vals.copy()
         vals[ubad] = None
-    return vals[codes if every else codes[keep]]
+    return fastpath.dictionary_text(vals, codes if every else codes[keep])
+
+
+def remembered(
+    parse: Callable[[object], object], memo: dict[str, object]
+) -> Callable[[object], object]:
+    """``parse``, answering a text (or None) seen before from ``memo`` (results by text).
+    Only text is remembered: other cell values compare equal across types (``1 == 1.0
+    == True``) where their parses may differ.
+
+    >>> seen = {}
+    >>> calls = []
+    >>> p = remembered(lambda v: calls.append(v) or v, seen)
+    >>> [p("a"), p("a"), p(1), p(1)], calls
+    (['a', 'a', 1, 1], ['a', 1, 1])
+    """
+
+    def parse_once(value: object) -> object:
+        if value is not None and type(value) is not str:
+            return parse(value)
+        try:
+            return memo[value]
+        except KeyError:
+            result = memo[value] = parse(value)
+            return result
+
+    return parse_once
+
+
+#: Order of a registry sheet's ledger lines: the steps of :func:`clean_publications`, by
+#: field (a date outside the campaign after the dates that do not parse).
+LEDGER_STEPS: tuple[str, ...] = ("date", "outside", "district", "channel", *OPTIONAL_FIELDS)
+
+
+def merge_ledgers(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The ledger lines of a sheet cleaned in pieces, in the order one call on the whole
+    sheet gives: step by step (:data:`LEDGER_STEPS`), rows ascending within a step.
+
+    >>> a = pd.DataFrame({"field": ["date", "reach"], "reason": ["bad", "bad"], "source_row": [3, 4]})
+    >>> b = pd.DataFrame({"field": ["date"], "reason": ["bad"], "source_row": [9]})
+    >>> merge_ledgers([a, b])["source_row"].tolist()
+    [3, 9, 4]
+    """
+    parts = [p for p in parts if len(p)]
+    if len(parts) <= 1:
+        return parts[0] if parts else Ledger().frame()
+    lines = pd.concat(parts, ignore_index=True)
+    step = lines["field"].map({f: i for i, f in enumerate(LEDGER_STEPS)}).to_numpy()
+    outside = (lines["field"] == "date") & (lines["reason"] == OUTSIDE_CAMPAIGN)
+    step = np.where(outside.to_numpy(), LEDGER_STEPS.index("outside"), step)
+    order = np.argsort(step, kind="stable")
+    return lines.iloc[order].reset_index(drop=True)
 
 
 def _split_unique_dates(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -335,7 +397,7 @@ def finish_publications(records: pd.DataFrame) -> pd.DataFrame:
         elif c == "source_row":
             cols[c] = s.to_numpy(dtype="int64")
         elif c in ("district_id", "channel", "language", "format", "source_file", "source_sheet"):
-            cols[c] = s.to_numpy(dtype=object)
+            cols[c] = fastpath.plain_text(s)  # (Arrow dictionaries decoded once, here)
         elif c in ("outlet", "title", "url"):
             cols[c] = s.astype("string[pyarrow]").array
         else:

@@ -18,6 +18,7 @@ from concurrent.futures import Future
 import numpy as np
 import pandas as pd
 
+from coverage_analysis.clean import fastpath
 from coverage_analysis.clean.common import BLANK, SUMMARY
 from coverage_analysis.io.readers import is_filled
 
@@ -63,10 +64,8 @@ def classify_rows(
         filled = is_filled(frame[c]).to_numpy()
         if c == rownum_col:
             # a row number alone does not make a row; a footer written in that column does
-            column = (
-                frame[c] if isinstance(frame[c].dtype, pd.StringDtype) else frame[c].astype(str)
-            )
-            filled = filled & ~column.str.fullmatch(ROW_NUMBER).fillna(False).to_numpy(dtype=bool)
+            # (Arrow's regex kernel on CSV text: pandas 3 would run Python's ``re`` per row)
+            filled = filled & ~fastpath.fullmatch(frame[c], ROW_NUMBER)
         take = filled & ~any_filled  # the first filled cell of these rows is in column c
         if take.any():
             is_total[take] = label_flags(c, take)

@@ -25,7 +25,8 @@ import csv
 import io
 import logging
 import re
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,8 +50,15 @@ CSV_DELIMITERS: tuple[str, ...] = (";", ",", "\t")
 #: Control bytes that never occur in a text CSV (NUL and the like).
 _BINARY_BYTES = bytes(range(0, 9)) + bytes(range(14, 32))
 
+#: Bytes of CSV text parsed into one piece of rows (:meth:`RawSheet.pieces`): a longer
+#: file is cut at line ends and cleaned piece by piece, so peak memory does not grow
+#: with the file (a 1,000,000-row registry, about 200 MB, is still one piece).
+STREAM_BYTES = 1 << 28
+
 #: A merged range: first row, first column, last row, last column (0-based, inclusive).
 MergedRange = tuple[int, int, int, int]
+#: Rows of a sheet as read: positional columns and the 1-based row numbers.
+Piece = tuple[pd.DataFrame, np.ndarray]
 
 
 @dataclass
@@ -77,6 +85,7 @@ class RawSheet:
     #: Lines the reader rejected: 1-based line number -> (reason, raw text of the line).
     bad_lines: dict[int, tuple[str, str]] = field(default_factory=dict)
     _data: Callable[[int, int], tuple[pd.DataFrame, np.ndarray]] | None = None
+    _pieces: Callable[[int, int], Iterator[Piece | None]] | None = None
 
     def data(self, skip: int, width: int | None = None) -> tuple[pd.DataFrame, np.ndarray]:
         """Rows below the first ``skip`` rows, up to the last non-empty one."""
@@ -86,9 +95,39 @@ class RawSheet:
             width = max((len(r) for r in self.top), default=0)
         return self._data(skip, width)
 
+    def pieces(self, skip: int, width: int | None = None) -> Iterator[Piece | None]:
+        """The rows of :meth:`data`, in consecutive pieces of at most about
+        :data:`STREAM_BYTES` of CSV text each (one piece for a workbook or a smaller CSV),
+        so that a long registry is never held as one frame of every column.
+
+        A piece is ``(frame, rows)`` as :meth:`data` returns them, except that trailing
+        blank rows are not trimmed (a caller trims the end with :func:`filled_length`).
+        ``None`` means "start over": a later piece showed that the file must be read
+        another way (an encoding that is not UTF-8 after all); what was yielded before is
+        void and the pieces that follow cover the whole sheet again."""
+        if width is None:
+            width = max((len(r) for r in self.top), default=0)
+        if self._pieces is None:
+            yield self.data(skip, width)
+            return
+        yield from self._pieces(skip, width)
+
 
 def _trim_trailing_blank(frame: pd.DataFrame, rows: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
     """Drop blank rows after the last non-empty one."""
+    n = filled_length(frame)
+    if n == len(frame):
+        return frame, rows
+    return frame.iloc[:n].reset_index(drop=True), rows[:n]
+
+
+def filled_length(frame: pd.DataFrame) -> int:
+    """The number of rows up to the last one with a filled cell (the tail is looked at
+    a block at a time: a sheet whose last row is filled costs one block).
+
+    >>> filled_length(pd.DataFrame({0: ["a", "", "b", " ", None]}))
+    3
+    """
     end = len(frame)
     n = 0
     while end > 0:  # look at the tail only, a block at a time
@@ -101,9 +140,7 @@ def _trim_trailing_blank(frame: pd.DataFrame, rows: np.ndarray) -> tuple[pd.Data
             n = start + int(np.flatnonzero(filled)[-1]) + 1
             break
         end = start
-    if n == len(frame):
-        return frame, rows
-    return frame.iloc[:n].reset_index(drop=True), rows[:n]
+    return n
 
 
 def is_filled(values: pd.Series) -> pd.Series:
@@ -444,21 +481,46 @@ def read_csv_sheets(
     delimiter = (choose_delimiter or default_delimiter)(candidates)
     top = candidates[delimiter]
     sheet = RawSheet(rel, "", top, [], encoding, delimiter, encoding_rule=rule)
+    # the readers below hold the file's bytes: they refer to their sheet weakly, so that
+    # the bytes go with the sheet (a reference cycle would keep them until a collection)
+    sheet_ref = weakref.ref(sheet)
+    bad_lines = sheet.bad_lines
+
+    def redecide() -> None:
+        # the head was UTF-8 but the body is not: decide on the whole file
+        nonlocal raw
+        original = path.read_bytes()
+        found, found_rule = detect_encoding(original, rel)
+        log.info("%s: encoding is %s (not UTF-8 below the first lines)", rel, found)
+        owner = sheet_ref()
+        if owner is not None:
+            owner.encoding, owner.encoding_rule = found, found_rule
+        text = decode_text(original, found, rel)
+        raw = normalise_line_ends(text.encode("utf-8"))
+        bad_lines.clear()
 
     def data(skip: int, width: int) -> tuple[pd.DataFrame, np.ndarray]:
-        nonlocal raw
         try:
-            return _csv_body(raw, delimiter, skip, width, rel, sheet.bad_lines)
+            return _csv_body(raw, delimiter, skip, width, rel, bad_lines)
         except UnicodeDecodeError:
-            # the head was UTF-8 but the body is not: decide on the whole file
-            original = path.read_bytes()
-            sheet.encoding, sheet.encoding_rule = detect_encoding(original, rel)
-            log.info("%s: encoding is %s (not UTF-8 below the first lines)", rel, sheet.encoding)
-            text = decode_text(original, sheet.encoding, rel)
-            raw = normalise_line_ends(text.encode("utf-8"))
-            return _csv_body(raw, delimiter, skip, width, rel, sheet.bad_lines)
+            redecide()
+            return _csv_body(raw, delimiter, skip, width, rel, bad_lines)
+
+    def pieces(skip: int, width: int) -> Iterator[Piece | None]:
+        given = False
+        try:
+            for piece in _csv_pieces(raw, delimiter, skip, width, rel, bad_lines):
+                given = True
+                yield piece
+            return
+        except UnicodeDecodeError:
+            redecide()
+        if given:
+            yield None  # start over: the pieces already given were read as UTF-8
+        yield from _csv_pieces(raw, delimiter, skip, width, rel, bad_lines)
 
     sheet._data = data
+    sheet._pieces = pieces
     return [sheet]
 
 
@@ -525,6 +587,48 @@ def _csv_body(
         log.debug("%s: quoted or irregular CSV rows, reading line by line", rel)
         frame, rows = _csv_body_slow(str(body, "utf-8"), delimiter, width, lines_before, bad_lines)
     return _trim_trailing_blank(frame, rows)
+
+
+def _csv_pieces(
+    data: bytes,
+    delimiter: str,
+    skip: int,
+    width: int,
+    rel: str,
+    bad_lines: dict[int, tuple[str, str]] | None = None,
+) -> Iterator[Piece]:
+    """:func:`_csv_body` in pieces of about :data:`STREAM_BYTES`, cut at line ends.
+
+    Each piece is parsed by pyarrow's reader and checked as the whole body is: when it
+    holds a quote, it must give one row per physical line. The first piece that does
+    not (a quote left open, a cell with line breaks, an irregular row) and everything
+    after it are read line by line (:func:`_csv_body_slow`), so that an unbalanced
+    quote is found and rejected exactly as in a file read at once. Trailing blank rows
+    are left to the caller (:func:`filled_length`)."""
+    offset, lines_before = _skip_lines_offset(data, skip, delimiter)
+    if len(data) - offset <= STREAM_BYTES or width <= 1:
+        yield _csv_body(data, delimiter, skip, width, rel, bad_lines)
+        return
+    view = memoryview(data)  # no copy of the file's bytes
+    start, line = offset, lines_before
+    while start < len(data):
+        end = len(data)
+        if start + STREAM_BYTES < len(data):
+            cut = data.rfind(b"\n", start, start + STREAM_BYTES)
+            if cut < 0:  # one line longer than a piece
+                cut = data.find(b"\n", start + STREAM_BYTES)
+            end = len(data) if cut < 0 else cut + 1
+        frame = _csv_body_fast(view[start:end], delimiter, width)
+        lines = data.count(b"\n", start, end) + (0 if data[end - 1 : end] == b"\n" else 1)
+        if frame is not None and data.find(b'"', start, end) >= 0 and len(frame) != lines:
+            frame = None
+        if frame is None:
+            log.debug("%s: quoted or irregular CSV rows, reading line by line", rel)
+            yield _csv_body_slow(str(view[start:], "utf-8"), delimiter, width, line, bad_lines)
+            return
+        yield frame, np.arange(line + 1, line + 1 + len(frame), dtype=np.int64)
+        line += lines
+        start = end
 
 
 def _only_space(body: memoryview) -> bool:
