@@ -18,7 +18,14 @@ notebooks                  ``COVERAGE_ANALYSIS_NOTEBOOKS`` the templates shipped
                                                            package (``coverage_analysis/report/
                                                            notebooks``; ``notebooks/`` of a
                                                            checkout is a link to them)
+scope                      ``COVERAGE_ANALYSIS_SCOPE``     ``region`` (East Kazakhstan's 19
+                                                           units); ``national``: the
+                                                           republic's 216 (``--scope``)
 =========================  ==============================  ==================
+
+The scope decides which district reference every step uses (:func:`activate_scope`)
+and is recorded in every output's metadata (:data:`SCOPE_KEY`), so a later step given
+another scope refuses the folder in one line (:func:`check_scope`).
 
 Importing this module has no side effects: nothing is created or read.
 
@@ -41,6 +48,15 @@ ENV_VARS: dict[str, str] = {
     "figures": "COVERAGE_ANALYSIS_FIGURES",
     "notebooks": "COVERAGE_ANALYSIS_NOTEBOOKS",
 }
+
+#: Environment variable choosing the scope (``region`` or ``national``).
+SCOPE_ENV = "COVERAGE_ANALYSIS_SCOPE"
+#: The scope of study: one region (East Kazakhstan, the default) or the whole republic.
+SCOPES: tuple[str, ...] = ("region", "national")
+#: Scope used when neither ``--scope`` nor :data:`SCOPE_ENV` says otherwise.
+DEFAULT_SCOPE = "region"
+#: Key of the scope in every output's metadata (Parquet key-value metadata, JSON field).
+SCOPE_KEY = "coverage_analysis.scope"
 
 #: Folder of the notebook templates inside the ``coverage_analysis.report`` package: the one
 #: source of truth (``notebooks/`` of a checkout is a symbolic link to it).
@@ -123,3 +139,57 @@ def packaged_notebooks_dir() -> Path:
     from importlib.resources import files
 
     return Path(os.fspath(files("coverage_analysis.report") / PACKAGED_NOTEBOOKS))
+
+
+def resolve_scope(explicit: str | None = None) -> str:
+    """The scope: ``explicit`` (``--scope``) if given, else ``$COVERAGE_ANALYSIS_SCOPE``,
+    else :data:`DEFAULT_SCOPE`. An unknown value is a :class:`ParameterError`.
+
+    >>> resolve_scope("national")
+    'national'
+    """
+    from coverage_analysis.errors import ParameterError
+
+    value = explicit if explicit not in (None, "") else os.environ.get(SCOPE_ENV) or DEFAULT_SCOPE
+    value = str(value).strip().lower()
+    if value not in SCOPES:
+        raise ParameterError(f"unknown scope {value!r}; one of {', '.join(SCOPES)}")
+    return value
+
+
+def activate_scope(scope: str) -> str:
+    """Make ``scope`` the scope of this process and of the processes it starts (notebook
+    kernels, workers): sets :data:`SCOPE_ENV` and, for ``national``, points
+    ``COVERAGE_ANALYSIS_DISTRICTS`` at the republic's district reference (216 units,
+    ``reference/national_reference.csv``). ``region`` leaves the district reference as it
+    is (the shipped East Kazakhstan one, or the user's own). Returns the scope."""
+    from coverage_analysis.reference import DISTRICTS_ENV
+
+    scope = resolve_scope(scope)
+    os.environ[SCOPE_ENV] = scope
+    if scope == "national":
+        from coverage_analysis.reference.national import national_reference_path
+
+        os.environ[DISTRICTS_ENV] = str(national_reference_path())
+    return scope
+
+
+def check_scope(found: str | None, expected: str, what: str, rerun: str) -> None:
+    """Refuse an output made in another scope: one line naming ``what`` (a file), both
+    scopes and the command to run again. An output with no recorded scope was made before
+    scopes existed, i.e. in the ``region`` scope.
+
+    >>> check_scope("region", "region", "panel.parquet", "coverage-analysis panel")
+    >>> try:
+    ...     check_scope(None, "national", "panel.parquet", "coverage-analysis panel")
+    ... except Exception as exc:
+    ...     print(exc)
+    panel.parquet was made in the region scope, not national: run coverage-analysis panel --scope national
+    """
+    from coverage_analysis.errors import ParameterError
+
+    made = found or DEFAULT_SCOPE
+    if made != expected:
+        raise ParameterError(
+            f"{what} was made in the {made} scope, not {expected}: run {rerun} --scope {expected}"
+        )
