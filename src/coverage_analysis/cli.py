@@ -24,8 +24,16 @@ EXIT_USAGE = 2
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
+    if args.scope == "national":
+        from coverage_analysis.sample.national import write_national_sample
+
+        print(write_national_sample(config.raw_dir(args.raw), seed=args.seed, rows=args.rows))
+        return 0
+    from coverage_analysis.errors import ParameterError
     from coverage_analysis.sample import write_sample
 
+    if args.rows is not None:
+        raise ParameterError("--rows scales the national sample only: add --scope national")
     summary = write_sample(config.raw_dir(args.raw), seed=args.seed)
     print(summary)
     return 0
@@ -35,7 +43,7 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     from coverage_analysis.clean import clean_folder
 
     raw = config.raw_dir(args.raw)
-    result = clean_folder(raw, config.processed_dir(args.processed))
+    result = clean_folder(raw, config.processed_dir(args.processed), scope=args.scope)
     print(result.summary_text())
     if not result.anything_read:
         print(f"coverage-analysis clean: nothing could be read in {raw}", file=sys.stderr)
@@ -46,7 +54,7 @@ def _cmd_clean(args: argparse.Namespace) -> int:
 def _cmd_panel(args: argparse.Namespace) -> int:
     from coverage_analysis.panel import write_panel
 
-    path = write_panel(config.processed_dir(args.processed))
+    path = write_panel(config.processed_dir(args.processed), scope=args.scope)
     print(f"panel written: {path}")
     return 0
 
@@ -54,7 +62,7 @@ def _cmd_panel(args: argparse.Namespace) -> int:
 def _cmd_model(args: argparse.Namespace) -> int:
     from coverage_analysis.models import write_model_summary
 
-    path = write_model_summary(config.processed_dir(args.processed))
+    path = write_model_summary(config.processed_dir(args.processed), scope=args.scope)
     print(f"model summary written: {path}")
     return 0
 
@@ -73,6 +81,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
             start_month=args.start_month,
             end_month=args.end_month,
             figures_dir=config.figures_dir(args.figures),
+            scope=args.scope,
             **({"timeout": args.timeout} if args.timeout is not None else {}),
         )
     except BatchInterrupted as stop:  # the manifest and index were still written
@@ -96,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sample", help="write the synthetic sample raw data set")
     p.add_argument("--raw", help="folder to write raw files to (default data/raw)")
     p.add_argument("--seed", type=int, default=2016, help="random seed (default 2016)")
+    p.add_argument(
+        "--rows",
+        type=int,
+        default=None,
+        metavar="N",
+        help="national scope: scale the publication registries to about N rows (benchmarks)",
+    )
     p.set_defaults(func=_cmd_sample)
 
     p = sub.add_parser("clean", help="read raw spreadsheets, write cleaned tables")
@@ -133,6 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds one notebook cell may run before its report fails (default 600)",
     )
     p.set_defaults(func=_cmd_report)
+    for command in sub.choices.values():
+        command.add_argument(
+            "--scope",
+            choices=config.SCOPES,
+            default=None,
+            help=f"region (East Kazakhstan) or national (the republic); default "
+            f"${config.SCOPE_ENV} or {config.DEFAULT_SCOPE}",
+        )
     return parser
 
 
@@ -145,6 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
+        args.scope = config.activate_scope(config.resolve_scope(args.scope))
         return args.func(args)
     except CoverageAnalysisError as exc:
         print(f"coverage-analysis {args.command}: {exc}", file=sys.stderr)

@@ -193,3 +193,26 @@ def check_scope(found: str | None, expected: str, what: str, rerun: str) -> None
         raise ParameterError(
             f"{what} was made in the {made} scope, not {expected}: run {rerun} --scope {expected}"
         )
+
+
+def recorded_scope(path: str | os.PathLike[str]) -> str | None:
+    """The scope recorded in an output: the ``scope`` field of a JSON file
+    (``cleaning_report.json``, ``model_summary.json``, ``manifest.json``) or the
+    :data:`SCOPE_KEY` of a Parquet file's metadata (``panel.parquet``); None when the file
+    is absent or records none (made before scopes: the region scope)."""
+    target = Path(path)
+    if not target.is_file():
+        return None
+    if target.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        meta = pq.read_schema(target).metadata or {}
+        value = meta.get(SCOPE_KEY.encode())
+        return value.decode() if value else None
+    import json
+
+    try:
+        value = json.loads(target.read_text(encoding="utf-8")).get("scope")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return str(value) if value else None

@@ -461,6 +461,63 @@ REGION_COLUMN_LABELS: tuple[str, ...] = ("область", "регион", "об
 UNKNOWN_REGION_REASON = "unknown region"
 
 
+#: Words that make a unit name a city's (``г. Костанай``) or a district's (``Костанайский
+#: район``), normalised; they tell apart a city and the district around it of one name.
+CITY_WORDS: frozenset[str] = frozenset({"г", "город", "гор", "қ", "қала", "қаласы"})
+DISTRICT_WORDS: frozenset[str] = frozenset({"район", "р-н", "ауданы", "аудан"})
+#: District ids listed in a resolver's "matches N districts: id (label), ..." reason.
+_IDS_IN_REASON = re.compile(r"([\w-]+) \(")
+
+
+def region_resolver(units: pd.DataFrame) -> object:
+    """A :class:`DistrictResolver` over one region's units that also tells apart a city
+    and the district of the same name (``Костанай`` / ``Костанайский``, ``г. Павлодар`` /
+    ``Павлодарский район``): where the name matches both, the unit whose name is written
+    exactly, else the one of the kind its marker word names, wins; otherwise the row stays
+    ambiguous (rejected, naming both)."""
+    from coverage_analysis.clean.vocab import Parsed, normalize_text
+    from coverage_analysis.reference.districts import DistrictResolver
+
+    def words_of(text: str) -> list[str]:
+        return [w for w in re.split(r"[\s.,]+", normalize_text(text)) if w]
+
+    kinds = dict(zip(units["district_id"], units["kind"], strict=True))
+    exact: list[dict[str, set[str]]] = []  # by name column, Russian first
+    for col in ("name_ru", "name_kk", "name_en"):
+        names: dict[str, set[str]] = {}
+        for did, name in zip(units["district_id"], units[col], strict=True):
+            if isinstance(name, str):
+                key = " ".join(w for w in words_of(name) if w not in CITY_WORDS | DISTRICT_WORDS)
+                names.setdefault(key, set()).add(did)
+        exact.append(names)
+
+    class _RegionResolver(DistrictResolver):
+        def _resolve(self, raw: object) -> Parsed:
+            parsed = super()._resolve(raw)
+            if parsed.value is not None or " matches " not in str(parsed.error or ""):
+                return parsed
+            words = words_of(str(raw))
+            candidates = set(_IDS_IN_REASON.findall(str(parsed.error).split(":", 1)[-1]))
+            core = " ".join(w for w in words if w not in CITY_WORDS | DISTRICT_WORDS)
+            pick: set[str] = set()
+            for names in exact:
+                pick = names.get(core, set()) & candidates
+                if len(pick) == 1:
+                    break
+            if len(pick) != 1:
+                kind = (
+                    "city"
+                    if CITY_WORDS & set(words)
+                    else "district"
+                    if DISTRICT_WORDS & set(words)
+                    else None
+                )
+                pick = {i for i in candidates if kind and kinds.get(i) == kind}
+            return Parsed(pick.pop(), None) if len(pick) == 1 else parsed
+
+    return _RegionResolver(units)
+
+
 class NationalLookups:
     """District lookups of the national scope: one resolver per 2014-2016 region over
     that region's units of the national reference, built on first use."""
@@ -493,11 +550,9 @@ class NationalLookups:
 
     def region(self, region_id: str) -> Lookups:
         """The lookups of one region (its units only)."""
-        from coverage_analysis.reference.districts import DistrictResolver
-
         if region_id not in self._by_region:
             units = self.reference[self.reference["region_id"] == region_id]
-            self._by_region[region_id] = Lookups(DistrictResolver(units), self.vocab)
+            self._by_region[region_id] = Lookups(region_resolver(units), self.vocab)
         return self._by_region[region_id]
 
     def whole(self) -> Lookups:
