@@ -207,10 +207,7 @@ def simulate_republic(seed: int = 2016, rows: int | None = None) -> dict[str, An
 
     materials = counts.sum(axis=2).astype(float)
     per10k = materials / (pop / PER_RESIDENTS)
-    # the true effect is per 10,000 residents as in the region: scale the index back to
-    # the region sample's material density so BETA means the same at any --rows
-    density = DEFAULT_ROWS / target
-    cindex = np.vstack([coverage_index(per10k[i] * density, S.DECAY) for i in range(n_d)])
+    cindex = np.vstack([coverage_index(per10k[i], S.DECAY) for i in range(n_d)])
     m_eff = S.application_month_effects(months)
     u = rng.normal(0.0, S.DISTRICT_NOISE_SD, n_d)
     mu = (
