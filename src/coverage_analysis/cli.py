@@ -82,6 +82,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
             end_month=args.end_month,
             figures_dir=config.figures_dir(args.figures),
             scope=args.scope,
+            regions=args.region or None,
             **({"timeout": args.timeout} if args.timeout is not None else {}),
         )
     except BatchInterrupted as stop:  # the manifest and index were still written
@@ -133,6 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--figures", help="figures folder (default figures)")
     p.add_argument(
         "--district", action="append", metavar="ID", help="district id (repeatable); default all"
+    )
+    p.add_argument(
+        "--region",
+        action="append",
+        metavar="ID",
+        help="national scope: region id for a region report (repeatable); default all",
     )
     p.add_argument("--jobs", type=int, default=2, help="parallel notebook workers (default 2)")
     p.add_argument("--lang", choices=("en", "ru"), default="en", help="report language")

@@ -84,6 +84,9 @@ __all__ = [
     "is_synthetic",
     "load_context",
     "model_verdict",
+    "national_header",
+    "national_overview",
+    "national_region_report",
     "region_report",
     "show",
     "text",
@@ -684,3 +687,15 @@ def district_report(ctx: ReportContext, district_id: str) -> Sections:
 def section_names(sections: Sequence[Section]) -> list[str]:
     """Titles of ``sections`` (for tests and tables of contents)."""
     return [s.title for s in sections]
+
+
+# --------------------------------------------------------------------------------------------
+# the national scope's sections (declared in national_sections, registered here)
+
+from coverage_analysis.report import national_sections as _national  # noqa: E402
+
+_national.register()
+#: The national overview and the per-region report (``--scope national``).
+national_overview = _national.national_overview
+national_header = _national.national_header
+national_region_report = _national.region_report
