@@ -165,12 +165,15 @@ def activate_scope(scope: str) -> str:
     is (the shipped East Kazakhstan one, or the user's own). Returns the scope."""
     from coverage_analysis.reference import DISTRICTS_ENV
 
+    from coverage_analysis.reference.national import national_reference_path
+
     scope = resolve_scope(scope)
     os.environ[SCOPE_ENV] = scope
+    national = str(national_reference_path())
     if scope == "national":
-        from coverage_analysis.reference.national import national_reference_path
-
-        os.environ[DISTRICTS_ENV] = str(national_reference_path())
+        os.environ[DISTRICTS_ENV] = national
+    elif os.environ.get(DISTRICTS_ENV) == national:  # back from the national scope
+        del os.environ[DISTRICTS_ENV]
     return scope
 
 
