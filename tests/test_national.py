@@ -355,11 +355,3 @@ def test_republic_reports(republic: dict[str, Path], national_env) -> None:
     assert len(rating) == 16 and rating["rank"].min() == 1
     district_rating = pd.read_csv(out / "district_rating.csv")
     assert len(district_rating) == 216
-    notebooks = [
-        json.loads(p.read_text("utf-8"))
-        for p in (ROOT / "src/coverage_analysis/report/notebooks").glob("*.ipynb")
-    ]
-    for nb in notebooks:  # thin: no definitions, no committed outputs
-        for cell in nb["cells"]:
-            assert not cell.get("outputs")
-            assert "def " not in "".join(cell["source"])

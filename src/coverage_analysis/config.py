@@ -164,7 +164,6 @@ def activate_scope(scope: str) -> str:
     ``reference/national_reference.csv``). ``region`` leaves the district reference as it
     is (the shipped East Kazakhstan one, or the user's own). Returns the scope."""
     from coverage_analysis.reference import DISTRICTS_ENV
-
     from coverage_analysis.reference.national import national_reference_path
 
     scope = resolve_scope(scope)

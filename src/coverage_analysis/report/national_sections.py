@@ -36,6 +36,8 @@ from coverage_analysis.report.render import (
     using_lang,
 )
 
+#: The command-line option that chooses the national scope (named in "not available").
+NATIONAL_OPTION = "--scope national"
 #: The region the package was built for: the overview says where it stands and why.
 FOCUS_REGION = "east_kazakhstan"
 #: Indicators named in the plain-words "why" (the weakest and strongest of the region).
@@ -62,13 +64,27 @@ SHARE_INDICATORS = frozenset(
 )
 
 
+def _national_only(ctx: ReportContext) -> None:
+    """A national section in a region-scope report says so instead of failing."""
+    from coverage_analysis.report.sections import Unavailable
+
+    if ctx.scope != "national" or "region_id" not in ctx.districts:
+        raise Unavailable(
+            message("report", "national_scope_only", ctx.lang, option=NATIONAL_OPTION)
+        )
+
+
 def _rating(ctx: ReportContext) -> pd.DataFrame:
     from coverage_analysis.report.sections import Unavailable
 
+    _national_only(ctx)
     table = ctx.extras.get("region_rating")
     if not isinstance(table, pd.DataFrame):
         raise Unavailable(
-            ctx.problems.get("region_rating", message("report", "national_scope_only", ctx.lang))
+            ctx.problems.get(
+                "region_rating",
+                message("report", "national_scope_only", ctx.lang, option=NATIONAL_OPTION),
+            )
         )
     return table
 
@@ -163,6 +179,8 @@ def _region_map(ctx: ReportContext, region_id: str | None) -> list[str]:
 
 def _district_map(ctx: ReportContext, region_id: str | None) -> list[str]:
     from coverage_analysis.maps import plot_choropleth
+
+    _national_only(ctx)
 
     s = ctx.summary
     kato = ctx.districts.set_index("district_id")["kato"].astype(str)
@@ -271,8 +289,11 @@ def region_district_table(ctx: ReportContext, region_id: str) -> pd.DataFrame:
 def _region_districts(ctx: ReportContext, region_id: str | None) -> list[str]:
     from coverage_analysis.report.sections import Unavailable, names
 
+    _national_only(ctx)
     if region_id is None:
-        raise Unavailable(message("report", "national_scope_only", ctx.lang))
+        raise Unavailable(
+            message("report", "national_scope_only", ctx.lang, option=NATIONAL_OPTION)
+        )
     lang, w = ctx.lang, TEXT[ctx.lang]
     t = region_district_table(ctx, region_id)
     n_all = int(ctx.summary["district_id"].nunique())
@@ -300,6 +321,7 @@ def _region_districts(ctx: ReportContext, region_id: str | None) -> list[str]:
 
 
 def _region_calendar(ctx: ReportContext, region_id: str | None) -> list[str]:
+    _national_only(ctx)
     ids = set(ctx.districts.loc[ctx.districts["region_id"] == region_id, "district_id"])
     frame = ctx.panel.loc[ctx.panel["district_id"].isin(ids)]
     cols = figures.channel_columns(frame)
@@ -383,7 +405,6 @@ def region_report(ctx: ReportContext, region_id: str) -> Sections:
             national_header(ctx, region_id),
             show(ctx, "region_standing", region_id),
             show(ctx, "region_districts", region_id),
-            show(ctx, "national_district_map", region_id),
             show(ctx, "region_calendar", region_id),
         ]
     )
