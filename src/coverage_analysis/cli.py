@@ -30,10 +30,11 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         print(write_national_sample(config.raw_dir(args.raw), seed=args.seed, rows=args.rows))
         return 0
     from coverage_analysis.errors import ParameterError
-    from coverage_analysis.sample import write_sample
 
     if args.rows is not None:
         raise ParameterError("--rows scales the national sample only: add --scope national")
+    from coverage_analysis.sample import write_sample
+
     summary = write_sample(config.raw_dir(args.raw), seed=args.seed)
     print(summary)
     return 0

@@ -6,7 +6,8 @@ regions of 2014-2016) and reports it the way a central body would receive it:
 
 - ``<region_id>/``: each region's own files, resolved within that region by the cleaner:
   its publication registry of 2014-2015 (a long CSV, in turn windows-1251 with ``;`` and
-  UTF-8 with BOM and ``,``) and its media plan (plan by quarter of 2015-2016);
+  UTF-8 with BOM and ``,``; every third region an xlsx workbook with a sheet per year) and
+  its media plan (plan by quarter of 2015-2016);
 - ``national/``: the national files holding all regions' rows, with a region column:
   the publication registry of 2016, the State Revenue Committee's legalization
   statistics (applications and amounts by district and month) and the population of
@@ -78,6 +79,11 @@ SPLIT_CONCENTRATION = 4.0
 REGION_REGISTRY_YEARS: tuple[int, ...] = (2014, 2015)
 #: CSV (encoding, delimiter) of the region registries, used in turn by region.
 REGION_CSV_FORMATS: tuple[tuple[str, str], ...] = (("cp1251", ";"), ("utf-8-sig", ","))
+#: Every this many regions (in reference order) sends its registry as an xlsx workbook
+#: with a sheet per year, when it is small enough to be built in memory.
+XLSX_EVERY = 3
+#: Largest registry written as xlsx (rows); a larger one stays a streamed CSV.
+XLSX_MAX_ROWS = 100_000
 #: Rows of one written chunk (the registries are streamed to disk in chunks of districts).
 CHUNK_ROWS = 500_000
 #: Planned materials relative to the expected ones (plans are ambitious).
@@ -273,6 +279,37 @@ class _Registry:
         self.rows += len(frame)
 
 
+class _Workbook:
+    """A region's registry as an xlsx workbook, one sheet per year (title row naming the
+    year, then the header), written at the end (small regions only: :data:`XLSX_MAX_ROWS`)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.frames: list[pd.DataFrame] = []
+
+    def append(self, frame: pd.DataFrame) -> None:
+        self.frames.append(frame.drop(columns=[REGION_COLUMN]))
+
+    def write(self, raw: Path) -> None:
+        from coverage_analysis.sample.sheets import FileSpec, Sheet, write_file
+
+        rows = pd.concat(self.frames, ignore_index=True)
+        years = rows["date"].str[-4:]
+        sheets = []
+        for year in sorted(years.unique()):
+            part = rows.loc[years == year]
+            sheet = Sheet(
+                year,
+                "publications",
+                top=[[f"Реестр публикаций о легализации имущества за {year} год"], []],
+                header=[list(REGISTRY_HEADER)],
+            )
+            for n, cells in enumerate(part.itertuples(index=False), start=1):
+                sheet.add([n, *cells], outcome="clean")
+            sheets.append(sheet)
+        write_file(raw, FileSpec(str(self.path.relative_to(raw).as_posix()), sheets))
+
+
 def _registry_rows(
     sim: dict[str, Any],
     district_idx: np.ndarray,
@@ -362,11 +399,15 @@ def write_national_sample(
         units = ref.loc[ref["region_id"] == region_id, "name_ru"]
         if not all(_encodes(n, enc) for n in units):  # a Kazakh letter: Unicode
             enc, sep = REGION_CSV_FORMATS[-1]
-        reg = _Registry(
-            raw / region_id / f"Реестр_публикаций_{region_id}_2014-2015.csv", enc, sep, False
-        )
         idx = np.flatnonzero(sim["region_of"] == region_id)
         per_district = sim["counts"][idx].sum(axis=(1, 2))
+        as_xlsx = r_i % XLSX_EVERY == XLSX_EVERY - 1 and per_district.sum() <= XLSX_MAX_ROWS
+        stem = raw / region_id / f"Реестр_публикаций_{region_id}_2014-2015"
+        reg: _Registry | _Workbook = (
+            _Workbook(stem.with_suffix(".xlsx"))
+            if as_xlsx
+            else _Registry(stem.with_suffix(".csv"), enc, sep, False)
+        )
         start = 0
         while start < len(idx):  # chunks of districts of about CHUNK_ROWS rows
             stop = start + 1
@@ -378,6 +419,8 @@ def write_national_sample(
                 key += len(frame)
                 target.append(frame)
             start = stop
+        if isinstance(reg, _Workbook):
+            reg.write(raw)
         files.append(str(reg.path.relative_to(raw)))
     files.append(str(national.path.relative_to(raw)))
 
