@@ -67,6 +67,13 @@ NATIONAL_DIR = "national"
 DEFAULT_ROWS = 45_000
 #: SD of the latent activity of a region (log scale).
 REGION_ACTIVITY_SD = 0.35
+#: SD of a district's activity around its region's (log scale; the region sample's
+#: ``ACTIVITY_SD`` less the part the region's activity now carries).
+DISTRICT_ACTIVITY_SD = 0.42
+#: SD (log scale) of a district-month's amount around applications × the mean amount.
+AMOUNT_NOISE_SD = 0.3
+#: Lognormal sigma of one material's reach around its channel's median.
+REACH_SIGMA = 0.6
 #: Region activity fixed from the seed article: East Kazakhstan stands low in the
 #: republic's coverage rating of regions.
 REGION_ACTIVITY_OVERRIDES: dict[str, float] = {"east_kazakhstan": -0.6}
@@ -192,7 +199,7 @@ def simulate_republic(seed: int = 2016, rows: int | None = None) -> dict[str, An
         zip(regions, rng.normal(0.0, REGION_ACTIVITY_SD, len(regions)), strict=True)
     )
     region_activity.update(REGION_ACTIVITY_OVERRIDES)
-    activity = rng.normal(0.0, S.ACTIVITY_SD * 0.7, n_d) + np.array(
+    activity = rng.normal(0.0, DISTRICT_ACTIVITY_SD, n_d) + np.array(
         [region_activity[r] for r in region_of]
     )
     month_cov = np.array([S.COVERAGE_MONTH_EFFECT.get(f"{m:%Y-%m}", 1.0) for m in months])
@@ -227,7 +234,9 @@ def simulate_republic(seed: int = 2016, rows: int | None = None) -> dict[str, An
     size = 1.0 / S.NB_DISPERSION
     apps = rng.negative_binomial(size, size / (size + mu))
     median = np.exp(np.log(S.AMOUNT_KINDS["money"][2]) + S.AMOUNT_SIGMA**2 / 2)
-    amounts = np.round(apps * median * np.exp(rng.normal(0, 0.3, apps.shape)) / 1000) * 1000
+    amounts = (
+        np.round(apps * median * np.exp(rng.normal(0, AMOUNT_NOISE_SD, apps.shape)) / 1000) * 1000
+    )
     return {
         "rng": rng,
         "months": months,
@@ -333,7 +342,6 @@ def _registry_rows(
     day = (rng.random(total) * month_start.days_in_month.to_numpy()).astype(int)
     dates = (month_start + pd.to_timedelta(day, unit="D")).strftime("%d.%m.%Y")
     names = ref["name_ru"].to_numpy()[d]
-    channel_ids = np.array(CHANNELS, dtype=object)[c]
     after = months[m] > ARTICLE_MONTH
     fmt_before = rng.choice(
         list(S.FORMAT_SHARE_BEFORE), total, p=list(S.FORMAT_SHARE_BEFORE.values())
@@ -343,7 +351,9 @@ def _registry_rows(
     lang = rng.choice(list(S.LANGUAGE_SHARE), total, p=list(S.LANGUAGE_SHARE.values()))
     keys = np.arange(start_key, start_key + total)
     reach_med = np.array([S.REACH_MODEL[ch][0] for ch in CHANNELS], dtype=float)[c]
-    reach = np.maximum(1, np.round(reach_med * np.exp(rng.normal(0, 0.6, total)))).astype(np.int64)
+    reach = np.maximum(1, np.round(reach_med * np.exp(rng.normal(0, REACH_SIGMA, total)))).astype(
+        np.int64
+    )
     ch_words = np.array([words["channel"][ch] for ch in CHANNELS], dtype=object)
     fmt_words = {f: words["format"][f] for f in FORMATS}
     lang_words = {k: words["language"][k] for k in S.LANGUAGE_SHARE}
@@ -358,9 +368,8 @@ def _registry_rows(
             "format": pd.Series(fmt).map(fmt_words).to_numpy(),
             "language": pd.Series(lang).map(lang_words).to_numpy(),
             "reach": reach,
-            "_channel": channel_ids,
         }
-    ).drop(columns=["_channel"])
+    )
 
 
 def write_national_sample(
