@@ -14,7 +14,15 @@ from coverage_analysis.config import packaged_notebooks_dir
 NOTEBOOKS = packaged_notebooks_dir()
 #: The checkout's notebooks/ folder, what `make lab` opens.
 CHECKOUT_NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-NAMES = ("region_overview", "district_report", "model_diagnostics")
+NAMES = (
+    "region_overview",
+    "district_report",
+    "model_diagnostics",
+    "national_overview",
+    "region_report",
+)
+#: Extra parameters of a notebook beyond the common ones.
+EXTRA_PARAMETERS = {"district_report": {"district_id"}, "region_report": {"region_id"}}
 #: Parameters every notebook takes (outputs.md), and the district notebook's extra one.
 COMMON_PARAMETERS = {"processed_dir", "start_month", "end_month", "lang", "figures_dir"}
 
@@ -25,7 +33,7 @@ def test__notebook__has_tagged_parameters_cell(name: str) -> None:
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1
     params = set(pm.inspect_notebook(str(NOTEBOOKS / f"{name}.ipynb")))
-    expected = COMMON_PARAMETERS | ({"district_id"} if name == "district_report" else set())
+    expected = COMMON_PARAMETERS | EXTRA_PARAMETERS.get(name, set())
     assert params == expected
     assert nb.metadata["kernelspec"]["name"] == "python3"  # the standard kernel, no registration
 

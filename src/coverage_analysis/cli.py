@@ -24,6 +24,15 @@ EXIT_USAGE = 2
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
+    if args.scope == "national":
+        from coverage_analysis.sample.national import write_national_sample
+
+        print(write_national_sample(config.raw_dir(args.raw), seed=args.seed, rows=args.rows))
+        return 0
+    from coverage_analysis.errors import ParameterError
+
+    if args.rows is not None:
+        raise ParameterError("--rows scales the national sample only: add --scope national")
     from coverage_analysis.sample import write_sample
 
     summary = write_sample(config.raw_dir(args.raw), seed=args.seed)
@@ -37,12 +46,14 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     raw = config.raw_dir(args.raw)
     scheduler = config.scheduler_address(args.scheduler)
     if scheduler is None:
-        result = clean_folder(raw, config.processed_dir(args.processed))
+        result = clean_folder(raw, config.processed_dir(args.processed), scope=args.scope)
     else:  # each file's cleaning is a task on the Dask cluster
         from coverage_analysis.cluster import DaskFileMapper, connect
 
         with connect(scheduler) as client:
-            result = clean_folder(raw, config.processed_dir(args.processed), DaskFileMapper(client))
+            result = clean_folder(
+                raw, config.processed_dir(args.processed), DaskFileMapper(client), scope=args.scope
+            )
     print(result.summary_text())
     if not result.anything_read:
         print(f"coverage-analysis clean: nothing could be read in {raw}", file=sys.stderr)
@@ -53,7 +64,7 @@ def _cmd_clean(args: argparse.Namespace) -> int:
 def _cmd_panel(args: argparse.Namespace) -> int:
     from coverage_analysis.panel import write_panel
 
-    path = write_panel(config.processed_dir(args.processed))
+    path = write_panel(config.processed_dir(args.processed), scope=args.scope)
     print(f"panel written: {path}")
     return 0
 
@@ -61,7 +72,7 @@ def _cmd_panel(args: argparse.Namespace) -> int:
 def _cmd_model(args: argparse.Namespace) -> int:
     from coverage_analysis.models import write_model_summary
 
-    path = write_model_summary(config.processed_dir(args.processed))
+    path = write_model_summary(config.processed_dir(args.processed), scope=args.scope)
     print(f"model summary written: {path}")
     return 0
 
@@ -80,6 +91,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
             start_month=args.start_month,
             end_month=args.end_month,
             figures_dir=config.figures_dir(args.figures),
+            scope=args.scope,
+            regions=args.region or None,
             **({"timeout": args.timeout} if args.timeout is not None else {}),
             scheduler=args.scheduler,
         )
@@ -104,6 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sample", help="write the synthetic sample raw data set")
     p.add_argument("--raw", help="folder to write raw files to (default data/raw)")
     p.add_argument("--seed", type=int, default=2016, help="random seed (default 2016)")
+    p.add_argument(
+        "--rows",
+        type=int,
+        default=None,
+        metavar="N",
+        help="national scope: scale the publication registries to about N rows (benchmarks)",
+    )
     p.set_defaults(func=_cmd_sample)
 
     p = sub.add_parser("clean", help="read raw spreadsheets, write cleaned tables")
@@ -127,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--district", action="append", metavar="ID", help="district id (repeatable); default all"
     )
+    p.add_argument(
+        "--region",
+        action="append",
+        metavar="ID",
+        help="national scope: region id for a region report (repeatable); default all",
+    )
     p.add_argument("--jobs", type=int, default=2, help="parallel notebook workers (default 2)")
     p.add_argument("--lang", choices=("en", "ru"), default="en", help="report language")
     p.add_argument("--format", default="html,pdf", help="comma-separated: html,pdf")
@@ -143,6 +169,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _scheduler_option(p, "each report is a task, one warm kernel per worker")
     p.set_defaults(func=_cmd_report)
+    for command in sub.choices.values():
+        command.add_argument(
+            "--scope",
+            choices=config.SCOPES,
+            default=None,
+            help=f"region (East Kazakhstan) or national (the republic); default "
+            f"${config.SCOPE_ENV} or {config.DEFAULT_SCOPE}",
+        )
     return parser
 
 
@@ -165,6 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
+        args.scope = config.activate_scope(config.resolve_scope(args.scope))
         return args.func(args)
     except CoverageAnalysisError as exc:
         print(f"coverage-analysis {args.command}: {exc}", file=sys.stderr)

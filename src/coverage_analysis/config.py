@@ -18,10 +18,17 @@ notebooks                  ``COVERAGE_ANALYSIS_NOTEBOOKS`` the templates shipped
                                                            package (``coverage_analysis/report/
                                                            notebooks``; ``notebooks/`` of a
                                                            checkout is a link to them)
+scope                      ``COVERAGE_ANALYSIS_SCOPE``     ``region`` (East Kazakhstan's 19
+                                                           units); ``national``: the
+                                                           republic's 216 (``--scope``)
 =========================  ==============================  ==================
 
 The Dask scheduler of the ``report`` and ``clean`` batches resolves the same way:
 ``--scheduler``, then ``COVERAGE_ANALYSIS_SCHEDULER``, else none (the local pool).
+
+The scope decides which district reference every step uses (:func:`activate_scope`)
+and is recorded in every output's metadata (:data:`SCOPE_KEY`), so a later step given
+another scope refuses the folder in one line (:func:`check_scope`).
 
 Importing this module has no side effects: nothing is created or read.
 
@@ -44,6 +51,15 @@ ENV_VARS: dict[str, str] = {
     "figures": "COVERAGE_ANALYSIS_FIGURES",
     "notebooks": "COVERAGE_ANALYSIS_NOTEBOOKS",
 }
+
+#: Environment variable choosing the scope (``region`` or ``national``).
+SCOPE_ENV = "COVERAGE_ANALYSIS_SCOPE"
+#: The scope of study: one region (East Kazakhstan, the default) or the whole republic.
+SCOPES: tuple[str, ...] = ("region", "national")
+#: Scope used when neither ``--scope`` nor :data:`SCOPE_ENV` says otherwise.
+DEFAULT_SCOPE = "region"
+#: Key of the scope in every output's metadata (Parquet key-value metadata, JSON field).
+SCOPE_KEY = "coverage_analysis.scope"
 
 #: Folder of the notebook templates inside the ``coverage_analysis.report`` package: the one
 #: source of truth (``notebooks/`` of a checkout is a symbolic link to it).
@@ -143,3 +159,82 @@ def scheduler_address(explicit: str | None = None) -> str | None:
         return explicit.strip()
     env = os.environ.get(SCHEDULER_ENV, "").strip()
     return env or None
+
+
+def resolve_scope(explicit: str | None = None) -> str:
+    """The scope: ``explicit`` (``--scope``) if given, else ``$COVERAGE_ANALYSIS_SCOPE``,
+    else :data:`DEFAULT_SCOPE`. An unknown value is a :class:`ParameterError`.
+
+    >>> resolve_scope("national")
+    'national'
+    """
+    from coverage_analysis.errors import ParameterError
+
+    value = explicit if explicit not in (None, "") else os.environ.get(SCOPE_ENV) or DEFAULT_SCOPE
+    value = str(value).strip().lower()
+    if value not in SCOPES:
+        raise ParameterError(f"unknown scope {value!r}; one of {', '.join(SCOPES)}")
+    return value
+
+
+def activate_scope(scope: str) -> str:
+    """Make ``scope`` the scope of this process and of the processes it starts (notebook
+    kernels, workers): sets :data:`SCOPE_ENV` and, for ``national``, points
+    ``COVERAGE_ANALYSIS_DISTRICTS`` at the republic's district reference (216 units,
+    ``reference/national_reference.csv``). ``region`` leaves the district reference as it
+    is (the shipped East Kazakhstan one, or the user's own). Returns the scope."""
+    from coverage_analysis.reference import DISTRICTS_ENV
+    from coverage_analysis.reference.national import national_reference_path
+
+    scope = resolve_scope(scope)
+    os.environ[SCOPE_ENV] = scope
+    national = str(national_reference_path())
+    if scope == "national":
+        os.environ[DISTRICTS_ENV] = national
+    elif os.environ.get(DISTRICTS_ENV) == national:  # back from the national scope
+        del os.environ[DISTRICTS_ENV]
+    return scope
+
+
+def check_scope(found: str | None, expected: str, what: str, rerun: str) -> None:
+    """Refuse an output made in another scope: one line naming ``what`` (a file), both
+    scopes and the command to run again. An output with no recorded scope was made before
+    scopes existed, i.e. in the ``region`` scope.
+
+    >>> check_scope("region", "region", "panel.parquet", "coverage-analysis panel")
+    >>> try:
+    ...     check_scope(None, "national", "panel.parquet", "coverage-analysis panel")
+    ... except Exception as exc:
+    ...     print(exc)
+    panel.parquet was made in the region scope, not national: run coverage-analysis panel --scope national
+    """
+    from coverage_analysis.errors import ParameterError
+
+    made = found or DEFAULT_SCOPE
+    if made != expected:
+        raise ParameterError(
+            f"{what} was made in the {made} scope, not {expected}: run {rerun} --scope {expected}"
+        )
+
+
+def recorded_scope(path: str | os.PathLike[str]) -> str | None:
+    """The scope recorded in an output: the ``scope`` field of a JSON file
+    (``cleaning_report.json``, ``model_summary.json``, ``manifest.json``) or the
+    :data:`SCOPE_KEY` of a Parquet file's metadata (``panel.parquet``); None when the file
+    is absent or records none (made before scopes: the region scope)."""
+    target = Path(path)
+    if not target.is_file():
+        return None
+    if target.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        meta = pq.read_schema(target).metadata or {}
+        value = meta.get(SCOPE_KEY.encode())
+        return value.decode() if value else None
+    import json
+
+    try:
+        value = json.loads(target.read_text(encoding="utf-8")).get("scope")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return str(value) if value else None

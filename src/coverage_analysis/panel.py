@@ -514,17 +514,28 @@ def region_materials(
     return out
 
 
-def write_panel(processed_dir: str | os.PathLike[str]) -> Path:
+def write_panel(processed_dir: str | os.PathLike[str], scope: str | None = None) -> Path:
     """Build the panel of ``processed_dir`` over the whole campaign and write it there as
     ``panel.parquet`` atomically (a temporary file, then ``os.replace``), with the
-    generation of the cleaned tables in its metadata. Returns the path.
+    generation of the cleaned tables and the scope in its metadata. A folder cleaned in
+    another ``scope`` (default ``$COVERAGE_ANALYSIS_SCOPE``, else ``region``) is refused in
+    one line. Returns the path.
     """
+    from coverage_analysis import config
     from coverage_analysis.io.generation import GENERATION_KEY
+    from coverage_analysis.schema import CLEANING_REPORT_FILE
 
     folder = Path(processed_dir)
+    scope = config.activate_scope(config.resolve_scope(scope))
+    report = folder / CLEANING_REPORT_FILE
+    if report.is_file():
+        config.check_scope(
+            config.recorded_scope(report), scope, str(report), "coverage-analysis clean"
+        )
     tables = as_tables(folder)  # refuses files from different runs
     panel = build_panel(tables)
-    meta = {GENERATION_KEY: tables.generation.encode()} if tables.generation else None
+    meta = {GENERATION_KEY: tables.generation.encode()} if tables.generation else {}
+    meta[config.SCOPE_KEY.encode()] = scope.encode()
     target = write_parquet(panel, folder / PANEL_FILE, meta)
     log.info("panel written: %s (%d rows)", target, len(panel))
     return target

@@ -12,6 +12,7 @@ already counted; :mod:`coverage_analysis.clean.bulletin`), and
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import os
 import re
@@ -40,6 +41,7 @@ from coverage_analysis.clean.common import (
     Lookups,
     SheetContext,
     as_datetime,
+    display,
     filter_rows,
 )
 from coverage_analysis.clean.duplicates import (
@@ -255,11 +257,14 @@ class FilePart:
     hidden: set[tuple[str, str]]
 
 
-def read_input_file(item: tuple[Path, str]) -> FilePart:
-    """Read and clean one input file ``(path, relative name)`` on its own: the unit of
-    work an executor of :func:`clean_folder` runs."""
+def read_input_file(item: tuple[Path, str], scope: str = "region") -> FilePart:
+    """Read and clean one input file ``(path, relative name)`` on its own, in ``scope``
+    (made this process's scope: a Dask worker has not seen the client's setting): the
+    unit of work an executor of :func:`clean_folder` runs."""
+    from coverage_analysis import config
+
     path, rel = item
-    run = _Run()
+    run = _Run(config.activate_scope(scope))
     run.read_file(path, rel)
     return FilePart(
         run.sheets,
@@ -276,14 +281,18 @@ def read_input_file(item: tuple[Path, str]) -> FilePart:
 class _Run:
     """State of one clean run (records per kind, ledger, outcomes)."""
 
-    def __init__(self) -> None:
+    def __init__(self, scope: str = "region") -> None:
         from coverage_analysis.reference.districts import DistrictResolver
         from coverage_analysis.reference.regions import RegionNames
 
+        self.scope = scope
         self.vocab = HeaderVocabulary.load()
         self.resolver = DistrictResolver()
         self.regions = RegionNames()
         self.lookups = Lookups(self.resolver, self.vocab)
+        #: National scope: the districts of each region (a name repeats across regions,
+        #: so a row's district is resolved within its region).
+        self.national = NationalLookups(self.vocab) if scope == "national" else None
         self.ledger = Ledger()
         self.records: dict[str, list[pd.DataFrame]] = {}
         self.sheets: list[SheetOutcome] = []
@@ -326,6 +335,8 @@ class _Run:
             self.file_problem(rel, reason)
             return
         outcomes_before = len(self.sheets)
+        if self.national is not None:  # a region's folder: its own districts
+            self.lookups = self.national.for_path(rel)
         for sheet in sheets:
             if sheet.hidden:
                 self.hidden.add((rel, sheet.sheet))
@@ -386,15 +397,23 @@ class _Run:
         self.titles[sid] = header.title
         self.header_parts.update(str(p) for parts in header.parts for p in parts)
         rownum = next((c.index for c in columns if c.field == "rownum"), None)
+        region_col = (
+            self.national.region_column(header.names) if self.national is not None else None
+        )
         if kind == "publications":  # registries: piece by piece, never all columns at once
-            parts, rows, outcome = self._clean_registry(sheet, header, ctx, rownum)
+            parts, rows, outcome = self._clean_registry(sheet, header, ctx, rownum, region_col)
         else:
             frame, rows = sheet.data(header.data_start, len(header.names))
             status = classify_rows(frame, rownum_col=rownum, key_col=ctx.column_of("district"))
             if sheet.bad_lines:  # lines the reader could not split (an unbalanced quote)
                 self._reject_bad_lines(sheet, ctx, rows, status)
             data = status == ""
-            cleaned = self._clean_kind(kind, filter_rows(frame, data), rows[data], ctx)
+            if region_col is not None:  # a national file: each row's district within its region
+                cleaned = self.national.clean_by_region(
+                    self._clean_kind, kind, filter_rows(frame, data), rows[data], ctx, region_col
+                )
+            else:
+                cleaned = self._clean_kind(kind, filter_rows(frame, data), rows[data], ctx)
             self.ledger.extend(cleaned.ledger)
             parts = [cleaned.records]
             outcome = _outcome(status, cleaned.rejected)
@@ -409,7 +428,12 @@ class _Run:
         log.info("%s [%s]: %s, %d rows", sheet.file, sheet.sheet, kind, len(rows))
 
     def _clean_registry(
-        self, sheet: RawSheet, header: object, ctx: SheetContext, rownum: int | None
+        self,
+        sheet: RawSheet,
+        header: object,
+        ctx: SheetContext,
+        rownum: int | None,
+        region_col: int | None = None,
     ) -> tuple[list[pd.DataFrame], np.ndarray, np.ndarray]:
         """A publication registry, cleaned piece by piece (:meth:`RawSheet.pieces`): the
         records of each piece (only the columns a publication keeps), the sheet's row
@@ -433,7 +457,17 @@ class _Run:
             if sheet.bad_lines:  # lines the reader could not split (an unbalanced quote)
                 self._reject_bad_lines(sheet, ctx, rows, status, bad_lines)
             data = status == ""  # the cleaner passes over the other rows itself
-            cleaned = clean_publications(frame, rows, ctx, self.lookups, data, ahead, memo)
+            if region_col is not None:  # a national registry: districts within each row's region
+                cleaned = self.national.clean_by_region(
+                    self._clean_kind,
+                    "publications",
+                    filter_rows(frame, data),
+                    rows[data],
+                    ctx,
+                    region_col,
+                )
+            else:
+                cleaned = clean_publications(frame, rows, ctx, self.lookups, data, ahead, memo)
             outcome = _outcome(status, cleaned.rejected)
             done.append((cleaned.records, cleaned.ledger, rows, outcome, filled_length(frame)))
             del frame, ahead, piece
@@ -515,6 +549,7 @@ class _Run:
         ctx: SheetContext,
         active: np.ndarray | None = None,
         ahead: dict[object, Future] | None = None,
+        lookups: Lookups | None = None,
     ) -> Cleaned:
         from coverage_analysis.clean.legalization import clean_legalization
         from coverage_analysis.clean.media_plan import clean_media_plan
@@ -522,15 +557,207 @@ class _Run:
         from coverage_analysis.clean.publications import clean_publications
         from coverage_analysis.clean.social_reach import clean_social_reach
 
+        lookups = lookups or self.lookups
         if kind == "publications":
-            return clean_publications(frame, rows, ctx, self.lookups, active, ahead)
+            return clean_publications(frame, rows, ctx, lookups, active, ahead)
         if kind == "legalization":
-            return clean_legalization(frame, rows, ctx, self.lookups)
+            return clean_legalization(frame, rows, ctx, lookups)
         if kind == "social_reach":
-            return clean_social_reach(frame, rows, ctx, self.lookups)
+            return clean_social_reach(frame, rows, ctx, lookups)
         if kind == "media_plan":
-            return clean_media_plan(frame, rows, ctx, self.lookups)
-        return clean_population(frame, rows, ctx, self.lookups)
+            return clean_media_plan(frame, rows, ctx, lookups)
+        return clean_population(frame, rows, ctx, lookups)
+
+
+# --------------------------------------------------------------------------- national scope
+
+#: Header labels of the region column of a national file (folded to lower case).
+REGION_COLUMN_LABELS: tuple[str, ...] = ("область", "регион", "облыс", "region")
+#: Reason of a national file's row whose region cell names no region of the republic.
+UNKNOWN_REGION_REASON = "unknown region"
+
+
+#: Words that make a unit name a city's (``г. Костанай``) or a district's (``Костанайский
+#: район``), normalised; they tell apart a city and the district around it of one name.
+CITY_WORDS: frozenset[str] = frozenset({"г", "город", "гор", "қ", "қала", "қаласы"})
+DISTRICT_WORDS: frozenset[str] = frozenset({"район", "р-н", "ауданы", "аудан"})
+#: District ids listed in a resolver's "matches N districts: id (label), ..." reason.
+_IDS_IN_REASON = re.compile(r"([\w-]+) \(")
+
+
+def region_resolver(units: pd.DataFrame) -> object:
+    """A :class:`DistrictResolver` over one region's units that also tells apart a city
+    and the district of the same name (``Костанай`` / ``Костанайский``, ``г. Павлодар`` /
+    ``Павлодарский район``): where the name matches both, the unit whose name is written
+    exactly, else the one of the kind its marker word names, wins; otherwise the row stays
+    ambiguous (rejected, naming both)."""
+    from coverage_analysis.clean.vocab import Parsed, normalize_text
+    from coverage_analysis.reference.districts import DistrictResolver
+
+    def words_of(text: str) -> list[str]:
+        return [w for w in re.split(r"[\s.,]+", normalize_text(text)) if w]
+
+    kinds = dict(zip(units["district_id"], units["kind"], strict=True))
+    exact: list[dict[str, set[str]]] = []  # by name column, Russian first
+    for col in ("name_ru", "name_kk", "name_en"):
+        names: dict[str, set[str]] = {}
+        for did, name in zip(units["district_id"], units[col], strict=True):
+            if isinstance(name, str):
+                key = " ".join(w for w in words_of(name) if w not in CITY_WORDS | DISTRICT_WORDS)
+                names.setdefault(key, set()).add(did)
+        exact.append(names)
+
+    class _RegionResolver(DistrictResolver):
+        def _resolve(self, raw: object) -> Parsed:
+            parsed = super()._resolve(raw)
+            if parsed.value is not None or " matches " not in str(parsed.error or ""):
+                return parsed
+            words = words_of(str(raw))
+            candidates = set(_IDS_IN_REASON.findall(str(parsed.error).split(":", 1)[-1]))
+            core = " ".join(w for w in words if w not in CITY_WORDS | DISTRICT_WORDS)
+            pick: set[str] = set()
+            for names in exact:
+                pick = names.get(core, set()) & candidates
+                if len(pick) == 1:
+                    break
+            if len(pick) != 1:
+                kind = (
+                    "city"
+                    if CITY_WORDS & set(words)
+                    else "district"
+                    if DISTRICT_WORDS & set(words)
+                    else None
+                )
+                pick = {i for i in candidates if kind and kinds.get(i) == kind}
+            return Parsed(pick.pop(), None) if len(pick) == 1 else parsed
+
+    return _RegionResolver(units)
+
+
+class NationalLookups:
+    """District lookups of the national scope: one resolver per 2014-2016 region over
+    that region's units of the national reference, built on first use."""
+
+    def __init__(self, vocab: HeaderVocabulary) -> None:
+        from coverage_analysis.reference import load_districts
+        from coverage_analysis.reference.regions import RegionNames
+
+        self.vocab = vocab
+        self.reference = load_districts()
+        if "region_id" not in self.reference.columns:
+            raise DataNotFoundError(
+                "the national scope needs the national district reference (a region_id column)"
+            )
+        self.region_ids = set(self.reference["region_id"])
+        self._by_region: dict[str, Lookups] = {}
+        self._whole: Lookups | None = None
+        self._names = RegionNames()
+        camp = pd.read_csv(reference_path_of("campaign_regions.csv"), dtype=str)
+        #: Two-digit KATO (2018 and campaign era) -> region id.
+        self.by_code = {
+            k[:2]: r for k, r in zip(camp.region_kato_2018, camp.campaign_region_id, strict=True)
+        }
+        self.by_code.update(
+            {
+                k[:2]: r
+                for k, r in zip(camp.campaign_region_kato, camp.campaign_region_id, strict=True)
+            }
+        )
+
+    def region(self, region_id: str) -> Lookups:
+        """The lookups of one region (its units only)."""
+        if region_id not in self._by_region:
+            units = self.reference[self.reference["region_id"] == region_id]
+            self._by_region[region_id] = Lookups(region_resolver(units), self.vocab)
+        return self._by_region[region_id]
+
+    def whole(self) -> Lookups:
+        """Lookups over every unit of the republic (a name of two regions is ambiguous)."""
+        from coverage_analysis.reference.districts import DistrictResolver
+
+        if self._whole is None:
+            self._whole = Lookups(DistrictResolver(self.reference), self.vocab)
+        return self._whole
+
+    def for_path(self, rel: str) -> Lookups:
+        """A file under ``<region_id>/`` resolves within that region, any other against
+        the whole republic."""
+        top = rel.replace("\\", "/").split("/", 1)[0]
+        return self.region(top) if "/" in rel and top in self.region_ids else self.whole()
+
+    def region_column(self, names: list[object]) -> int | None:
+        """Index of the header's region column, if any."""
+        for i, name in enumerate(names):
+            if str(name or "").strip().lower() in REGION_COLUMN_LABELS:
+                return i
+        return None
+
+    def region_of(self, text: object) -> str | None:
+        """Region id named by a region cell (``Карагандинская область``, ``г. Астана``)."""
+        if text is None or (isinstance(text, float) and np.isnan(text)):
+            return None
+        code = self._names.match(str(text))
+        return None if code is None else self.by_code.get(str(code)[:2])
+
+    def clean_by_region(
+        self,
+        clean_kind: object,
+        kind: str,
+        frame: pd.DataFrame,
+        rows: np.ndarray,
+        ctx: SheetContext,
+        region_col: int,
+    ) -> Cleaned:
+        """Clean the rows of a national sheet region by region (each with its region's
+        districts); a row naming no known region is a row reject. The records and ledger
+        lines come back in one :class:`Cleaned` over the rows given."""
+        cells = frame.iloc[:, region_col].tolist()
+        regions = np.array([self.region_of(v) or "" for v in cells], dtype=object)
+        rejected = np.zeros(len(frame), dtype=bool)
+        records: list[pd.DataFrame] = []
+        ledgers: list[pd.DataFrame] = []
+        bad = np.flatnonzero(regions == "")
+        if len(bad):
+            rejected[bad] = True
+            lines = Ledger()
+            for i in bad:
+                lines.add(
+                    ctx.file,
+                    ctx.sheet,
+                    int(rows[i]),
+                    kind,
+                    "region",
+                    display(cells[i]),
+                    UNKNOWN_REGION_REASON,
+                    "row",
+                )
+            ledgers.append(lines.frame())
+        for region_id in sorted(set(regions) - {""}):
+            mask = regions == region_id
+            part = clean_kind(  # type: ignore[operator]
+                kind, filter_rows(frame, mask), rows[mask], ctx, lookups=self.region(region_id)
+            )
+            records.append(part.records)
+            if len(part.ledger):
+                ledgers.append(part.ledger)
+            sub = rejected[mask]
+            sub[part.rejected] = True
+            rejected[mask] = sub
+        if records:
+            merged = pd.concat(records, ignore_index=True)
+        else:
+            merged = clean_kind(  # type: ignore[operator]
+                kind, filter_rows(frame, np.zeros(len(frame), bool)), rows[:0], ctx
+            ).records
+        ledger = pd.concat(ledgers, ignore_index=True) if ledgers else Ledger().frame()
+        return Cleaned(merged, ledger, rejected)
+
+
+def reference_path_of(name: str) -> object:
+    """Path of a shipped reference file (imported late: the reference package is heavy)."""
+    from coverage_analysis.reference import reference_path
+
+    return reference_path(name)
 
 
 def _outcome(status: np.ndarray, rejected: np.ndarray) -> np.ndarray:
@@ -660,6 +887,7 @@ def clean_folder(
     raw_dir: str | os.PathLike[str],
     processed_dir: str | os.PathLike[str],
     executor: FileMapper | None = None,
+    scope: str | None = None,
 ) -> CleaningResult:
     """Clean every spreadsheet under ``raw_dir`` into ``processed_dir``.
 
@@ -670,7 +898,13 @@ def clean_folder(
     workers (:class:`coverage_analysis.cluster.DaskFileMapper`); the duplicates, the
     tables and the report are made here from the combined parts, so they are the same
     whichever executor ran the files. ``None`` reads the files here, one by one.
+    ``scope`` (default ``$COVERAGE_ANALYSIS_SCOPE``, else ``region``): ``national``
+    resolves districts against the republic's reference, each file of a region's folder
+    (``<raw>/<region_id>/...``) within its region and each row of a national file (a
+    region column) within the region it names; the scope is recorded in
+    ``cleaning_report.json``.
     """
+    from coverage_analysis import config
     from coverage_analysis.clean import parsers
     from coverage_analysis.clean.legalization import finish_legalization
     from coverage_analysis.clean.media_plan import finish_media_plan
@@ -683,7 +917,8 @@ def clean_folder(
         raise DataNotFoundError(f"raw folder {raw} does not exist")
     problems: list[dict[str, str]] = []
     inputs, skipped = list_inputs(raw, problems)
-    run = _Run()
+    scope = config.activate_scope(config.resolve_scope(scope))
+    run = _Run(scope)
     for p in problems:
         run.unreadable.append(p)
         run.file_problem(p["file"], p["reason"])
@@ -691,7 +926,7 @@ def clean_folder(
         for path, rel in inputs:
             run.read_file(path, rel)
     else:  # each file read and cleaned on its own (a Dask worker, say), combined in file order
-        for part in executor(read_input_file, inputs):
+        for part in executor(functools.partial(read_input_file, scope=scope), inputs):
             run.absorb(part)
 
     finishers = {
@@ -800,6 +1035,7 @@ def _write_generation(
 
     report = _report(run, raw, out_dir, skipped, written, removed, len(ledger), parsers)
     report[GENERATION_REPORT_KEY] = staging.id
+    report["scope"] = run.scope
     staged = [TABLE_FILES[n] for n in tables] + [REJECTS_FILE, DUPLICATES_FILE]
     report[GENERATION_FILES_KEY] = staging.digests(staged)
     write_json(report, staging.path(CLEANING_REPORT_FILE))

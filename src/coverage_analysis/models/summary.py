@@ -216,15 +216,28 @@ def write_model_summary(
     n_boot: int = DEFAULT_N_BOOT,
     n_perm: int = DEFAULT_N_PERM,
     seed: int = DEFAULT_SEED,
+    scope: str | None = None,
 ) -> Path:
     """Fit every model on the panel of ``processed_dir`` and write
     ``model_summary.json`` there atomically (temporary file + ``os.replace``),
-    validated against the schema first."""
+    validated against the schema first. A panel of another ``scope`` (default
+    ``$COVERAGE_ANALYSIS_SCOPE``, else ``region``) is refused in one line; the scope is
+    recorded in the summary. National scope: the pooled fit of
+    :func:`model_summary` on all districts (the seam where ``models/national.py`` goes)."""
+    from coverage_analysis import config
+
     folder = Path(processed_dir)
     from coverage_analysis.io.generation import REPORT_KEY, folder_generation
 
+    scope = config.activate_scope(config.resolve_scope(scope))
+    panel_path = folder / PANEL_NAME
+    if panel_path.is_file():
+        config.check_scope(
+            config.recorded_scope(panel_path), scope, str(panel_path), "coverage-analysis panel"
+        )
     panel = load_panel(folder)
     summary = model_summary(panel, n_boot=n_boot, n_perm=n_perm, seed=seed)
+    summary["scope"] = scope
     generation = folder_generation(folder)
     if generation is not None:  # the generation of the cleaned tables it was fitted on
         summary[REPORT_KEY] = generation

@@ -225,3 +225,103 @@ def load_geojson(scope: str = "region", level: str = "district") -> dict:
             f"no map geometry for scope={scope!r}, level={level!r}; one of {list(GEO_FILES)}"
         )
     return json.loads(json.dumps(_read_geo(GEO_FILES[key])))
+
+
+# --------------------------------------------------------------------------- national scope
+
+#: District reference of the national scope (216 units, the columns of ``districts.csv``
+#: plus ``region_id``/``region_kato``), written by :func:`write_national_reference`.
+NATIONAL_REFERENCE_FILE = "national_reference.csv"
+#: Population of the 2014-2016 regions (Bureau of National Statistics), package data.
+REGION_POPULATION_FILE = "region_population.csv"
+#: Note written in ``population_note`` of units outside East Kazakhstan: the national
+#: reference holds no district population, the population files give it.
+NO_POPULATION_NOTE = "not in the national reference: from the population files"
+
+
+def _slug(text: str) -> str:
+    """``'Al-Farabi'`` -> ``'al_farabi'``.
+
+    >>> _slug("Katon-Karagay (Kotonkaragay)")
+    'katon_karagay_kotonkaragay'
+    """
+    return "_".join(w for w in "".join(c if c.isalnum() else " " for c in text.lower()).split())
+
+
+def national_reference() -> pd.DataFrame:
+    """The district reference of the national scope: every 2018 unit of
+    ``national_districts.csv`` in the columns of ``districts.csv``, with ``region_id`` (the
+    2014-2016 region) and ``region_kato``. East Kazakhstan keeps its ``district_id``s and
+    its reference populations; another unit's id is ``<region_id>__<english name>`` (its KATO
+    added where a region has two units of one name) and its ``population_2016`` is empty
+    (:data:`NO_POPULATION_NOTE`).
+
+    >>> ref = national_reference()
+    >>> len(ref), ref["district_id"].is_unique, ref["region_id"].nunique()
+    (216, True, 16)
+    """
+    from coverage_analysis.reference import DISTRICT_COLUMNS, reference_path
+
+    nat = load_national_districts()
+    own = pd.read_csv(reference_path("districts.csv"), dtype={"district_id": str, "kato": str})
+    own = own.set_index("kato")
+    base = nat["campaign_region_id"] + "__" + nat["name_en"].map(_slug)
+    clash = base.duplicated(keep=False)
+    ids = base.where(~clash, base + "_" + nat["kato"])
+    is_own = nat["kato"].isin(own.index)
+    ids = ids.where(~is_own, nat["kato"].map(own["district_id"]))
+    out = pd.DataFrame({"district_id": ids, "kato": nat["kato"], "kind": nat["kind"]})
+    for col in ("name_ru", "name_kk", "name_en"):
+        out[col] = nat[col].where(~is_own, nat["kato"].map(own[col]))
+    out["center_ru"] = nat["name_ru"].where(~is_own, nat["kato"].map(own["center_ru"]))
+    out["population_2016"] = nat["kato"].map(own["population_2016"]).astype("Int64")
+    out["population_note"] = (
+        nat["kato"].map(own["population_note"]).where(is_own, NO_POPULATION_NOTE)
+    )
+    out["lat"] = nat["lat"].where(~is_own, nat["kato"].map(own["lat"]))
+    out["lon"] = nat["lon"].where(~is_own, nat["kato"].map(own["lon"]))
+    out["region_id"] = nat["campaign_region_id"]
+    out["region_kato"] = nat["campaign_region_kato"]
+    assert list(out.columns[: len(DISTRICT_COLUMNS) + 1]) == [
+        "district_id",
+        "kato",
+        *DISTRICT_COLUMNS[1:],
+    ]
+    return out
+
+
+def write_national_reference(path: Any = None) -> Any:
+    """Write :func:`national_reference` as CSV (default: the shipped package file, which a
+    test compares with a fresh build). Returns the path."""
+    from pathlib import Path
+
+    target = Path(path) if path is not None else national_reference_path()
+    national_reference().to_csv(target, index=False, encoding="utf-8", lineterminator="\n")
+    return target
+
+
+def national_reference_path() -> Any:
+    """Path of the shipped national district reference (``COVERAGE_ANALYSIS_DISTRICTS`` in
+    the national scope)."""
+    return reference_path(NATIONAL_REFERENCE_FILE)
+
+
+def region_population() -> pd.DataFrame:
+    """Population of the 16 regions of the campaign era at the start of 2014, 2015 and 2016
+    (BNS series "population of the Republic of Kazakhstan by region", the real workbook
+    ``shared/real/population_by_region_2000-2022.xlsx``; South Kazakhstan = the series'
+    Turkestan row, which holds Shymkent until 2017): ``region_id``, ``source_name``,
+    ``population_2014``, ``population_2015``, ``population_2016``.
+
+    >>> p = region_population()
+    >>> len(p), int(p.loc[p.region_id == "east_kazakhstan", "population_2016"].item())
+    (16, 1396019)
+    """
+    return pd.read_csv(reference_path(REGION_POPULATION_FILE), comment="#", encoding="utf-8")
+
+
+def region_names() -> pd.DataFrame:
+    """The 16 campaign-era regions with ``region_id``, ``name_en``, ``name_ru``, ``name_kk``,
+    in reference order (from :func:`campaign_regions`)."""
+    r = campaign_regions().rename(columns={"campaign_region_id": "region_id"})
+    return r[["region_id", "campaign_region_kato", "name_en", "name_ru", "name_kk", "lat", "lon"]]

@@ -74,6 +74,9 @@ class ReportContext:
     model_summary: dict | None = None
     problems: dict[str, str] = field(default_factory=dict)
     extras: dict[str, object] = field(default_factory=dict)
+    #: ``region`` (East Kazakhstan) or ``national`` (the republic; ``districts`` then has
+    #: ``region_id`` and ``extras`` the regions' rating).
+    scope: str = "region"
 
     def name(self, district_id: str) -> str:
         """Display name of a district in the report language."""
@@ -187,9 +190,25 @@ def district_summary(panel: pd.DataFrame, districts: pd.DataFrame) -> pd.DataFra
     return out
 
 
+#: The model fit of the national scope: ``None`` until ``models/national.py`` (the pooled
+#: national fit with per-region association) is wired in here, a callable
+#: ``panel -> result`` like :func:`_fit_model`. Until then the national reports say the
+#: model is not available (:data:`NATIONAL_MODEL_PENDING`) instead of fitting the region's
+#: dense model on 216 districts in every report batch (minutes).
+NATIONAL_MODEL: Callable[[pd.DataFrame], object] | None = None
+#: Why the national reports show no model section yet.
+NATIONAL_MODEL_PENDING = (
+    "the pooled national model (models/national.py) is not part of this version; "
+    "`coverage-analysis model --scope national` writes model_summary.json"
+)
+
+
 def _load_uncached(processed_dir: Path, start: str | None, end: str | None) -> ReportContext:
+    from coverage_analysis import config
+
     problems: dict[str, str] = {}
     ctx = ReportContext(processed_dir=processed_dir, start_month=start, end_month=end)
+    ctx.scope = config.resolve_scope()
     ctx.districts = load_districts()
     ctx.synthetic = is_synthetic(processed_dir)
 
@@ -216,12 +235,19 @@ def _load_uncached(processed_dir: Path, start: str | None, end: str | None) -> R
             return region_materials(ctx.tables, start, end)
 
         ctx.extras["region_materials"] = _try(problems, "region_materials", _region)
-        ctx.model = _try(problems, "model", lambda: _fit_model(ctx.panel))
+        if ctx.scope == "national" and NATIONAL_MODEL is None:
+            problems["model"] = NATIONAL_MODEL_PENDING
+        else:
+            fit = NATIONAL_MODEL if ctx.scope == "national" else _fit_model
+            ctx.model = _try(problems, "model", lambda: fit(ctx.panel))  # type: ignore[misc]
         if ctx.model is not None:
             for key, func in _MODEL_EXTRAS.items():
                 ctx.extras[key] = _try(problems, key, lambda f=func: f(ctx.panel, ctx.model))
         for key, func in _METRIC_EXTRAS.items():
             ctx.extras[key] = _try(problems, key, lambda f=func: f(ctx))
+        if ctx.scope == "national":
+            for key, func in _NATIONAL_EXTRAS.items():
+                ctx.extras[key] = _try(problems, key, lambda f=func: f(ctx))
     summary_path = processed_dir / MODEL_SUMMARY_FILE
     if summary_path.is_file():
         ctx.model_summary = _try(problems, "model_summary", lambda: _read_summary(processed_dir))
@@ -305,6 +331,28 @@ _METRIC_EXTRAS: dict[str, Callable[[ReportContext], object]] = {
 }
 
 
+def _district_indicators(ctx: ReportContext) -> object:
+    from coverage_analysis.metrics import district_indicators
+
+    return district_indicators(ctx.tables, ctx.start_month, ctx.end_month)
+
+
+def _region_rating(ctx: ReportContext) -> object:
+    from coverage_analysis.metrics.republic import region_indicators, region_rating_table
+
+    indicators = ctx.extras.get("district_indicators")
+    if not isinstance(indicators, pd.DataFrame):
+        indicators = _district_indicators(ctx)
+    return region_rating_table(region_indicators(indicators, ctx.districts))
+
+
+#: National scope: the district indicators and the regions' rating, once per context.
+_NATIONAL_EXTRAS: dict[str, Callable[[ReportContext], object]] = {
+    "district_indicators": _district_indicators,
+    "region_rating": _region_rating,
+}
+
+
 def load_context(
     processed_dir: str | os.PathLike[str] | None = None,
     start_month: str | None = None,
@@ -325,7 +373,15 @@ def load_context(
     end = validate_month(end_month, "end_month")
     lang = validate_lang(lang)
     folder = config.processed_dir(processed_dir).resolve()
-    key = (str(folder), start, end, _folder_stamp(folder), _code_stamp(), library_versions())
+    key = (
+        str(folder),
+        start,
+        end,
+        config.resolve_scope(),
+        _folder_stamp(folder),
+        _code_stamp(),
+        library_versions(),
+    )
     ctx = _MEMORY.get(key)
     if ctx is None:
         ctx = _load_from_disk(key) or _load_uncached(folder, start, end)

@@ -70,6 +70,14 @@ CACHE_DIRNAME = ".report_cache"
 REGION_NOTEBOOK = "region_overview.ipynb"
 DIAGNOSTICS_NOTEBOOK = "model_diagnostics.ipynb"
 DISTRICT_NOTEBOOK = "district_report.ipynb"
+#: Notebook templates of the national scope: the republic's overview and one per region.
+NATIONAL_NOTEBOOK = "national_overview.ipynb"
+REGION_REPORT_NOTEBOOK = "region_report.ipynb"
+#: Templates each scope needs.
+SCOPE_NOTEBOOKS: dict[str, tuple[str, ...]] = {
+    "region": (REGION_NOTEBOOK, DIAGNOSTICS_NOTEBOOK, DISTRICT_NOTEBOOK),
+    "national": (NATIONAL_NOTEBOOK, REGION_REPORT_NOTEBOOK, DISTRICT_NOTEBOOK),
+}
 #: Signals that stop a batch cleanly (Ctrl-C and the usual ``kill``).
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -139,10 +147,20 @@ def _titles(params: ReportParams) -> dict[str | None, str]:
     out: dict[str | None, str] = {
         "region": words["region_title"],
         "diagnostics": words["diagnostics_title"],
+        "national": words["national_title"],
     }
     for d in params.districts:
         out[d] = words["district_title"].format(name=ref.loc[d, column])
     return out
+
+
+def _region_titles(regions: tuple[str, ...], lang: str) -> dict[str, str]:
+    from coverage_analysis.reference.national import region_names
+    from coverage_analysis.report.sections import TEXT
+
+    column = "name_ru" if lang == "ru" else "name_en"
+    names = region_names().set_index("region_id")[column]
+    return {r: TEXT[lang]["region_report_title"].format(name=names[r]) for r in regions}
 
 
 def build_tasks(
@@ -151,9 +169,13 @@ def build_tasks(
     out_dir: Path,
     notebooks_dir: Path,
     figures_dir: Path | None,
+    scope: str = "region",
+    regions: tuple[str, ...] = (),
 ) -> list[Task]:
-    """The notebook runs of a batch: region, diagnostics, then each district.
-    File names are built only from validated district ids."""
+    """The notebook runs of a batch. Region scope: region overview, diagnostics, then each
+    district. National scope: the national overview, one report per region of ``regions``
+    (validated ids of the 2014-2016 division), then each district. File names are built
+    only from validated ids."""
     titles = _titles(params)
     base = {
         "processed_dir": str(processed_dir),
@@ -162,14 +184,23 @@ def build_tasks(
         "lang": params.lang,
         "figures_dir": str(figures_dir) if figures_dir is not None else None,
     }
-    runs: list[tuple[str, str, str | None, str]] = [
-        ("region_overview", REGION_NOTEBOOK, None, titles["region"]),
-        ("model_diagnostics", DIAGNOSTICS_NOTEBOOK, None, titles["diagnostics"]),
-    ]
-    runs += [(f"district_{d}", DISTRICT_NOTEBOOK, d, titles[d]) for d in params.districts]
+    runs: list[tuple[str, str, str | None, str, dict[str, str]]]
+    if scope == "national":
+        region_titles = _region_titles(regions, params.lang)
+        runs = [("national_overview", NATIONAL_NOTEBOOK, None, titles["national"], {})]
+        runs += [
+            (f"region_{r}", REGION_REPORT_NOTEBOOK, None, region_titles[r], {"region_id": r})
+            for r in regions
+        ]
+    else:
+        runs = [
+            ("region_overview", REGION_NOTEBOOK, None, titles["region"], {}),
+            ("model_diagnostics", DIAGNOSTICS_NOTEBOOK, None, titles["diagnostics"], {}),
+        ]
+    runs += [(f"district_{d}", DISTRICT_NOTEBOOK, d, titles[d], {}) for d in params.districts]
     tasks = []
-    for name, notebook, district, title in runs:
-        parameters = dict(base)
+    for name, notebook, district, title, extra in runs:
+        parameters = dict(base, **extra)
         if district is not None:
             parameters["district_id"] = district
         tasks.append(
@@ -212,21 +243,28 @@ RATING_CSV = "district_rating.csv"
 
 
 def _write_tables(context: object | None, out: Path, lang: str) -> dict[str, str]:
-    """Write the district rating as CSV (cells neutralised against formula injection)."""
+    """Write the district rating (and, in the national scope, the regions' rating) as CSV
+    (cells neutralised against formula injection)."""
+    from coverage_analysis.metrics.republic import REGION_RATING_CSV
     from coverage_analysis.report import sections
     from coverage_analysis.report.export import write_csv
 
     if context is None or getattr(context, "summary", None) is None:
         return {}
+    written: dict[str, str] = {}
     try:
         ctx = dataclasses.replace(context, lang=lang)  # type: ignore[type-var]
         table = sections.rating_table(ctx)
         table.insert(1, "name", table["district_id"].map(ctx.name))
         write_csv(table, out / RATING_CSV)
+        written["district_rating"] = RATING_CSV
+        regions = ctx.extras.get("region_rating")
+        if getattr(ctx, "scope", "region") == "national" and regions is not None:
+            write_csv(regions, out / REGION_RATING_CSV)
+            written["region_rating"] = REGION_RATING_CSV
     except Exception as exc:
         log.warning("rating table not written: %s", exc)
-        return {}
-    return {"district_rating": RATING_CSV}
+    return written
 
 
 def _pool(
@@ -254,6 +292,8 @@ def run_reports(
     notebooks_dir: str | os.PathLike[str] | None = None,
     timeout: float = CELL_TIMEOUT,
     scheduler: str | None = None,
+    scope: str | None = None,
+    regions: list[str] | tuple[str, ...] | None = None,
 ) -> Manifest:
     """Run the region, diagnostics and district notebooks and export them.
 
@@ -268,8 +308,26 @@ def run_reports(
     stops the batch: the manifest and index are still written, unfinished reports are
     ``interrupted``, and :class:`BatchInterrupted` (a ``KeyboardInterrupt``) is raised
     with the manifest attached.
+
+    ``scope`` (default ``$COVERAGE_ANALYSIS_SCOPE``, else ``region``): ``national`` runs
+    the national overview, one report per region of ``regions`` (default all 16) and the
+    district reports of ``districts`` (ids of the national reference; default all); a
+    processed folder whose panel or model summary was made in another scope is refused in
+    one line.
     """
+    from coverage_analysis.report.national_sections import validate_region
+
+    scope = config.activate_scope(config.resolve_scope(scope))
     params = validate_params(districts, lang, formats, start_month, end_month, jobs)
+    if scope == "national":
+        from coverage_analysis.reference.national import region_names
+
+        chosen = regions if regions else region_names()["region_id"].tolist()
+        region_ids = tuple(dict.fromkeys(validate_region(r) for r in chosen))
+    elif regions:
+        raise ParameterError("--region needs the national scope (--scope national)")
+    else:
+        region_ids = ()
     cell_timeout = validate_timeout(timeout)
     processed = config.processed_dir(processed_dir).resolve()
     if not processed.is_dir():
@@ -279,24 +337,33 @@ def run_reports(
     from coverage_analysis.io.generation import check_generation
 
     check_generation(processed, panel=True, model=True)  # one run's files, or one line
+    for made_by, file_name in (
+        ("coverage-analysis clean", "cleaning_report.json"),
+        ("coverage-analysis panel", "panel.parquet"),
+        ("coverage-analysis model", "model_summary.json"),
+    ):
+        path = processed / file_name
+        if path.is_file():
+            config.check_scope(config.recorded_scope(path), scope, str(path), made_by)
     out = config.reports_dir(out_dir).resolve()
     nb_dir = config.notebooks_dir(notebooks_dir).resolve()
-    missing = [
-        n
-        for n in (REGION_NOTEBOOK, DIAGNOSTICS_NOTEBOOK, DISTRICT_NOTEBOOK)
-        if not (nb_dir / n).is_file()
-    ]
+    missing = [n for n in SCOPE_NOTEBOOKS[scope] if not (nb_dir / n).is_file()]
     if missing:
         raise ParameterError(f"notebook templates {missing} not found in {nb_dir}")
     figs = Path(figures_dir).resolve() if figures_dir is not None else None
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
-    tasks = build_tasks(params, processed, out, nb_dir, figs)
+    tasks = build_tasks(params, processed, out, nb_dir, figs, scope, region_ids)
 
     from coverage_analysis.report.sections import CACHE_ENV
 
     started = time.perf_counter()
     cache_dir = processed / CACHE_DIRNAME
     env = {CACHE_ENV: str(cache_dir), "MPLBACKEND": "Agg"}
+    # the scope and its district reference go with every task (a Dask worker's process
+    # has not seen this one's environment)
+    from coverage_analysis.reference import DISTRICTS_ENV
+
+    env.update({k: os.environ[k] for k in (config.SCOPE_ENV, DISTRICTS_ENV) if k in os.environ})
     pool = _pool(config.scheduler_address(scheduler), params.jobs, nb_dir, env, cell_timeout)
     context: object | None = None
     stopped: BatchInterrupted | None = None
@@ -325,6 +392,8 @@ def run_reports(
                 "end_month": params.end_month,
                 "figures_dir": str(figs) if figs else None,
                 "timeout": cell_timeout,
+                "scope": scope,
+                "regions": list(region_ids),
             },
             executor=pool.name,
             interrupted=stopped.signal_name if stopped else None,

@@ -84,6 +84,9 @@ __all__ = [
     "is_synthetic",
     "load_context",
     "model_verdict",
+    "national_header",
+    "national_overview",
+    "national_region_report",
     "region_report",
     "show",
     "text",
@@ -505,14 +508,24 @@ def _ranking(ctx: ReportContext, district_id: str | None) -> list[str]:
             w["plan_fulfilment"] + ", %": peers["fulfilment_pct"],
         }
     )
+    shown = s
+    within: list[str] = []
+    if ctx.scope == "national":  # the bars: the district's own region (216 bars say little)
+        from coverage_analysis.report.national_sections import region_district_table
+
+        region_id = ctx.districts.set_index("district_id").loc[district_id, "region_id"]
+        shown = region_district_table(ctx, region_id)
+        inner = shown.loc[shown["district_id"] == district_id, "rank_in_region"].iloc[0]
+        within = [para(text("rank_in_region_text", lang, rank=fmt(inner, 0), n=len(shown)))]
     ax = figures.plot_district_ranking(
-        s.assign(name=names(ctx, s)),
+        shown.assign(name=names(ctx, shown)),
         lang=lang,
         synthetic=ctx.synthetic,
         highlight=ctx.name(district_id),
     )
     return [
         para(text("rank_text", lang, name=ctx.name(district_id), rank=rank, n=len(s))),
+        *within,
         para(text("sensitivity_fixed" if fixed else "sensitivity", lang, ranks=_rank_range(one))),
         f"<h3>{text('similar', lang)}</h3>",
         table_html(table, float_format="{:,.1f}"),
@@ -684,3 +697,15 @@ def district_report(ctx: ReportContext, district_id: str) -> Sections:
 def section_names(sections: Sequence[Section]) -> list[str]:
     """Titles of ``sections`` (for tests and tables of contents)."""
     return [s.title for s in sections]
+
+
+# --------------------------------------------------------------------------------------------
+# the national scope's sections (declared in national_sections, registered here)
+
+from coverage_analysis.report import national_sections as _national  # noqa: E402
+
+_national.register()
+#: The national overview and the per-region report (``--scope national``).
+national_overview = _national.national_overview
+national_header = _national.national_header
+national_region_report = _national.region_report

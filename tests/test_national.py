@@ -1,0 +1,361 @@
+"""The national scope (issue 11): scope setting and refusal, the national reference and
+region populations, district resolution within a region, the republic's rating of regions,
+and a small synthetic republic end to end (sample, clean, panel, reports).
+
+The model step of the end-to-end run is left out: one fit of the region's dense model on
+216 districts takes minutes here (the pooled national model, ``models/national.py``, is
+wired in separately); the national reports then say "not available" with the reason,
+which the test checks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from coverage_analysis import config
+from coverage_analysis.errors import ParameterError
+from coverage_analysis.reference import DISTRICTS_ENV
+from coverage_analysis.reference.national import (
+    national_reference,
+    national_reference_path,
+    region_names,
+    region_population,
+    write_national_reference,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL_FILE = ROOT / ".." / "shared" / "real" / "population_by_region_2000-2022.xlsx"
+#: Registry rows of the small republic of the end-to-end test (about 250 a region).
+SMALL_ROWS = 4_000
+OUTCOMES = (
+    "rows_clean",
+    "rows_rejected",
+    "rows_duplicate",
+    "rows_summary",
+    "rows_blank",
+    "rows_out_of_scope",
+)
+
+
+@pytest.fixture
+def national_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The national scope for one test; the environment is restored afterwards."""
+    monkeypatch.setenv(config.SCOPE_ENV, "national")
+    monkeypatch.setenv(DISTRICTS_ENV, str(national_reference_path()))
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    full = {k: v for k, v in os.environ.items() if k not in (config.SCOPE_ENV, DISTRICTS_ENV)}
+    full.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "coverage_analysis.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full,
+        cwd=ROOT,
+    )
+
+
+# --------------------------------------------------------------------------- scope setting
+
+
+def test_scope_resolution_and_refusal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(config.SCOPE_ENV, raising=False)
+    assert config.resolve_scope() == "region"
+    monkeypatch.setenv(config.SCOPE_ENV, "national")
+    assert config.resolve_scope() == "national"
+    assert config.resolve_scope("region") == "region"  # the option wins over the variable
+    with pytest.raises(ParameterError, match="unknown scope 'republic'"):
+        config.resolve_scope("republic")
+    with pytest.raises(ParameterError) as exc:
+        config.check_scope("national", "region", "panel.parquet", "coverage-analysis panel")
+    assert str(exc.value).count("\n") == 0
+    assert "--scope region" in str(exc.value)
+
+
+def test_activate_scope_switches_the_district_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    from coverage_analysis.reference import load_districts
+
+    monkeypatch.delenv(DISTRICTS_ENV, raising=False)
+    monkeypatch.delenv(config.SCOPE_ENV, raising=False)
+    config.activate_scope("national")
+    assert len(load_districts()) == 216
+    config.activate_scope("region")  # back: East Kazakhstan again
+    assert len(load_districts()) == 19
+
+
+def test_cli_bad_scope_and_rows_without_national_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], national_env
+) -> None:
+    from coverage_analysis.cli import main
+
+    with pytest.raises(SystemExit) as bad:
+        main(["panel", "--scope", "republic", "--processed", str(tmp_path)])
+    assert bad.value.code == 2 and "invalid choice" in capsys.readouterr().err
+    assert main(["sample", "--scope", "region", "--raw", str(tmp_path / "r"), "--rows", "9"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().count("\n") == 0 and "--scope national" in err
+    os.environ[config.SCOPE_ENV] = "nowhere"  # restored by national_env
+    assert main(["panel", "--processed", str(tmp_path)]) == 2
+    assert "unknown scope 'nowhere'" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- reference data
+
+
+def test_shipped_national_reference_is_the_fresh_build(tmp_path: Path) -> None:
+    fresh = write_national_reference(tmp_path / "national_reference.csv")
+    assert fresh.read_bytes() == national_reference_path().read_bytes()
+    ref = national_reference()
+    assert ref["district_id"].is_unique and len(ref) == 216
+    own = pd.read_csv(ROOT / "src/coverage_analysis/reference/districts.csv", dtype=str)
+    ek = ref[ref["region_id"] == "east_kazakhstan"]
+    assert sorted(ek["district_id"]) == sorted(own["district_id"])
+    assert ref.loc[ref["region_id"] != "east_kazakhstan", "population_2016"].isna().all()
+
+
+@pytest.mark.skipif(not REAL_FILE.is_file(), reason="../shared/real not beside the project")
+def test_region_population_is_the_bureau_series() -> None:
+    real = pd.read_excel(REAL_FILE, sheet_name=0, header=None, engine="calamine")
+    years = real.iloc[0].tolist()
+    by_name = {str(r[0]).strip(): r for r in real.itertuples(index=False)}
+    pop = region_population()
+    assert len(pop) == 16 and set(pop["region_id"]) == set(region_names()["region_id"])
+    for row in pop.itertuples():
+        source = by_name[row.source_name]
+        for year in (2014, 2015, 2016):
+            column = next(i for i, y in enumerate(years) if str(y).startswith(str(year)))
+            assert getattr(row, f"population_{year}") == int(source[column])
+    republic = by_name["Республика Казахстан"]
+    column = next(i for i, y in enumerate(years) if str(y).startswith("2016"))
+    assert pop["population_2016"].sum() == int(republic[column])
+
+
+# --------------------------------------------------------------------------- resolution
+
+
+def test_city_and_district_of_one_name_are_told_apart_within_a_region() -> None:
+    from coverage_analysis.clean.folder import region_resolver
+
+    ref = national_reference()
+    kostanay = region_resolver(ref[ref["region_id"] == "kostanay"])
+    city = ref.loc[(ref["region_id"] == "kostanay") & (ref["kind"] == "city"), "district_id"]
+    around = ref.loc[ref["name_ru"] == "Костанайский", "district_id"].item()
+    assert kostanay.resolve("Костанай").value in set(city)
+    assert kostanay.resolve("г. Костанай").value == kostanay.resolve("Костанай").value
+    assert kostanay.resolve("Костанайский район").value == around
+    assert kostanay.resolve("Костанайский").value == around
+    assert kostanay.resolve("Семей").value is None  # another region's city
+
+
+def test_national_file_rows_resolve_within_their_region(tmp_path: Path, national_env) -> None:
+    from coverage_analysis.clean.folder import clean_folder
+
+    raw = tmp_path / "raw"
+    (raw / "national").mkdir(parents=True)
+    lines = [
+        "Область;Район;Месяц;Количество заявлений;Сумма легализованного имущества, тенге",
+        "Карагандинская область;Абайский;01.2016;5;1000000",
+        "Восточно-Казахстанская область;Абайский;01.2016;3;2000000",
+        "Атлантида;Абайский;01.2016;1;10",
+        "Восточно-Казахстанская область;Нигдеград;01.2016;2;20",
+    ]
+    (raw / "national" / "legalization.csv").write_bytes(
+        ("\r\n".join(lines) + "\r\n").encode("cp1251")
+    )
+    result = clean_folder(raw, tmp_path / "processed", scope="national")
+    leg = result.tables["legalization"].set_index("district_id")
+    assert leg.loc["abai", "applications"] == 3  # East Kazakhstan's Abai district
+    assert leg.loc["karaganda__abay", "applications"] == 5
+    rejects = pd.read_csv(tmp_path / "processed" / "rejects.csv", dtype=str)
+    row_rejects = rejects[rejects["scope"] == "row"].set_index("source_row")
+    assert row_rejects.loc["4", "reason"] == "unknown region"
+    assert "Нигдеград" in row_rejects.loc["5", "value"]
+    report = json.loads((tmp_path / "processed" / "cleaning_report.json").read_text("utf-8"))
+    assert report["scope"] == "national"
+    (sheet,) = report["files"]["national/legalization.csv"]["sheets"]
+    assert sheet["rows_read"] == sum(sheet[k] for k in OUTCOMES) == 4
+    assert sheet["rows_clean"] == 2 and sheet["rows_rejected"] == 2
+
+
+# --------------------------------------------------------------------------- rating of regions
+
+
+def test_region_indicators_are_sums_over_districts() -> None:
+    from coverage_analysis.metrics.republic import region_indicators
+
+    rng = np.random.default_rng(3)
+    ind = pd.DataFrame(
+        {
+            "district_id": list("abcdef"),
+            "region_id": ["r1", "r1", "r1", "r2", "r2", "r3"],
+            "population": rng.integers(5_000, 90_000, 6).astype(float),
+            "materials": rng.integers(0, 50, 6),
+            "internet_materials": rng.integers(0, 10, 6),
+            "events": rng.integers(0, 5, 6),
+            "materials_print": [3, 0, 0, 1, 0, 0],
+            "materials_tv": [0, 0, 0, 0, 0, 0],
+            "materials_targeted": rng.integers(0, 3, 6),
+            "materials_testimonial": rng.integers(0, 3, 6),
+            "has_internet": [True, False, None, True, True, False],
+            "plan_fulfilment": [0.5, 1.0, None, 2.0, 1.0, 0.25],
+            "planned_in_reported_months": [10.0, 20.0, None, 5.0, 5.0, 8.0],
+            "months_reported": [28, 20, 0, 28, 28, 10],
+            "months_in_period": [28] * 6,
+        }
+    )
+    out = region_indicators(ind).set_index("region_id")
+    reported = ind[ind["months_reported"] > 0]
+    for region, part in ind.groupby("region_id"):
+        pop = reported.loc[reported["region_id"] == region, "population"].sum()
+        assert out.loc[region, "materials_per_10k"] == pytest.approx(
+            part["materials"].sum() / pop * 10_000
+        )
+        planned = part["planned_in_reported_months"].sum()
+        actual = (part["plan_fulfilment"] * part["planned_in_reported_months"]).sum()
+        assert out.loc[region, "plan_fulfilment"] == pytest.approx(actual / planned)
+        assert out.loc[region, "share_months_reported"] == pytest.approx(
+            part["months_reported"].sum() / part["months_in_period"].sum()
+        )
+    assert out.loc["r1", "channels_used"] == 1 and out.loc["r3", "channels_used"] == 0
+    assert out.loc["r1", "share_districts_internet"] == pytest.approx(0.5)  # unknown left out
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+@pytest.fixture(scope="module")
+def republic(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A small synthetic republic written, cleaned and paneled in the national scope."""
+    from coverage_analysis.clean.folder import clean_folder
+    from coverage_analysis.panel import write_panel
+    from coverage_analysis.sample.national import write_national_sample
+
+    base = tmp_path_factory.mktemp("republic")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(config.SCOPE_ENV, "national")
+        mp.setenv(DISTRICTS_ENV, str(national_reference_path()))
+        write_national_sample(base / "raw", seed=11, rows=SMALL_ROWS)
+        clean_folder(base / "raw", base / "processed", scope="national")
+        write_panel(base / "processed", scope="national")
+        yield {"raw": base / "raw", "processed": base / "processed", "out": base / "reports"}
+
+
+@pytest.mark.slow
+def test_republic_cleans_to_its_truth(republic: dict[str, Path], national_env) -> None:
+    raw, processed = republic["raw"], republic["processed"]
+    truth = json.loads((raw / "_truth" / "truth.json").read_text("utf-8"))
+    report = json.loads((processed / "cleaning_report.json").read_text("utf-8"))
+    assert report["scope"] == "national"
+    for entry in report["files"].values():  # nothing lost: every row in one outcome
+        for sheet in entry["sheets"]:
+            assert sheet["rows_read"] == sum(sheet[k] for k in OUTCOMES)
+            assert sheet["rows_rejected"] == 0  # every row of the sample is clean
+    files = set(report["files"])
+    assert set(truth["files"]) <= files
+    assert {f.split("/")[0] for f in files} == {"national", *truth["regions"]}
+
+    pubs = pd.read_parquet(processed / "publications.parquet")
+    assert len(pubs) == truth["registry_rows"]
+    keys = ["district_id", "month", "channel"]
+    got = (
+        pubs.astype({"district_id": str, "channel": str})
+        .assign(month=lambda f: pd.to_datetime(f["month"]).astype("datetime64[ns]"))
+        .groupby(keys)
+        .size()
+        .rename("got")
+        .reset_index()
+    )
+    want = pd.read_parquet(raw / "_truth" / "expected_publication_counts.parquet")
+    want["month"] = pd.to_datetime(want["month"]).astype("datetime64[ns]")
+    both = want.merge(got, on=keys, how="outer")
+    assert both["n"].notna().all() and both["got"].notna().all()
+    assert (both["n"] == both["got"]).all()
+    leg = pd.read_parquet(processed / "legalization.parquet")
+    expected = pd.read_parquet(raw / "_truth" / "expected_legalization.parquet")
+    leg = leg.astype({"district_id": str}).assign(
+        month=lambda f: pd.to_datetime(f["month"]).astype("datetime64[ns]")
+    )
+    expected["month"] = pd.to_datetime(expected["month"]).astype("datetime64[ns]")
+    merged = expected.merge(leg, on=["district_id", "month"], suffixes=("", "_got"))
+    assert len(merged) == len(expected) == 216 * 28
+    assert (merged["applications"] == merged["applications_got"]).all()
+    assert np.allclose(merged["amount_kzt"], merged["amount_kzt_got"], atol=1.0)
+
+    panel = pd.read_parquet(processed / "panel.parquet")
+    assert panel["district_id"].nunique() == 216 and panel["population"].notna().all()
+    assert config.recorded_scope(processed / "panel.parquet") == "national"
+
+
+@pytest.mark.slow
+def test_republic_panel_in_the_wrong_scope_is_refused(republic: dict[str, Path]) -> None:
+    run = _cli("panel", "--processed", str(republic["processed"]))
+    assert run.returncode == 2
+    assert run.stderr.strip().count("\n") == 0
+    assert "national scope, not region" in run.stderr
+
+
+@pytest.mark.slow
+def test_republic_rating_of_regions(republic: dict[str, Path], national_env) -> None:
+    from coverage_analysis.metrics.republic import region_rating_table
+
+    table = region_rating_table(republic["processed"])
+    assert sorted(table["region_id"]) == sorted(region_names()["region_id"])  # every region
+    ranks = table["rank"].astype(int)
+    assert ranks.between(1, 16).all() and ranks.min() == 1 and ranks.is_monotonic_increasing
+    assert (table["score"].diff().dropna() <= 1e-6).all()  # the better rank, the higher score
+    assert ((table["rank_min"] <= ranks) & (ranks <= table["rank_max"])).all()
+    # region sizes follow the Bureau's populations (mean over the campaign's 28 months)
+    real = region_population().set_index("region_id")
+    months = pd.date_range("2014-09-01", "2016-12-01", freq="MS")
+    weights = pd.Series(months.year).value_counts() / len(months)
+    mean_real = sum(real[f"population_{y}"] * w for y, w in weights.items())
+    own = national_reference().query("region_id == 'east_kazakhstan'")["population_2016"].sum()
+    mean_real["east_kazakhstan"] *= own / real.loc["east_kazakhstan", "population_2016"]
+    sizes = table.set_index("region_id")["population"]  # East Kazakhstan: its own reference
+    assert np.allclose(sizes / mean_real.reindex(sizes.index), 1.0, atol=0.01)
+    ek = table.set_index("region_id").loc["east_kazakhstan"]
+    assert ek["rank"] > 8  # the article's fact the sample is drawn to (region activity low)
+
+
+@pytest.mark.slow
+def test_republic_reports(republic: dict[str, Path], national_env) -> None:
+    from coverage_analysis.report.runner import run_reports
+
+    districts = ["ayagoz", "semey", "karaganda__abay", "almaty_city__medeu"]
+    manifest = run_reports(
+        processed_dir=republic["processed"],
+        out_dir=republic["out"],
+        districts=districts,
+        regions=["east_kazakhstan", "karaganda"],
+        jobs=2,
+        formats=("html",),
+        scope="national",
+    )
+    names = [e.name for e in manifest.entries]
+    assert names == [
+        "national_overview",
+        "region_east_kazakhstan",
+        "region_karaganda",
+        *(f"district_{d}" for d in districts),
+    ]
+    assert manifest.all_ok, [(e.name, e.status, e.first_failure) for e in manifest.entries]
+    out = republic["out"]
+    overview = (out / "national_overview.html").read_text("utf-8")
+    assert "Synthetic sample data" in overview
+    assert "Where East Kazakhstan Region stands" in overview
+    assert "models/national.py" in overview  # the model seam says why it is not shown
+    region = (out / "region_karaganda.html").read_text("utf-8")
+    assert "Rank in the region" in region
+    rating = pd.read_csv(out / "region_rating.csv")
+    assert len(rating) == 16 and rating["rank"].min() == 1
+    district_rating = pd.read_csv(out / "district_rating.csv")
+    assert len(district_rating) == 216
