@@ -56,7 +56,7 @@ from coverage_analysis.errors import CoverageAnalysisError, DataNotFoundError, I
 from coverage_analysis.io.generation import FILES_KEY as GENERATION_FILES_KEY
 from coverage_analysis.io.generation import GENERATION_KEY, Staging
 from coverage_analysis.io.generation import REPORT_KEY as GENERATION_REPORT_KEY
-from coverage_analysis.io.headers import HeaderVocabulary, detect_header, headers_found
+from coverage_analysis.io.headers import Header, HeaderVocabulary, detect_header, headers_found
 from coverage_analysis.io.readers import WORKBOOK_SUFFIXES, RawSheet, filled_length, read_sheets
 from coverage_analysis.io.writers import arrow_table, write_arrow_table, write_csv, write_json
 from coverage_analysis.schema import (
@@ -430,7 +430,7 @@ class _Run:
     def _clean_registry(
         self,
         sheet: RawSheet,
-        header: object,
+        header: Header,
         ctx: SheetContext,
         rownum: int | None,
         region_col: int | None = None,
