@@ -150,6 +150,7 @@ class LocalPool:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._workers: set[_Worker] = set()
+        self._ready: list[_Worker] = []  # started by prestart(), not yet given a task
 
     @property
     def name(self) -> str:
@@ -163,6 +164,20 @@ class LocalPool:
             worker = _Worker(self.settings, self.env)
             self._workers.add(worker)
             return worker
+
+    def prestart(self) -> None:
+        """Start the ``jobs`` workers now, each booting its kernel and imports, so that
+        they are warm when :meth:`run` begins (the batch computes its shared context
+        meanwhile); a worker :meth:`run` does not need is closed when it ends."""
+        while len(self._ready) < self.jobs:
+            worker = self._spawn()
+            if worker is None:
+                return
+            self._ready.append(worker)
+
+    def _take_ready(self) -> _Worker | None:
+        with self._lock:
+            return self._ready.pop() if self._ready else None
 
     def _retire(self, worker: _Worker) -> int | None:
         code = worker.close()
@@ -179,6 +194,8 @@ class LocalPool:
                     task = todo.get_nowait()
                 except queue.Empty:
                     break
+                if worker is None:
+                    worker = self._take_ready()
                 if worker is None:
                     try:
                         worker = self._spawn()
@@ -255,6 +272,8 @@ class LocalPool:
         finally:
             for thread in threads:
                 thread.join(SHUTDOWN_GRACE + 5)
+            while (spare := self._take_ready()) is not None:  # prestarted, never needed
+                self._retire(spare)
             with self._lock:
                 leftover = list(self._workers)
             for worker in leftover:  # only when a driver thread is stuck: kill, never wait

@@ -369,6 +369,9 @@ def run_reports(
     stopped: BatchInterrupted | None = None
     with _stop_signals(), contextlib.closing(pool):
         try:
+            prestart = getattr(pool, "prestart", None)
+            if prestart is not None:  # workers boot their kernels while the context is computed
+                prestart()
             context = _precompute(processed, params, cache_dir)
             with tqdm(
                 total=len(tasks), desc="reports", unit="report", file=sys.stderr, disable=None
