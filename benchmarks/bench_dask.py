@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         n_workers=WORKERS,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",
         silence_logs=logging.ERROR,
     )
     client = Client(cluster)

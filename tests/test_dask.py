@@ -59,7 +59,7 @@ RUN_KEYS = ("processed_dir", "generation", "generation_files")
 @pytest.fixture(scope="module")
 def dask_cluster() -> object:
     cl = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     )
     try:
         yield cl
