@@ -296,7 +296,16 @@ def write_national_reference(path: Any = None) -> Any:
     from pathlib import Path
 
     target = Path(path) if path is not None else national_reference_path()
-    national_reference().to_csv(target, index=False, encoding="utf-8", lineterminator="\n")
+    import csv
+
+    frame = national_reference()
+    with target.open("w", encoding="utf-8", newline="") as fh:  # package data, not an output
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(frame.columns)
+        writer.writerows(
+            ["" if pd.isna(v) else v for v in row]
+            for row in frame.itertuples(index=False, name=None)
+        )
     return target
 
 

@@ -276,16 +276,19 @@ class _Registry:
             frame = frame.drop(columns=[REGION_COLUMN])
         else:
             frame.insert(0, REGION_COLUMN, frame.pop(REGION_COLUMN))
-        frame.to_csv(
-            self.path,
-            mode="a",
-            header=False,
-            index=False,
-            sep=self.delimiter,
-            encoding=self.encoding,
-            lineterminator="\r\n",
-        )
+        with self.path.open("a", encoding=self.encoding, newline="") as fh:
+            writer = csv.writer(fh, delimiter=self.delimiter, lineterminator="\r\n")
+            writer.writerows(frame.itertuples(index=False, name=None))
         self.rows += len(frame)
+
+
+def _write_table(path: Path, frame: pd.DataFrame) -> None:
+    """A whole national file as CSV (UTF-8 with BOM, ``;``, CRLF) with the csv module:
+    the package's own outputs go through ``io/writers.py``, raw sample files do not."""
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh, delimiter=";", lineterminator="\r\n")
+        writer.writerow(frame.columns)
+        writer.writerows(frame.itertuples(index=False, name=None))
 
 
 class _Workbook:
@@ -475,7 +478,7 @@ def write_national_sample(
         }
     )
     path = raw / NATIONAL_DIR / "Легализация_по_районам_РК.csv"
-    leg.to_csv(path, index=False, sep=";", encoding="utf-8-sig", lineterminator="\r\n")
+    _write_table(path, leg)
     files.append(str(path.relative_to(raw)))
     pop = sim["population"].merge(ref[["district_id", "name_ru"]], on="district_id")
     pop_file = pd.DataFrame(
@@ -487,7 +490,7 @@ def write_national_sample(
         }
     )
     path = raw / NATIONAL_DIR / "Численность_населения_РК_2014-2016.csv"
-    pop_file.to_csv(path, index=False, sep=";", encoding="utf-8-sig", lineterminator="\r\n")
+    _write_table(path, pop_file)
     files.append(str(path.relative_to(raw)))
 
     # --- truth -------------------------------------------------------------------------
