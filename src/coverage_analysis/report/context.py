@@ -190,17 +190,13 @@ def district_summary(panel: pd.DataFrame, districts: pd.DataFrame) -> pd.DataFra
     return out
 
 
-#: The model fit of the national scope: ``None`` until ``models/national.py`` (the pooled
-#: national fit with per-region association) is wired in here, a callable
-#: ``panel -> result`` like :func:`_fit_model`. Until then the national reports say the
-#: model is not available (:data:`NATIONAL_MODEL_PENDING`) instead of fitting the region's
-#: dense model on 216 districts in every report batch (minutes).
-NATIONAL_MODEL: Callable[[pd.DataFrame], object] | None = None
-#: Why the national reports show no model section yet.
-NATIONAL_MODEL_PENDING = (
-    "the pooled national model (models/national.py) is not part of this version; "
-    "`coverage-analysis model --scope national` writes model_summary.json"
-)
+def _fit_national(panel: pd.DataFrame) -> object:
+    """The national scope's model: all districts of the republic pooled (district and month
+    effects, inference clustered by district) with each region's own association beside
+    it (:func:`coverage_analysis.models.national.fit_national_model`)."""
+    from coverage_analysis.models.national import fit_national_model
+
+    return fit_national_model(panel, outcome="applications")
 
 
 def _load_uncached(processed_dir: Path, start: str | None, end: str | None) -> ReportContext:
@@ -235,11 +231,13 @@ def _load_uncached(processed_dir: Path, start: str | None, end: str | None) -> R
             return region_materials(ctx.tables, start, end)
 
         ctx.extras["region_materials"] = _try(problems, "region_materials", _region)
-        if ctx.scope == "national" and NATIONAL_MODEL is None:
-            problems["model"] = NATIONAL_MODEL_PENDING
+        if ctx.scope == "national":  # the pooled model; the regions' table beside it
+            national = _try(problems, "model", lambda: _fit_national(ctx.panel))
+            if national is not None:
+                ctx.model = national.pooled  # type: ignore[attr-defined]
+                ctx.extras["national_model"] = national
         else:
-            fit = NATIONAL_MODEL if ctx.scope == "national" else _fit_model
-            ctx.model = _try(problems, "model", lambda: fit(ctx.panel))  # type: ignore[misc]
+            ctx.model = _try(problems, "model", lambda: _fit_model(ctx.panel))
         if ctx.model is not None:
             for key, func in _MODEL_EXTRAS.items():
                 ctx.extras[key] = _try(problems, key, lambda f=func: f(ctx.panel, ctx.model))

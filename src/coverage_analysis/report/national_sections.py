@@ -331,6 +331,61 @@ def _region_calendar(ctx: ReportContext, region_id: str | None) -> list[str]:
     return [figure_html(ax, f"region_{region_id}_calendar", ctx.figures_dir)]
 
 
+def _regions_model(ctx: ReportContext, _region_id: str | None) -> list[str]:
+    """The pooled association of all districts beside each region's own (same decay rule,
+    clustered by district); a region too small to fit is named, not estimated."""
+    from coverage_analysis.report.sections import Unavailable
+
+    _national_only(ctx)
+    national = ctx.extras.get("national_model")
+    if national is None:
+        raise Unavailable(ctx.problems.get("model") or "model not fitted")
+    from coverage_analysis.reference.national import region_names
+
+    lang = ctx.lang
+    t = national.table
+    fitted = t[t["status"] == "ok"]
+    names = region_names()
+    regions = t[(t["scope"] != "pooled") & (t["status"] != "ok")]
+    with using_lang(lang):
+        shown = pd.DataFrame(
+            {
+                message("report", "region", lang): [
+                    message("report", "all_regions", lang)
+                    if s == "pooled"
+                    else _region_name(ctx, names, r)
+                    for s, r in zip(fitted["scope"], fitted["region"], strict=True)
+                ],
+                message("columns", "estimate", lang): [pct(v) for v in fitted["estimate"]],
+                message("report", "interval_95", lang): [
+                    f"{pct(lo)} … {pct(hi)}"
+                    for lo, hi in zip(fitted["ci_low"], fitted["ci_high"], strict=True)
+                ],
+                message("columns", "p_value", lang): [fmt(v, 3) for v in fitted["p_value"]],
+                message("columns", "p_holm_regions", lang): [
+                    "" if pd.isna(v) else fmt(v, 3) for v in fitted["p_holm_regions"]
+                ],
+                message("columns", "n_districts", lang): fitted["n_districts"].astype(int),
+                message("columns", "effective_clusters", lang): [
+                    fmt(v, 1) for v in fitted["effective_clusters"]
+                ],
+            }
+        )
+    parts = [para(text("regions_model_text", lang)), table_html(shown)]
+    if len(regions):
+        parts.append(
+            para(
+                text(
+                    "regions_model_not_fitted",
+                    lang,
+                    names=", ".join(_region_name(ctx, names, r) for r in regions["region"]),
+                ),
+                "ca-muted",
+            )
+        )
+    return parts
+
+
 def register() -> None:
     """Add the national sections to :data:`~coverage_analysis.report.sections.SECTIONS`."""
     from coverage_analysis.report.sections import SECTIONS, SectionSpec
@@ -348,6 +403,7 @@ def register() -> None:
             "region_standing": SectionSpec("region_standing", (), _standing),
             "region_districts": SectionSpec("region_districts", ("summary",), _region_districts),
             "region_calendar": SectionSpec("calendar", ("panel",), _region_calendar),
+            "regions_model": SectionSpec("regions_model", ("panel",), _regions_model),
         }
     )
 
@@ -390,6 +446,7 @@ def national_overview(ctx: ReportContext) -> Sections:
             show(ctx, "region_map"),
             show(ctx, "national_district_map"),
             model_section(ctx),
+            show(ctx, "regions_model"),
             data_quality_section(ctx),
         ]
     )
