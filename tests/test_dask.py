@@ -35,7 +35,12 @@ from coverage_analysis.report import Manifest, ReportEntry
 from coverage_analysis.report.kernel_runner import Task
 from coverage_analysis.schema import TABLE_FILES
 
-distributed = pytest.importorskip("distributed")
+
+def _distributed() -> object:
+    """``distributed``, imported by the tests that start a cluster (its import takes
+    seconds; collecting this file for the fast suite should not pay it)."""
+    return pytest.importorskip("distributed")
+
 
 #: Districts of the report batch: two that must come out ok, one whose kernel is
 #: killed on its first run (rerun once, then ok), one whose notebook fails.
@@ -58,7 +63,7 @@ RUN_KEYS = ("processed_dir", "generation", "generation_files")
 
 @pytest.fixture(scope="module")
 def dask_cluster() -> object:
-    cl = distributed.LocalCluster(
+    cl = _distributed().LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     )
     try:
@@ -261,7 +266,7 @@ def test__dask_pool__one_result_per_task_as_it_arrives_and_no_kernel_left(
         for n in range(3)
     ]
     arrived: list[str] = []
-    pool = DaskPool(distributed.Client(dask_cluster.scheduler_address), cwd=tmp_path)
+    pool = DaskPool(_distributed().Client(dask_cluster.scheduler_address), cwd=tmp_path)
     try:
         results = pool.run(tasks, on_result=lambda r: arrived.append(str(r["name"])))
     finally:
@@ -358,7 +363,7 @@ def test__report__sigterm_stops_the_batch_on_the_cluster_and_its_kernels(
     assert entries[f"district_{OK_DISTRICTS[0]}"]["status"] == "interrupted"
     assert not psutil.pid_exists(kernel) or psutil.Process(kernel).status() == "zombie"
     assert not _worker_kernels(dask_cluster)
-    with distributed.Client(dask_cluster.scheduler_address) as client:  # the cluster lives on
+    with _distributed().Client(dask_cluster.scheduler_address) as client:  # the cluster lives on
         assert len(client.run(os.getpid)) == 2
 
 

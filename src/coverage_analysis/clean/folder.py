@@ -608,8 +608,8 @@ def region_resolver(units: pd.DataFrame) -> object:
         exact.append(names)
 
     class _RegionResolver(DistrictResolver):
-        def _resolve(self, raw: object) -> Parsed:
-            parsed = super()._resolve(raw)
+        def _resolve(self, raw: object, explain: bool = True) -> Parsed:
+            parsed = super()._resolve(raw, explain)
             if parsed.value is not None or " matches " not in str(parsed.error or ""):
                 return parsed
             words = words_of(str(raw))
@@ -785,9 +785,9 @@ def _districts_named(text: str, resolver: object) -> set[str]:
             if i + span > len(words):
                 continue
             phrase = " ".join(words[i : i + span])
-            p = resolver.resolve(phrase)
-            if p.error is None and p.value is not None and p.value != REGION_ID:
-                found.add(p.value)
+            district = resolver.district_of(phrase)
+            if district is not None and district != REGION_ID:
+                found.add(district)
                 break
     return found
 

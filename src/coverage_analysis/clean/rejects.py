@@ -36,9 +36,9 @@ def _one_district(text: str, resolver: Any) -> str | None:
     found: set[str] = set()
     for span in (2, 1):
         for i in range(len(words) - span + 1):
-            parsed = resolver.resolve(" ".join(words[i : i + span]))
-            if parsed.error is None and parsed.value not in (None, REGION_ID):
-                found.add(parsed.value)
+            district = resolver.district_of(" ".join(words[i : i + span]))
+            if district not in (None, REGION_ID):
+                found.add(district)
     return found.pop() if len(found) == 1 else None
 
 

@@ -19,6 +19,7 @@ with a unit or a note after a separator (``Охват, чел.``, ``Сумма (
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -55,6 +56,8 @@ MAX_HEADER_ROWS = 3
 _BOUNDARY = re.compile(r"^[\s,(|/:;\-–—.]")
 _SPACES = re.compile(r"\s+")
 #: Sub-header fields: they qualify a column rather than name it.
+#: Distinct header texts whose period is remembered (:func:`header_period`).
+PERIOD_CACHE_SIZE = 65_536
 SUB_FIELDS: frozenset[str] = frozenset({"money", "realty", "other", "total", "plan", "fact"})
 
 
@@ -187,8 +190,6 @@ def header_period(value: object) -> PeriodHeader | None:
     >>> header_period("Район") is None
     True
     """
-    from coverage_analysis.clean import parsers
-
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime | dt.date):
@@ -198,7 +199,15 @@ def header_period(value: object) -> PeriodHeader | None:
         if float(value).is_integer() and MIN_YEAR <= int(value) <= MAX_YEAR:
             return _year_period(int(value))
         return None
-    text = str(value).strip()
+    return _text_period(str(value).strip())
+
+
+@functools.lru_cache(maxsize=PERIOD_CACHE_SIZE)
+def _text_period(text: str) -> PeriodHeader | None:
+    """:func:`header_period` of a text cell, remembered: header detection asks about the
+    same cells once per input kind (the result is immutable)."""
+    from coverage_analysis.clean import parsers
+
     if _YEAR_HEADER.fullmatch(text):
         return _year_period(int(text[:4]))
     q = parsers.parse_quarter(text)

@@ -196,6 +196,7 @@ class DistrictResolver:
                 self._by_stem.setdefault(stem, set()).add(district_id)
         self._multi_words = {w: ids for w, ids in self._by_words.items() if len(w) > 1}
         self._cache: dict[str, Parsed] = {}
+        self._quiet: dict[str, str | None] = {}  # district_of() without a reason
         #: Two-digit KATO prefixes of the reference's own region(s).
         self.region_katos: frozenset[str] = frozenset(
             str(int(k))[:2] for k in frame.get("kato", pd.Series(dtype=object)).dropna()
@@ -260,7 +261,33 @@ class DistrictResolver:
                 self._cache[memo] = Parsed(None, f"cannot read district {raw!r}: {exc}")
         return self._cache[memo]
 
-    def _resolve(self, raw: Any) -> Parsed:
+    def district_of(self, raw: Any) -> str | None:
+        """The district id (or ``'region'``) ``raw`` names, else None: :meth:`resolve`'s
+        value without building a reason (no ``closest`` search), for scanning free text
+        such as sheet titles word by word.
+
+        >>> DistrictResolver().district_of("Курчумский р-н"), DistrictResolver().district_of("отчёт")
+        ('kurchum', None)
+        """
+        from coverage_analysis.clean.vocab import is_missing
+
+        if is_missing(raw):
+            return None
+        memo = raw if isinstance(raw, str) else repr(raw)
+        known = self._cache.get(memo)
+        if known is not None:
+            return known.value
+        if memo not in self._quiet:
+            if len(self._quiet) >= CACHE_SIZE:
+                self._quiet.clear()
+            try:
+                self._quiet[memo] = self._resolve(raw, explain=False).value
+            except Exception:  # the contract: never raise
+                _LOG.debug("district resolver failed on %r", raw, exc_info=True)
+                self._quiet[memo] = None
+        return self._quiet[memo]
+
+    def _resolve(self, raw: Any, explain: bool = True) -> Parsed:
         from coverage_analysis.clean.vocab import Parsed
 
         text = raw if isinstance(raw, str) else str(raw)
@@ -288,7 +315,8 @@ class DistrictResolver:
         if found:
             listed = ", ".join(f"{i} ({self._label.get(i, i)})" for i in sorted(found))
             return Parsed(None, f"{shown} matches {len(found)} districts: {listed}")
-        return Parsed(None, f"no district matches {shown}; closest: {self.closest(text)}")
+        closest = f"; closest: {self.closest(text)}" if explain else ""
+        return Parsed(None, f"no district matches {shown}{closest}")
 
     def _other_region(self, text: str) -> str | None:
         """The English name of the region ``text`` names with a region word
