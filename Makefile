@@ -65,7 +65,7 @@ test: setup
 
 ## Set up and run the suite without the tests marked slow (notebooks, wheel install)
 test-fast: setup
-	$(BIN)/python -m pytest -q -n 2 -m "not slow" --doctest-modules src tests
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal -m "not slow" --doctest-modules src tests
 
 ## Check style with ruff
 lint: $(STAMP)

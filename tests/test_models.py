@@ -4,6 +4,7 @@ sample panel (sample -> clean -> panel), fixed seeds, no mocks."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -268,18 +269,26 @@ def test__cross_section_and_diagnostics():
     json.dumps(diag, default=float)
 
 
-def test__write_model_summary__writes_json_and_names_missing_input(tmp_path):
+@pytest.fixture(scope="module")
+def summary_folder(tmp_path_factory):
+    """A folder with a simulated panel and the model summary written from it (once: it
+    fits every model of the summary)."""
+    folder = tmp_path_factory.mktemp("summary")
+    simulate_panel("effect", seed=12).to_parquet(folder / "panel.parquet")
+    write_model_summary(folder, n_boot=N_BOOT, n_perm=N_PERM)
+    return folder
+
+
+def test__write_model_summary__writes_json_and_names_missing_input(summary_folder, tmp_path):
     with pytest.raises(DataNotFoundError, match="nowhere"):
         write_model_summary(tmp_path / "nowhere")
-    simulate_panel("effect", seed=12).to_parquet(tmp_path / "panel.parquet")
-    path = write_model_summary(tmp_path, n_boot=N_BOOT, n_perm=N_PERM)
+    path = summary_folder / "model_summary.json"
     data = json.loads(path.read_text())
-    assert path.name == "model_summary.json"
     assert data["applications"]["status"] == "ok"
     assert data["amount_kzt"]["channels"]["status"] == "ok"
     assert data["coverage_effect"] == data["applications"]["coverage_effect"]
     assert {"estimate", "ci_low", "ci_high", "p_value"} <= set(data["placebo_effect"])
-    assert not list(tmp_path.glob(".model_summary.*"))
+    assert not list(summary_folder.glob(".model_summary.*"))
 
 
 def test__fit_coverage_model__averages_the_decay_grid_and_cut_panel_start():
@@ -377,9 +386,8 @@ def test__search_decay__scores_a_fold_without_a_missing_district():
     assert all(r["n_scored"] > 0 for r in table)
 
 
-def test__model_summary__schema_validated_on_write_and_read(tmp_path):
-    simulate_panel("effect", seed=12).to_parquet(tmp_path / "panel.parquet")
-    write_model_summary(tmp_path, n_boot=N_BOOT, n_perm=N_PERM)
+def test__model_summary__schema_validated_on_write_and_read(summary_folder, tmp_path):
+    shutil.copy(summary_folder / "model_summary.json", tmp_path / "model_summary.json")
     data = read_model_summary(tmp_path)
     assert data["amount_kzt"]["decay"] == data["applications"]["decay"]
     dec = data["amount_kzt"]["decomposition"]
