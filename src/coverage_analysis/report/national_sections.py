@@ -346,13 +346,13 @@ def _regions_model(ctx: ReportContext, _region_id: str | None) -> list[str]:
     t = national.table
     fitted = t[t["status"] == "ok"]
     names = region_names()
-    regions = t[(t["scope"] != "pooled") & (t["status"] != "ok")]
+    regions = t[(t["scope"] == "region") & (t["status"] != "ok")]
     with using_lang(lang):
         shown = pd.DataFrame(
             {
                 message("report", "region", lang): [
                     message("report", "all_regions", lang)
-                    if s == "pooled"
+                    if s != "region"
                     else _region_name(ctx, names, r)
                     for s, r in zip(fitted["scope"], fitted["region"], strict=True)
                 ],
