@@ -19,7 +19,20 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from coverage_analysis.report.kernel_runner import WATCH_INTERVAL, NotebookRunner, Task
+#: jsonschema (which nbformat imports to validate notebooks) compiles the Lark grammars of
+#: ``rfc3987-syntax`` whenever that package is importable (JupyterLab installs it): about
+#: 1.4 s of every worker's start, for IRI format checks that notebook validation never
+#: makes. A worker process makes it unimportable for itself, before anything imports
+#: jsonschema (nothing has when ``-m`` starts this module; a worker imported elsewhere
+#: leaves an imported copy alone).
+if "jsonschema" not in sys.modules:
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+
+from coverage_analysis.report.kernel_runner import (
+    WATCH_INTERVAL,
+    NotebookRunner,
+    Task,
+)
 
 log = logging.getLogger(__name__)
 
