@@ -477,25 +477,9 @@ def _newton_fe_dense(
     ridge = RIDGE * np.eye(p)
 
     def eta_of(th: np.ndarray) -> np.ndarray:
-        gam = np.concatenate([[0.0], th[k + nd :]])
-        return np.clip(offset + x @ th[:k] + th[k : k + nd][d] + gam[m], -ETA_CLIP, ETA_CLIP)
+        return _eta(th, x, d, m, offset, k, nd)
 
-    if start is None:
-        ybar = max(float(y.mean()), 1e-8)
-        work = np.log(y + 0.1 * ybar) - offset
-        theta = np.zeros(p)
-        # a few sweeps of two-way means of the working response, then slopes 0
-        a = np.zeros(nd)
-        g = np.zeros(nm)
-        cnt_d = np.bincount(d, minlength=nd)
-        cnt_m = np.bincount(m, minlength=nm)
-        for _ in range(10):
-            a = np.bincount(d, work - g[m], nd) / np.maximum(cnt_d, 1)
-            g = np.bincount(m, work - a[d], nm) / np.maximum(cnt_m, 1)
-        theta[k : k + nd] = a + g[0]
-        theta[k + nd :] = g[1:] - g[0]
-    else:
-        theta = start.copy()
+    theta = _start_values(y, x, d, m, offset, start, k, nd, nm, p)
     eta = eta_of(theta)
     mu = np.exp(eta)
     scale = max(float(np.sum(y)), 1e-12)
