@@ -28,6 +28,7 @@ import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from notebook_templates import district_templates
 
 from coverage_analysis import cli, cluster, config
 from coverage_analysis.io.generation import GENERATION_KEY
@@ -139,45 +140,20 @@ def test__clean__byte_identical_tables_local_and_on_the_cluster(
     assert reports[1]["totals"]["rows_read"] > 0
 
 
-def _small_notebook(path: Path, name: str) -> None:
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell(
-        'processed_dir = "data/processed"\nstart_month = None\nend_month = None\n'
-        'lang = "en"\nfigures_dir = None'
-    )
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(f'print("{name}", lang)')]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, path)
-
-
 def _templates(folder: Path, marker: Path) -> Path:
     """Small region and diagnostics notebooks (the batch is what is tested here) and
     the real district notebook with a cell that raises for ``FAILING`` and kills its
     own kernel for ``KILLED`` on the first run only."""
-    folder.mkdir()
-    _small_notebook(folder / "region_overview.ipynb", "region")
-    _small_notebook(folder / "model_diagnostics.ipynb", "diagnostics")
-    nb = nbformat.read(config.notebooks_dir() / "district_report.ipynb", as_version=4)
-    where = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    nb.cells.insert(
-        where + 1,
-        nbformat.v4.new_code_cell(
-            "import os, pathlib, signal\n"
-            f"_marker = pathlib.Path({str(marker)!r})\n"
-            f"if district_id == {FAILING!r}:\n"
-            f"    raise RuntimeError({BOOM!r})\n"
-            f"if district_id == {KILLED!r} and not _marker.exists():\n"
-            "    _marker.write_text(str(os.getpid()))\n"
-            "    os.kill(os.getpid(), signal.SIGKILL)"
-        ),
+    return district_templates(
+        folder,
+        "import os, pathlib, signal\n"
+        f"_marker = pathlib.Path({str(marker)!r})\n"
+        f"if district_id == {FAILING!r}:\n"
+        f"    raise RuntimeError({BOOM!r})\n"
+        f"if district_id == {KILLED!r} and not _marker.exists():\n"
+        "    _marker.write_text(str(os.getpid()))\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)",
     )
-    nbformat.write(nb, folder / "district_report.ipynb")
-    return folder
 
 
 @pytest.mark.slow
@@ -314,22 +290,13 @@ def test__report__sigterm_stops_the_batch_on_the_cluster_and_its_kernels(
     sample_processed: Path, dask_cluster: object, tmp_path: Path
 ) -> None:
     marker = tmp_path / "victim.pid"
-    templates = tmp_path / "nb"
-    templates.mkdir()
-    _small_notebook(templates / "region_overview.ipynb", "region")
-    _small_notebook(templates / "model_diagnostics.ipynb", "diagnostics")
-    nb = nbformat.read(config.notebooks_dir() / "district_report.ipynb", as_version=4)
-    where = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    nb.cells.insert(
-        where + 1,
-        nbformat.v4.new_code_cell(
-            "import os, pathlib, time\n"
-            f"if district_id == {OK_DISTRICTS[0]!r}:\n"
-            f"    pathlib.Path({str(marker)!r}).write_text(str(os.getpid()))\n"
-            f"    time.sleep({VICTIM_SLEEP})"
-        ),
+    templates = district_templates(
+        tmp_path / "nb",
+        "import os, pathlib, time\n"
+        f"if district_id == {OK_DISTRICTS[0]!r}:\n"
+        f"    pathlib.Path({str(marker)!r}).write_text(str(os.getpid()))\n"
+        f"    time.sleep({VICTIM_SLEEP})",
     )
-    nbformat.write(nb, templates / "district_report.ipynb")
     out = tmp_path / "out"
     batch = subprocess.Popen(
         [

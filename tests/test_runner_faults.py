@@ -22,8 +22,8 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
+from notebook_templates import district_templates
 
-from coverage_analysis import config
 from coverage_analysis.report import Manifest, ReportEntry
 from coverage_analysis.report.manifest import STATUS_INTERRUPTED
 
@@ -46,46 +46,30 @@ SHORT_TIMEOUT = 30
 LEAK_WARNING = "leaked semaphore"
 
 
-def _small_notebook(path: Path, name: str) -> None:
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell(
-        'processed_dir = "data/processed"\nstart_month = None\nend_month = None\n'
-        'lang = "en"\nfigures_dir = None'
-    )
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(f'print("{name}", lang)')]
-    nb.metadata["kernelspec"] = {
-        "name": "some-kernel-nobody-registered",
-        "display_name": "not registered anywhere",
-        "language": "python",
-    }
-    nbformat.write(nb, path)
+#: A kernelspec no Jupyter installation has: the runner must not need it.
+UNREGISTERED_KERNEL = {
+    "name": "some-kernel-nobody-registered",
+    "display_name": "not registered anywhere",
+    "language": "python",
+}
 
 
 def _templates(folder: Path, marker: Path, victim_always: bool = False) -> Path:
     """Templates: small region/diagnostics notebooks and the real district notebook with
     a sleeping cell for the victim (first run only, unless ``victim_always``)."""
-    folder.mkdir()
-    _small_notebook(folder / "region_overview.ipynb", "region")
-    _small_notebook(folder / "model_diagnostics.ipynb", "diagnostics")
-    nb = nbformat.read(config.notebooks_dir() / "district_report.ipynb", as_version=4)
-    where = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
     first_only = "True" if victim_always else "not _marker.exists()"
-    nb.cells.insert(
-        where + 1,
-        nbformat.v4.new_code_cell(
-            "import os, pathlib, time\n"
-            f"_marker = pathlib.Path({str(marker)!r})\n"
-            f"if district_id == {VICTIM!r}:\n"
-            f"    if {first_only}:\n"
-            "        _marker.write_text(str(os.getpid()))\n"
-            f"        time.sleep({VICTIM_SLEEP})\n"
-            "    else:\n"
-            "        _marker.with_suffix('.rerun').write_text(str(time.time()))"
-        ),
+    return district_templates(
+        folder,
+        "import os, pathlib, time\n"
+        f"_marker = pathlib.Path({str(marker)!r})\n"
+        f"if district_id == {VICTIM!r}:\n"
+        f"    if {first_only}:\n"
+        "        _marker.write_text(str(os.getpid()))\n"
+        f"        time.sleep({VICTIM_SLEEP})\n"
+        "    else:\n"
+        "        _marker.with_suffix('.rerun').write_text(str(time.time()))",
+        UNREGISTERED_KERNEL,
     )
-    nbformat.write(nb, folder / "district_report.ipynb")
-    return folder
 
 
 def _start_batch(processed: Path, out: Path, templates: Path, *extra: str) -> subprocess.Popen[str]:
