@@ -76,6 +76,20 @@ def test__partial_out__equals_the_dense_projection():
     assert abs(np.bincount(m, w * got)).max() < 1e-8
 
 
+def test__channels_within__equals_the_dense_two_way_least_squares():
+    # the channel models' within transform: HDFE elimination, not dummies
+    from coverage_analysis.models.channels import within
+
+    _y, x, d, m, _off = _panel_arrays(9, 0.2, 3)
+    d = np.where(d >= 6, d + 2, d)  # codes with a gap
+    z, _, _ = _ppml._design(np.zeros((len(d), 0)), d, m)
+    want = x - z @ np.linalg.lstsq(z, x, rcond=None)[0]
+    got = within(x, d, m)
+    assert got.shape == x.shape
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-7)
+    assert abs(np.bincount(d, got[:, 0])).max() < 1e-7  # no district mean left
+
+
 def _numbers(value, prefix=""):
     if isinstance(value, dict):
         for k, v in value.items():

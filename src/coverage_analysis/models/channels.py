@@ -77,10 +77,19 @@ def holm(p_values: list[float]) -> list[float]:
 
 def within(values: np.ndarray, d: np.ndarray, m: np.ndarray) -> np.ndarray:
     """Residuals of each column of ``values`` after district and month means
-    (two-way fixed effects by least squares; works on unbalanced rows)."""
-    z, _, _ = _ppml._design(np.zeros((len(d), 0)), d, m)
-    coef, *_ = np.linalg.lstsq(z, values, rcond=None)
-    return values - z @ coef
+    (two-way fixed effects by least squares; works on unbalanced rows), by the
+    HDFE elimination of :func:`_ppml.partial_out` with unit weights -- not a
+    dense least squares on G + T dummy columns (seconds at 216 districts).
+
+    >>> v = np.array([[1.0], [2.0], [4.0], [7.0]])
+    >>> within(v, np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])).ravel().round(6).tolist()
+    [0.5, -0.5, -0.5, 0.5]
+    """
+    values = np.asarray(values, dtype=float).reshape(len(d), -1)
+    none, ones = np.zeros((len(d), 0)), np.ones(len(d))
+    return np.column_stack(
+        [_ppml.partial_out(values[:, j], none, d, m, ones) for j in range(values.shape[1])]
+    )
 
 
 def channel_collinearity(
