@@ -36,3 +36,18 @@ def sample_processed(sample_raw: Path, tmp_path_factory: pytest.TempPathFactory)
     processed = tmp_path_factory.mktemp("processed")
     clean_folder(sample_raw, processed)
     return processed
+
+
+@pytest.fixture(scope="session")
+def dask_cluster() -> object:
+    """A ``distributed.LocalCluster`` of two worker processes (one thread each), started
+    once for the tests that run batches on a cluster (``test_dask``,
+    ``test_national_cluster``); its workers are children of this process."""
+    distributed = pytest.importorskip("distributed")
+    cl = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    )
+    try:
+        yield cl
+    finally:
+        cl.close()

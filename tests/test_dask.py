@@ -1,7 +1,7 @@
 """The report batch and the per-file cleaning on a real Dask cluster.
 
 One ``distributed.LocalCluster`` with two worker processes (one thread each) is
-started for the module. The batches run through the real ``coverage-analysis``
+started for the session (``conftest.dask_cluster``). The batches run through the real ``coverage-analysis``
 command (in this process) with ``--scheduler`` on the cleaned sample; the report
 templates are the real ones, the district notebook with one extra cell written by the
 test that fails one district and kills the kernel of another on its first run.
@@ -11,7 +11,6 @@ cluster's workers are its children) whose command line names ipykernel.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
@@ -25,13 +24,11 @@ from pathlib import Path
 
 import nbformat
 import psutil
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
+from cluster_outputs import table_bytes, worker_kernels
 from notebook_templates import district_templates
 
 from coverage_analysis import cli, cluster, config
-from coverage_analysis.io.generation import GENERATION_KEY
 from coverage_analysis.report import Manifest, ReportEntry
 from coverage_analysis.report.kernel_runner import Task
 from coverage_analysis.schema import TABLE_FILES
@@ -60,41 +57,6 @@ START_LIMIT = 300
 SIGNAL_TO_END_LIMIT = 60
 #: Keys of the cleaning report that name the run, not its content.
 RUN_KEYS = ("processed_dir", "generation", "generation_files")
-
-
-@pytest.fixture(scope="module")
-def dask_cluster() -> object:
-    cl = _distributed().LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    )
-    try:
-        yield cl
-    finally:
-        cl.close()
-
-
-def _worker_kernels(cl: object) -> set[int]:
-    """Process ids of the ipykernel processes descended from this process (the
-    LocalCluster's worker processes are its children)."""
-    found = set()
-    for proc in psutil.Process().children(recursive=True):
-        try:
-            if any("ipykernel" in part for part in proc.cmdline()):
-                found.add(proc.pid)
-        except psutil.Error:
-            continue
-    return found
-
-
-def _table_bytes(path: Path) -> bytes:
-    """The table as Arrow IPC bytes, its schema metadata without the generation id
-    (which names the run, so differs between any two runs)."""
-    table = pq.read_table(path)
-    meta = {k: v for k, v in (table.schema.metadata or {}).items() if k != GENERATION_KEY}
-    sink = io.BytesIO()
-    with pa.ipc.new_stream(sink, table.schema.with_metadata(meta)) as writer:
-        writer.write_table(table.replace_schema_metadata(meta))
-    return sink.getvalue()
 
 
 def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -129,7 +91,7 @@ def test__clean__byte_identical_tables_local_and_on_the_cluster(
 
     for name in TABLE_FILES.values():
         if (local / name).exists():
-            assert _table_bytes(remote / name) == _table_bytes(local / name), name
+            assert table_bytes(remote / name) == table_bytes(local / name), name
     for name in ("rejects.csv", "duplicates.csv"):
         assert (remote / name).read_bytes() == (local / name).read_bytes(), name
     reports = [json.loads((f / "cleaning_report.json").read_text()) for f in (local, remote)]
@@ -206,7 +168,7 @@ def test__report__batch_on_the_cluster_with_a_kernel_death_and_a_failure(
     assert "html" not in failed["outputs"] and not (out / f"district_{FAILING}.html").exists()
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "&lt;boom&gt;" in index and "<boom>" not in index
-    assert not _worker_kernels(dask_cluster)  # the plugin shut every kernel down
+    assert not worker_kernels()  # the plugin shut every kernel down
 
 
 @pytest.mark.slow
@@ -252,7 +214,7 @@ def test__dask_pool__one_result_per_task_as_it_arrives_and_no_kernel_left(
     for n in range(3):
         executed = nbformat.read(tmp_path / "notebooks" / f"tiny_{n}.ipynb", as_version=4)
         assert executed.cells[-1].outputs[0]["text"] == f"{n * 2}\n"
-    assert not _worker_kernels(dask_cluster)
+    assert not worker_kernels()
 
 
 def test__scheduler__unreachable_is_one_line(
@@ -329,7 +291,7 @@ def test__report__sigterm_stops_the_batch_on_the_cluster_and_its_kernels(
     entries = {e["name"]: e for e in data["reports"]}
     assert entries[f"district_{OK_DISTRICTS[0]}"]["status"] == "interrupted"
     assert not psutil.pid_exists(kernel) or psutil.Process(kernel).status() == "zombie"
-    assert not _worker_kernels(dask_cluster)
+    assert not worker_kernels()
     with _distributed().Client(dask_cluster.scheduler_address) as client:  # the cluster lives on
         assert len(client.run(os.getpid)) == 2
 

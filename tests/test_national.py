@@ -1,10 +1,8 @@
 """The national scope (issue 11): scope setting and refusal, the national reference and
 region populations, district resolution within a region, the republic's rating of regions,
-and a small synthetic republic end to end (sample, clean, panel, reports).
-
-The ``model`` command is left out of the end-to-end run (``model_summary.json`` is not
-needed by the reports); the national overview fits the pooled national model and each
-region's own (``models/national.py``) in its shared context, which the test checks.
+and a small synthetic republic cleaned and paneled against its truth. The whole
+chain on a Dask cluster (clean, panel, model, the national overview, region and
+district reports) is ``test_national_cluster.py``.
 """
 
 from __future__ import annotations
@@ -323,42 +321,3 @@ def test_republic_rating_of_regions(republic: dict[str, Path], national_env) -> 
     assert np.allclose(sizes / mean_real.reindex(sizes.index), 1.0, atol=0.01)
     ek = table.set_index("region_id").loc["east_kazakhstan"]
     assert ek["rank"] > 8  # the article's fact the sample is drawn to (region activity low)
-
-
-@pytest.mark.slow
-def test_republic_reports(republic: dict[str, Path], national_env) -> None:
-    from coverage_analysis.report.runner import run_reports
-
-    districts = ["ayagoz", "semey", "karaganda__abay", "almaty_city__medeu"]
-    manifest = run_reports(
-        processed_dir=republic["processed"],
-        out_dir=republic["out"],
-        districts=districts,
-        regions=["east_kazakhstan", "karaganda"],
-        jobs=2,
-        formats=("html",),
-        scope="national",
-    )
-    names = [e.name for e in manifest.entries]
-    assert names == [
-        "national_overview",
-        "region_east_kazakhstan",
-        "region_karaganda",
-        *(f"district_{d}" for d in districts),
-    ]
-    assert manifest.all_ok, [(e.name, e.status, e.first_failure) for e in manifest.entries]
-    out = republic["out"]
-    overview = (out / "national_overview.html").read_text("utf-8")
-    assert "Synthetic sample data" in overview
-    assert "Where East Kazakhstan Region stands" in overview
-    # the pooled model of all districts, then each region's association beside it
-    section = overview.split("Association by region</h2>", 1)[1].split("</section>", 1)[0]
-    assert "All regions pooled" in section
-    assert section.count("<tr>") >= 3  # header, the pooled row, at least one region
-    assert "Holm" in section and "associated" in section
-    region = (out / "region_karaganda.html").read_text("utf-8")
-    assert "Rank in the region" in region
-    rating = pd.read_csv(out / "region_rating.csv")
-    assert len(rating) == 16 and rating["rank"].min() == 1
-    district_rating = pd.read_csv(out / "district_rating.csv")
-    assert len(district_rating) == 216
