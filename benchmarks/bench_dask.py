@@ -10,7 +10,9 @@ cyclically, each cycle writing into its own output folder) in the same run:
   a batch).
 
 Both time the executor from its first task to its last result: starting the workers
-and their warm kernels, running and exporting every notebook. The shared report
+and their warm kernels, running and exporting every notebook. ``--repeat R`` (default 2)
+alternates the two executors R times (local, dask, local, dask, ...) on the same cluster
+and compares medians, so that a change of load during the run does not land on one side. The shared report
 context is computed once before either (as ``run_reports`` does). Prints reports per
 minute for each, the Dask overhead (target <= 10 %), the scheduler's round-trip per
 task (from no-op tasks), and a **projection** of the wall time of a national batch of
@@ -25,7 +27,7 @@ scheduler's round-trip per task, counted serially (conservative). It assumes one
 per worker and a shared filesystem that keeps up; it is a projection, not a
 measurement.
 
-Usage: ``.venv/bin/python benchmarks/bench_dask.py [--reports N] [--formats html,pdf] [--keep DIR]``
+Usage: ``.venv/bin/python benchmarks/bench_dask.py [--reports N] [--repeat R] [--formats html,pdf] [--keep DIR]``
 """
 
 from __future__ import annotations
@@ -100,6 +102,7 @@ def noop(x: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=int, default=50, help="district reports (50)")
+    parser.add_argument("--repeat", type=int, default=2, help="alternating runs per side (2)")
     parser.add_argument("--formats", default="html,pdf", help="export formats (html,pdf)")
     parser.add_argument("--keep", help="keep outputs in this folder")
     args = parser.parse_args(argv)
@@ -109,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from coverage_analysis.report.dask_pool import DaskPool
 
+    # the in-process scheduler logs every connection at INFO (and a closing comm's
+    # traceback at shutdown): not this benchmark's business
+    logging.getLogger("distributed").setLevel(logging.ERROR)
     formats = tuple(f for f in args.formats.split(",") if f)
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-dask-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -118,13 +124,6 @@ def main(argv: list[str] | None = None) -> int:
     _precompute(processed, validate_params(None), cache)  # once, for both (not timed)
     env = {CACHE_ENV: str(cache), "MPLBACKEND": "Agg"}
     cwd = config.notebooks_dir()
-
-    local_tasks = district_tasks(processed, folder / "local", args.reports, formats)
-    started = time.perf_counter()
-    local = LocalPool(WORKERS, cwd=cwd, env=env).run(local_tasks)
-    local_wall = time.perf_counter() - started
-    local_ok = sum(r["status"] == "ok" for r in local.values())
-    print(f"local pool ({WORKERS} workers): {local_wall:.1f} s, {local_ok}/{len(local_tasks)} ok")
 
     # the workers' statistical profiler samples the task thread every 10 ms: no use for
     # minute-long notebook tasks, and it competes with the export for the GIL
@@ -141,20 +140,40 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"LocalCluster start ({WORKERS} workers, not counted): {time.perf_counter() - started:.1f} s"
     )
+    local_walls: list[float] = []
+    dask_walls: list[float] = []
     try:
         started = time.perf_counter()
         client.gather(client.map(noop, range(NOOP_TASKS), pure=False))
         per_task = (time.perf_counter() - started) / NOOP_TASKS
-        dask_tasks = district_tasks(processed, folder / "dask", args.reports, formats)
-        started = time.perf_counter()
-        remote = DaskPool(client, cwd=cwd, env=env).run(dask_tasks)
-        dask_wall = time.perf_counter() - started
+        for run in range(args.repeat):
+            local_tasks = district_tasks(processed, folder / f"local{run}", args.reports, formats)
+            started = time.perf_counter()
+            local = LocalPool(WORKERS, cwd=cwd, env=env).run(local_tasks)
+            local_walls.append(time.perf_counter() - started)
+            local_ok = sum(r["status"] == "ok" for r in local.values())
+            print(
+                f"run {run + 1}: local pool ({WORKERS} workers) {local_walls[-1]:.1f} s, "
+                f"{local_ok}/{len(local_tasks)} ok",
+                flush=True,
+            )
+            dask_tasks = district_tasks(processed, folder / f"dask{run}", args.reports, formats)
+            started = time.perf_counter()
+            remote = DaskPool(client, cwd=cwd, env=env).run(dask_tasks)
+            dask_walls.append(time.perf_counter() - started)
+            dask_ok = sum(r["status"] == "ok" for r in remote.values())
+            print(
+                f"run {run + 1}: dask LocalCluster ({WORKERS} workers) {dask_walls[-1]:.1f} s, "
+                f"{dask_ok}/{len(dask_tasks)} ok",
+                flush=True,
+            )
     finally:
         client.close()
         cluster.close()
-    dask_ok = sum(r["status"] == "ok" for r in remote.values())
+    local_wall, dask_wall = statistics.median(local_walls), statistics.median(dask_walls)
     print(
-        f"dask LocalCluster ({WORKERS} workers): {dask_wall:.1f} s, {dask_ok}/{len(dask_tasks)} ok"
+        f"medians of {args.repeat} alternating runs: local pool {local_wall:.1f} s, "
+        f"dask {dask_wall:.1f} s; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
     )
 
     n = len(local_tasks)
