@@ -29,6 +29,7 @@ from cluster_outputs import table_bytes, worker_kernels
 from coverage_analysis import config
 from coverage_analysis.io.generation import GENERATION_KEY
 from coverage_analysis.reference import DISTRICTS_ENV
+from coverage_analysis.report.sections import MAX_UNREPORTED_LISTED
 from coverage_analysis.schema import TABLE_FILES
 
 pytestmark = pytest.mark.slow
@@ -178,6 +179,13 @@ def test_national_overview_says_where_east_kazakhstan_stands(republic) -> None:
     assert "All regions pooled" in section and section.count("<tr>") >= 3
     assert "Holm" in section and "associated" in section
     assert "Rank in the region" in (out / "region_karaganda.html").read_text("utf-8")
+    # data quality: the districts with most unreported months named, the rest counted
+    panel = pd.read_parquet(republic["processed"] / "panel.parquet")
+    unreported = panel.loc[~panel["is_reported"].astype(bool)].groupby("district_id").size()
+    quality = overview.split("Data quality</h2>", 1)[1].split("</section>", 1)[0]
+    assert f"{int(unreported.sum())} of {len(panel)}" in quality
+    if len(unreported) > MAX_UNREPORTED_LISTED:
+        assert f"and {len(unreported) - MAX_UNREPORTED_LISTED} other districts" in quality
     text = "\n".join(
         p.extract_text() or "" for p in pypdf.PdfReader(out / "national_overview.pdf").pages
     )

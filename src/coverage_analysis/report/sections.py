@@ -94,6 +94,9 @@ __all__ = [
 
 #: Rejected rows listed in full in a district's data-quality section.
 MAX_REJECT_ROWS = 15
+#: Districts named in the overview's list of unreported months: a region's all, the
+#: republic's (216) the most affected first, the rest counted.
+MAX_UNREPORTED_LISTED = 20
 #: Districts of the same kind shown beside a district as "similar" (closest population).
 N_SIMILAR = 4
 
@@ -379,7 +382,14 @@ def _data_quality(ctx: ReportContext, district_id: str | None) -> list[str]:
         missing = rows.loc[~rows["is_reported"].astype(bool)]
         if district_id is None:
             per = missing.groupby("district_id").size()
-            listing = ", ".join(f"{ctx.name(d)} {n}" for d, n in per.items()) or w["none"]
+            shown = (
+                per
+                if len(per) <= MAX_UNREPORTED_LISTED
+                else (per.sort_values(ascending=False, kind="stable").head(MAX_UNREPORTED_LISTED))
+            )
+            listing = ", ".join(f"{ctx.name(d)} {n}" for d, n in shown.items()) or w["none"]
+            if len(shown) < len(per):
+                listing = text("unreported_more", lang, listing=listing, n=len(per) - len(shown))
         else:
             listing = ", ".join(month(m, lang) for m in missing["month"]) or w["none"]
         parts.append(
