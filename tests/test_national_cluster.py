@@ -178,7 +178,12 @@ def test_national_overview_says_where_east_kazakhstan_stands(republic) -> None:
     section = overview.split("Association by region</h2>", 1)[1].split("</section>", 1)[0]
     assert "All regions pooled" in section and section.count("<tr>") >= 3
     assert "Holm" in section and "associated" in section
-    assert "Rank in the region" in (out / "region_karaganda.html").read_text("utf-8")
+    assert "Association by district" not in overview  # 216 districts: by region instead
+    region = (out / "region_karaganda.html").read_text("utf-8")
+    assert "Rank in the region" in region
+    forest = region.split("Association by district</h2>", 1)[1].split("</section>", 1)[0]
+    assert "republic's pooled estimate" in forest and "data:image/png;base64," in forest
+    assert (republic["figures"] / "region_karaganda_forest.svg").is_file()
     # data quality: the districts with most unreported months named, the rest counted
     panel = pd.read_parquet(republic["processed"] / "panel.parquet")
     unreported = panel.loc[~panel["is_reported"].astype(bool)].groupby("district_id").size()

@@ -13,6 +13,7 @@ import html
 import json
 import logging
 import math
+from collections.abc import Collection
 
 import pandas as pd
 
@@ -167,35 +168,52 @@ def model_section(ctx: ReportContext, district_id: str | None = None) -> Section
             sec.parts.append(para(html.escape(a_mixed)))
         else:
             sec.parts.append(para(text("amount_verdict_" + a_verdict, lang)))
-    effects = ctx.extras.get("district_effects")
-    if (
-        district_id is None
-        and isinstance(effects, pd.DataFrame)
-        and {"district_id", "estimate", "ci_low", "ci_high"} <= set(effects.columns)
-    ):
-        ok = effects["status"].eq("ok") if "status" in effects else True
-        rows = effects.loc[ok & effects["district_id"].ne("pooled")]
-        pooled = effects.loc[effects["district_id"].eq("pooled")]
-        pooled_row = pooled.iloc[0].to_dict() if len(pooled) else cov
-        sec.parts.append(f"<h3>{text('forest', lang)}</h3>")
-        sec.parts.append(para(text("forest_text", lang), "ca-muted"))
-        if {"beta", "beta_ci_low", "beta_ci_high"} <= set(rows.columns):
-            scale = {"beta": "estimate", "beta_ci_low": "ci_low", "beta_ci_high": "ci_high"}
-            rows = rows.drop(columns=list(scale.values())).rename(columns=scale)
-            pooled_row = {
-                scale.get(k, k): v for k, v in pooled_row.items() if k not in scale.values()
-            }
-        ax = figures.plot_forest(
-            rows.assign(name=_names(ctx, rows)),
-            lang=lang,
-            synthetic=ctx.synthetic,
-            pooled=pooled_row,
-            xlabel=TEXT[lang]["effect_beta"],
-        )
-        sec.parts.append(figure_html(ax, "region_forest", ctx.figures_dir))
+    if district_id is None and ctx.scope != "national":  # the republic: by region instead
+        sec.parts.extend(forest_parts(ctx, cov))
     if district_id is not None:
         sec.parts.append(_own_effect_paragraph(ctx, district_id, cov))
     return sec
+
+
+def forest_parts(
+    ctx: ReportContext,
+    pooled_effect: dict,
+    district_ids: Collection[str] | None = None,
+    figure_name: str = "region_forest",
+    note: str = "forest_text",
+) -> list[str]:
+    """The per-district slopes (``ctx.extras["district_effects"]``) as a forest plot
+    around the pooled estimate, for the districts ``district_ids`` (``None``: all); no
+    parts when the effects were not computed."""
+    lang = ctx.lang
+    effects = ctx.extras.get("district_effects")
+    if not isinstance(effects, pd.DataFrame) or not {
+        "district_id",
+        "estimate",
+        "ci_low",
+        "ci_high",
+    } <= set(effects.columns):
+        return []
+    ok = effects["status"].eq("ok") if "status" in effects else True
+    rows = effects.loc[ok & effects["district_id"].ne("pooled")]
+    if district_ids is not None:
+        rows = rows.loc[rows["district_id"].isin(set(district_ids))]
+    pooled = effects.loc[effects["district_id"].eq("pooled")]
+    pooled_row = pooled.iloc[0].to_dict() if len(pooled) else pooled_effect
+    parts = [f"<h3>{text('forest', lang)}</h3>", para(text(note, lang), "ca-muted")]
+    if {"beta", "beta_ci_low", "beta_ci_high"} <= set(rows.columns):
+        scale = {"beta": "estimate", "beta_ci_low": "ci_low", "beta_ci_high": "ci_high"}
+        rows = rows.drop(columns=list(scale.values())).rename(columns=scale)
+        pooled_row = {scale.get(k, k): v for k, v in pooled_row.items() if k not in scale.values()}
+    ax = figures.plot_forest(
+        rows.assign(name=_names(ctx, rows)),
+        lang=lang,
+        synthetic=ctx.synthetic,
+        pooled=pooled_row,
+        xlabel=TEXT[lang]["effect_beta"],
+    )
+    parts.append(figure_html(ax, figure_name, ctx.figures_dir))
+    return parts
 
 
 def _own_effect_paragraph(ctx: ReportContext, district_id: str, pooled: dict) -> str:

@@ -331,6 +331,22 @@ def _region_calendar(ctx: ReportContext, region_id: str | None) -> list[str]:
     return [figure_html(ax, f"region_{region_id}_calendar", ctx.figures_dir)]
 
 
+def _region_forest(ctx: ReportContext, region_id: str | None) -> list[str]:
+    """The region's districts' own slopes around the republic's pooled estimate (the
+    overview shows the regions instead of 216 districts)."""
+    from coverage_analysis.report.model_sections import forest_parts
+    from coverage_analysis.report.sections import Unavailable
+
+    _national_only(ctx)
+    if ctx.model is None or "district_effects" not in ctx.extras:
+        raise Unavailable(ctx.problems.get("district_effects") or ctx.problems.get("model") or "")
+    ids = ctx.districts.loc[ctx.districts["region_id"] == region_id, "district_id"]
+    pooled = ctx.model.to_dict().get("coverage_effect", {})
+    return forest_parts(
+        ctx, pooled, ids, f"region_{region_id}_forest", note="forest_text_national"
+    )[1:]  # the section's own title replaces the sub-heading
+
+
 def _regions_model(ctx: ReportContext, _region_id: str | None) -> list[str]:
     """The pooled association of all districts beside each region's own (same decay rule,
     clustered by district); a region too small to fit is named, not estimated."""
@@ -403,6 +419,7 @@ def register() -> None:
             "region_standing": SectionSpec("region_standing", (), _standing),
             "region_districts": SectionSpec("region_districts", ("summary",), _region_districts),
             "region_calendar": SectionSpec("calendar", ("panel",), _region_calendar),
+            "region_forest": SectionSpec("forest", ("panel",), _region_forest),
             "regions_model": SectionSpec("regions_model", ("panel",), _regions_model),
         }
     )
@@ -463,6 +480,7 @@ def region_report(ctx: ReportContext, region_id: str) -> Sections:
             show(ctx, "region_standing", region_id),
             show(ctx, "region_districts", region_id),
             show(ctx, "region_calendar", region_id),
+            show(ctx, "region_forest", region_id),
         ]
     )
 
