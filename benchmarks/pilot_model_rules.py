@@ -17,7 +17,7 @@ every candidate rule side by side:
 
 The rule (fixed before the pilot was run): the primary p-value is the method
 with the smallest largest size over the four simulator x estimand cells (5%,
-then 10%), ties broken by the smallest detection; the placebo flag is the test
+then 10%), power only among equals; the placebo flag is the test
 with the smallest largest false-flag rate, then the largest smallest flag rate.
 
 Usage: ``python benchmarks/pilot_model_rules.py --panels 100 --jobs 2``
