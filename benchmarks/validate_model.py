@@ -58,7 +58,7 @@ SEED_OFFSET = {"null": 0, "reverse": 100_000, "effect": 200_000}
 #: Levels at which size is checked.
 LEVELS = (0.05, 0.10)
 #: p-value methods tabulated.
-METHODS = ("randomisation", "cv3_jackknife", "wild_score_bootstrap")
+METHODS = ("randomisation", "cv3_jackknife", "wild_score_bootstrap", "wcr_cv3_bootstrap")
 #: z for 95% Wilson intervals.
 Z95 = 1.959964
 #: Columns of the per-panel CSV, in order (every row has all of them).
@@ -79,27 +79,16 @@ BASE_COLUMNS = (
     "p_randomisation",
     "p_cv3_jackknife",
     "p_wild_score_bootstrap",
+    "p_wcr_cv3_bootstrap",
 )
 AMOUNT_COLUMNS = ("a_beta", "a_lo", "a_hi", "a_p", "per_beta", "per_lo", "per_hi")
 COLUMNS = (*BASE_COLUMNS, *AMOUNT_COLUMNS, "error", "a_error")
 
 
 def read_results(path: Path) -> pd.DataFrame:
-    """The per-panel CSV of a run (also one stopped early). Rows are read by
-    position: a full row has every column of :data:`COLUMNS`; files written
-    before the columns were fixed have 16 (no amounts) or 23 fields."""
-    import csv
-
-    with path.open(newline="") as fh:
-        reader = csv.reader(fh)
-        header = next(reader)
-        records = []
-        for row in reader:
-            names = COLUMNS if len(header) == len(COLUMNS) else (*BASE_COLUMNS, *AMOUNT_COLUMNS)
-            if len(header) != len(COLUMNS) and len(row) not in (16, 23):
-                raise ValueError(f"{path}: row with {len(row)} fields: {row[:6]}")
-            records.append(dict(zip(names, row, strict=False)))
-    frame = pd.DataFrame(records).replace("", np.nan)
+    """The per-panel CSV of a run (also one stopped early), columns by its header
+    (the scenario "null" stays a string, an empty field is missing)."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     for col in frame.columns:
         if col not in ("sim", "scenario", "estimand", "error", "a_error"):
             frame[col] = pd.to_numeric(frame[col])
@@ -284,6 +273,68 @@ def markdown(frame: pd.DataFrame) -> None:
         )
 
 
+#: True carry-over decay of each simulator (the oracle fits at it).
+TRUE_DECAY = {"internal": 0.4, "independent": 0.5}
+
+
+def _oracle_run(args: tuple[str, str, int, float]) -> list[dict]:
+    """Slopes of one panel at the true decay and averaged over the grid (no inference)."""
+    from coverage_analysis.models.coverage import LN2, fit_coverage
+
+    sim, scenario, seed, beta = args
+    panel = make_panel(sim, scenario, seed, beta)
+    out = []
+    for estimand in ESTIMANDS:
+        at_truth = fit_coverage(panel, estimand=estimand, decay=TRUE_DECAY[sim])
+        grid = fit_coverage(panel, estimand=estimand)
+        out.append(
+            {
+                "sim": sim,
+                "scenario": scenario,
+                "estimand": estimand,
+                "b_true_decay": float(at_truth.fit.beta[0]) / LN2,
+                "b_grid": grid.beta_ln / LN2,
+            }
+        )
+    return out
+
+
+def oracle(panels: int, jobs: int, seed_offset: int, beta: float) -> pd.DataFrame:
+    """Power of an ORACLE test at ``beta``: the slope at the TRUE decay (and the
+    grid average, for comparison), referred to its TRUE sampling sd under no
+    effect (the sd over ``panels`` null panels): reject when ``|b| > 1.96 sd0``.
+    No test that has to estimate the sd (or the decay) from one panel of 19
+    districts can do much better with this estimator, so an oracle below 80%
+    means no valid test of it reaches 80% on that simulator."""
+    tasks = [
+        (sim, scenario, SEED_OFFSET[scenario] + seed_offset + s, beta)
+        for s in range(panels)
+        for sim in TRUE_DECAY
+        for scenario in ("null", "effect")
+    ]
+    with Pool(jobs) as pool:
+        rows = [r for batch in pool.imap(_oracle_run, tasks, chunksize=4) for r in batch]
+    frame = pd.DataFrame(rows)
+    print(
+        f"\nOracle power at beta = {beta:g} ({panels} null and {panels} effect panels per "
+        f"simulator; seed offset {seed_offset}): reject when |b| > 1.96 x the sd of b over the "
+        "null panels"
+    )
+    print("| simulator | estimand | slope at | null sd | effect mean (sd) | oracle power |")
+    print("|---|---|---|---|---|---|")
+    for (sim, est), sub in frame.groupby(["sim", "estimand"], sort=False):
+        for col, label in (("b_true_decay", "true decay"), ("b_grid", "grid average")):
+            null = sub.loc[sub["scenario"] == "null", col]
+            eff = sub.loc[sub["scenario"] == "effect", col]
+            sd0 = float(null.std())
+            power = rate(np.abs(eff) > Z95 * sd0)
+            print(
+                f"| {sim} | {est} | {label} | {sd0:.3f} | {eff.mean():+.3f} ({eff.std():.3f}) "
+                f"| {power} |"
+            )
+    return frame
+
+
 def time_one_fit(repeats: int = 5) -> tuple[float, float, float]:
     """Seconds of one full fit (single-threaded; wall and CPU) and of a plain
     statsmodels GLM of the same panel at one decay (baseline, wall, measured in
@@ -341,12 +392,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-amounts", action="store_true", help="skip the amounts model (power-curve runs)"
     )
+    parser.add_argument(
+        "--oracle",
+        action="store_true",
+        help="only the oracle power (true decay, true null sd) at the first --betas value",
+    )
     args = parser.parse_args(argv)
     betas = [float(b) for b in args.betas.split(",") if b.strip()]
     sims = [s for s in args.sims.split(",") if s]
     scenarios = [s for s in args.scenarios.split(",") if s]
     started = time.perf_counter()
     from coverage_analysis.models.inference import PRIMARY_P_VALUE
+
+    if args.oracle:
+        oracle(args.panels, args.jobs, args.seed_offset, betas[0])
+        print(f"total {time.perf_counter() - started:.0f} s")
+        return 0
 
     if args.report_only:
         if not args.csv:

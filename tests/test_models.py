@@ -297,7 +297,9 @@ def test__fit_coverage_model__averages_the_decay_grid_and_cut_panel_start():
     e = res.coverage_effect
     assert "p_value_fixed_decay" not in e and "p_value_fixed_decay" not in json.dumps(res.to_dict())
     assert e.p_value_method == "cv3_jackknife" and e.p_value == e.p_values["cv3_jackknife"]
-    assert {"randomisation", "cv3_jackknife", "wild_score_bootstrap"} == set(e.p_values)
+    assert {"randomisation", "cv3_jackknife", "wild_score_bootstrap", "wcr_cv3_bootstrap"} == set(
+        e.p_values
+    )
     assert [r["decay"] for r in res.decay_search] == [0.0, 0.2, 0.4, 0.6, 0.8]
     # the estimate is the equal-weight mean of the slopes fitted at each grid decay
     fixed = [fit_coverage_model(panel, decay=d, **FAST).coverage_effect for d in DECAY_GRID]
@@ -432,3 +434,25 @@ def test__joint_wald__one_slope_is_the_t_test_and_interval_uses_effective_cluste
     assert e.p_value == pytest.approx(
         2 * stats.t.sf(abs(e.beta) / e.beta_se_cv3, e.effective_clusters - 1), rel=1e-9
     )
+
+
+def test__wcr_cv3__linearised_jackknife_t_and_joint_wald_match_an_explicit_loop():
+    from coverage_analysis.models import inference
+
+    rng = np.random.default_rng(4)
+    n_dec, g = 3, 7
+    s = rng.normal(size=(n_dec, g))
+    h = rng.uniform(0.5, 3.0, size=(n_dec, g))
+    # explicit: one Newton step from beta = 0, with and without each cluster
+    beta = np.mean([s[k].sum() / h[k].sum() for k in range(n_dec)])
+    loo = [
+        np.mean([(s[k].sum() - s[k, i]) / (h[k].sum() - h[k, i]) for k in range(n_dec)])
+        for i in range(g)
+    ]
+    se = np.sqrt((g - 1) / g * np.sum((np.array(loo) - np.mean(loo)) ** 2))
+    assert inference._linear_cv3_t(s[None], h)[0] == pytest.approx(beta / se, rel=1e-12)
+    # every weight 1: each bootstrap t equals the observed one, so p = 1
+    assert inference.wcr_cv3(s, h, np.ones((99, g))) == 1.0
+    # scores and information in other units give the same p-value
+    w = _ppml.webb_weights(199, g, 3)
+    assert inference.wcr_cv3(5 * s, 5 * h, w) == inference.wcr_cv3(s, h, w)

@@ -241,6 +241,7 @@ def _newton_fe(
     m: np.ndarray,
     offset: np.ndarray,
     start: np.ndarray | None,
+    max_iter: int = MAX_ITER,
 ) -> tuple[np.ndarray, np.ndarray, bool, int]:
     """Newton-Raphson of the Poisson quasi-likelihood for the design ``[x,
     district dummies, month dummies without the first]`` without forming it:
@@ -262,12 +263,12 @@ def _newton_fe(
         rows_per_cell = np.bincount(cell, minlength=nd * nm)
         if rows_per_cell.max() <= 1:
             w = rows_per_cell.astype(float).reshape(nd, nm)
-            return _newton_grid(y, x, cell, offset, theta, w)
+            return _newton_grid(y, x, cell, offset, theta, w, max_iter)
     eta = _eta(theta, x, d, m, offset, k, nd)
     mu = np.exp(eta)
     scale = max(float(np.sum(y)), 1e-12)
     ll = float(np.sum(y * eta - mu))
-    for it in range(1, MAX_ITER + 1):
+    for it in range(1, max_iter + 1):
         r = y - mu
         hxx, hxd, hxm, cw = _fe_blocks(x, d, m, mu, nd, nm)
         cr = np.bincount(cell, r, nd * nm).reshape(nd, nm)
@@ -293,7 +294,7 @@ def _newton_fe(
         theta, eta, mu, ll = new, eta_new, mu_new, ll_new
         if change < TOL_ETA:
             return theta, mu, True, it
-    return theta, mu, False, MAX_ITER
+    return theta, mu, False, max_iter
 
 
 #: Smallest share of the district x month grid with a row for which
@@ -314,6 +315,7 @@ def _newton_grid(
     offset: np.ndarray,
     theta: np.ndarray,
     w: np.ndarray,
+    max_iter: int = MAX_ITER,
 ) -> tuple[np.ndarray, np.ndarray, bool, int]:
     """:func:`_newton_fe` on the (G, T) grid of cells ``cell`` (one row each):
     cells without a row have weight 0, so they add nothing to the
@@ -376,7 +378,7 @@ def _newton_grid(
         theta = concentrate(theta, eta, mu)
     scale = max(float(np.sum(y)), 1e-12)
     ll = float(yflat @ eta.ravel() - mu.sum())
-    for it in range(1, MAX_ITER + 1):
+    for it in range(1, max_iter + 1):
         stack[0] = mu
         np.subtract(yg, mu, out=stack[1])
         np.multiply(xg, mu, out=stack[2:])
@@ -409,7 +411,7 @@ def _newton_grid(
         theta, eta, mu, ll = new, eta_new, mu_new, ll_new
         if change < TOL_ETA:
             return theta, mu.ravel()[cell], True, it
-    return theta, mu.ravel()[cell], False, MAX_ITER
+    return theta, mu.ravel()[cell], False, max_iter
 
 
 def _eta(
@@ -465,6 +467,7 @@ def _newton_fe_dense(
     m: np.ndarray,
     offset: np.ndarray,
     start: np.ndarray | None,
+    max_iter: int = MAX_ITER,
 ) -> tuple[np.ndarray, np.ndarray, bool, int]:
     """The pre-HDFE solver, kept as the reference of :func:`_newton_fe` (tests,
     ``benchmarks/bench_model.py``): the information matrix is assembled from
@@ -485,7 +488,7 @@ def _newton_fe_dense(
     scale = max(float(np.sum(y)), 1e-12)
     ll = float(np.sum(y * eta - mu))
     h = np.empty((p, p))
-    for it in range(1, MAX_ITER + 1):
+    for it in range(1, max_iter + 1):
         r = y - mu
         grad = np.concatenate([x.T @ r, np.bincount(d, r, nd), np.bincount(m, r, nm)[1:]])
         xm = x * mu[:, None]
@@ -523,7 +526,7 @@ def _newton_fe_dense(
         theta, eta, mu, ll = new, eta_new, mu_new, ll_new
         if change < TOL_ETA:
             return theta, mu, True, it
-    return theta, mu, False, MAX_ITER
+    return theta, mu, False, max_iter
 
 
 def fit_ppml_fe(
@@ -536,6 +539,7 @@ def fit_ppml_fe(
     *,
     name: str = "PPML fit",
     warm: PPMLFit | None = None,
+    steps: int | None = None,
 ) -> PPMLFit:
     """PPML of ``y`` on regressors ``x`` (n x k, k may be 0) with district
     codes ``d`` and month codes ``m`` as fixed effects and an ``offset``.
@@ -547,6 +551,12 @@ def fit_ppml_fe(
     ``dropped`` counts each reason. A fit that does not converge raises
     :class:`ConvergenceError` naming ``name``. ``warm``: a fit of a similar
     model (same regressors) whose effects start the iterations.
+
+    ``steps``: with a warm start, stop after at most this many Newton steps
+    (a few-step approximation of the exact fit, as the one-step jackknife of
+    a large panel, where the fit without one district starts very close to
+    the full fit; ``converged`` is then True only if it did converge). Without
+    a usable warm start ``steps`` is ignored and the fit runs to convergence.
     """
     y = np.asarray(y, dtype=float)
     x = np.asarray(x, dtype=float).reshape(len(y), -1)
@@ -565,12 +575,15 @@ def fit_ppml_fe(
         n_coef = k + len(ud) + len(um) - 1
         if warm is not None and start is None:
             start = _warm_start(warm, k, ud, um)
+        usable = start if start is not None and len(start) == n_coef else None
+        few = steps is not None and usable is not None
         theta, mu_k, converged, n_iter = _newton_fe(
-            yk, xk, d_idx, m_idx, ok, start if start is not None and len(start) == n_coef else None
+            yk, xk, d_idx, m_idx, ok, usable, steps if few else MAX_ITER
         )
+        approximate = few and not converged
         # a separated row's fitted mean runs to zero (and can stall convergence)
         sep = (yk == 0) & (mu_k < MU_SEPARATION_TOL * max(float(yk.mean()), 1e-300))
-        if not converged and (not sep.any() or attempt == 3):
+        if not converged and not approximate and (not sep.any() or attempt == 3):
             raise ConvergenceError(
                 f"{name} did not converge in {n_iter} Newton iterations "
                 f"({len(yk)} rows, {n_coef} coefficients)"

@@ -219,13 +219,15 @@ def inference_en(
         else "the decay was fixed before the fit"
     )
     dof = t_dof(n_clusters, g_star)
-    others = [m for m in ("randomisation", "cv3_jackknife", "wild_score_bootstrap") if m != primary]
     beside = {
         "randomisation": f"the randomisation test ({n_perm} permutations of coverage paths)",
         "cv3_jackknife": "the CV3 t-test",
         "wild_score_bootstrap": f"the wild cluster score bootstrap ({n_boot} Webb draws, null "
         "imposed)",
+        "wcr_cv3_bootstrap": f"the wild cluster restricted bootstrap of the linearised CV3 t "
+        f"({n_boot} Webb draws)",
     }
+    others = [beside[m] for m in beside if m != primary]
     same = (
         "p-value and interval come from the same jackknife, so they agree."
         if primary == "cv3_jackknife"
@@ -236,7 +238,7 @@ def inference_en(
         "effective number of districts less one as degrees of freedom. "
         f"Primary p-value: {_name(primary, 'en')}"
         + (f", {n_perm} permutations" if primary == "randomisation" else "")
-        + f"; reported beside it: {beside[others[0]]} and {beside[others[1]]}. "
+        + f"; reported beside it: {', '.join(others[:-1])} and {others[-1]}. "
         f"{search[0].upper() + search[1:]}. The primary p-value was chosen because its size "
         "came closest to the nominal level on held-out simulated panels (the others rejected "
         f"true nulls more often). {n_clusters} districts of very unequal size act like "
