@@ -155,8 +155,11 @@ class RegCtx:
 class Layout:
     """Builds every raw file of the sample from a :class:`Simulation`."""
 
-    def __init__(self, sim: Simulation) -> None:
+    def __init__(self, sim: Simulation, scope: str = "region") -> None:
         self.sim = sim
+        #: ``national``: the files sit in a region's folder of the republic (the bulletin's
+        #: other region is then in scope, :mod:`.bulletin`).
+        self.scope = scope
         self.rng = np.random.default_rng([sim.seed, 7])
         self.d = sim.districts.set_index("district_id")
         self.files: list[FileSpec] = []
