@@ -165,9 +165,8 @@ def build_bulletin(lay: Layout) -> None:
                 s.add([settlement[0], None, figure, figure, figure], outcome="out_of_scope")
         if code == "10":
             s.blank(5)
-            national = getattr(lay, "scope", "region") == "national"
             for name, total, outcome, unit in OTHER_REGION:
-                if not national:
+                if lay.scope != "national":
                     row(name, None, total, "out_of_scope")
                 else:
                     row(name, None, total, outcome, (unit, YEAR, total) if unit else None)

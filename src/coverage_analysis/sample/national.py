@@ -73,6 +73,7 @@ import pandas as pd
 
 from coverage_analysis.domain import ARTICLE_MONTH, CHANNELS, FORMATS, PER_RESIDENTS
 from coverage_analysis.domain import campaign_months as _campaign_months
+from coverage_analysis.errors import ParameterError
 from coverage_analysis.models.adstock import coverage_index
 from coverage_analysis.reference import load_districts, reference_path
 from coverage_analysis.reference.national import national_reference, region_population
@@ -96,6 +97,9 @@ DEFAULT_ROWS = 45_000
 #: The region whose folder holds every layout of the region sample (the region sample's
 #: writers name its districts: registry styles, the statistics' districts, the bulletin).
 LAYOUT_REGION = "east_kazakhstan"
+#: Fewest registry rows ``--rows`` may ask for (each region's files need data rows, the
+#: planted lines are made from them).
+MIN_ROWS = 2_000
 #: A channel the layout region's draw leaves out gets one material from this month on.
 LAYOUT_EVERY_CHANNEL_FROM = pd.Timestamp("2016-07-01")
 #: SD of the latent activity of a region (log scale).
@@ -840,6 +844,8 @@ def write_national_sample(
     """Write the synthetic republic into ``raw_dir`` (layout in the module docstring) with
     its ``_truth/``; ``rows`` scales the publication registries (default
     :data:`DEFAULT_ROWS`). The same seed and rows give the same files, byte for byte."""
+    if rows is not None and rows < MIN_ROWS:
+        raise ParameterError(f"--rows {rows}: the national sample needs at least {MIN_ROWS:,} rows")
     raw = Path(raw_dir)
     raw.mkdir(parents=True, exist_ok=True)
     sim = simulate_republic(seed, rows)
@@ -869,7 +875,8 @@ def write_national_sample(
     regional = np.isin(months.year, REGION_REGISTRY_YEARS)
     national = _Registry(raw, f"{NATIONAL_DIR}/Реестр_публикаций_РК_2016.csv", "utf-8-sig", ",", True)  # fmt: skip
     streamed: list[_Registry] = []
-    books: list[tuple[_Workbook, pd.DataFrame]] = []
+    books: list[tuple[FileSpec, Resolved]] = []  # workbooks: written at once, truth kept
+    dup_books: list[dict[str, Any]] = []
     extra: list[pd.Series] = []  # planted clean rows (an unreadable reach): their ids
     formats = itertools.cycle(REGION_CSV_FORMATS)
     key = 0
@@ -901,8 +908,13 @@ def write_national_sample(
                 target.append(frame)
             start = stop
         if isinstance(reg, _Workbook):
-            books.append((reg, units))
             extra.append(reg.first_ids())
+            spec, dups = reg.spec(units)
+            books.append((spec, resolve([spec])))  # no row of it is resolved against others
+            write_file(raw, spec)
+            for sheet in spec.sheets:  # memory: only its truth is kept
+                sheet.rows.clear()
+            dup_books += dups
         else:
             reg.plant(_registry_faults(reg.first_cells(0), units))
             streamed.append(reg)
@@ -910,15 +922,10 @@ def write_national_sample(
 
     # --- media plans (per region), legalization and population (national files) ----------
     plan_rows: list[dict[str, Any]] = []
-    dup_books: list[dict[str, Any]] = []
     for k, region_id in enumerate(r for r in sim["regions"] if r != LAYOUT_REGION):
         spec, rows_ = _media_plan(sim, region_id, words, same_cell=bool(k % 2))
         specs.append(spec)
         plan_rows += rows_
-    for book, units in books:
-        spec, dups = book.spec(units)
-        specs.append(spec)
-        dup_books += dups
     legalization, planted = _legalization(sim, region_names)
     specs += [legalization, _population(sim, region_names)]
     res = resolve(specs)
@@ -985,11 +992,13 @@ def write_national_sample(
     panel.to_parquet(truth_dir / "simulated_panel.parquet", index=False)
     pd.DataFrame(plan_rows).to_parquet(truth_dir / "planned_by_quarter.parquet", index=False)
 
-    report = {path: dict(sheets) for path, sheets in res.report.items()}
+    report = {path: dict(sheets) for r in [res, *(b for _, b in books)] for path, sheets in r.report.items()}  # fmt: skip
     for reg in streamed:
         report[reg.rel] = {reg.tally.sheet: reg.tally.report()}
-    rejects = res.rejects + [r for reg in streamed for r in reg.tally.rejects]
+    rejects = res.rejects + [r for _, b in books for r in b.rejects]
+    rejects += [r for reg in streamed for r in reg.tally.rejects]
     duplicates = res.duplicates + dup_books + [d for reg in streamed for d in reg.tally.duplicates]
+    specs += [spec for spec, _ in books]
     file_meta = {spec.path: _file_meta(spec) for spec in specs}
     for reg in streamed:
         file_meta[reg.rel] = {"container": "csv", "encoding": reg.encoding, "delimiter": reg.delimiter}  # fmt: skip

@@ -6,10 +6,9 @@ sheets in workbook order, rows top to bottom. The first occurrence of a
 material (same normalised URL, else same outlet, title and date, case- and
 space-insensitive) is kept; later ones are duplicates. Statistics values
 (district x month [x channel/platform] x measure; population: district x year)
-repeated with the same value
-are duplicates, with another value rejects. A statistics row is clean when it
-gives at least one new value, else rejected when one of its values conflicts,
-else a duplicate.
+repeated with the same value are duplicates, with another value rejects. A
+statistics row is clean when it gives at least one new value, else rejected
+when one of its values conflicts, else a duplicate.
 
 >>> normalise("  Газета «Вести»  ")
 'газета «вести»'
