@@ -12,6 +12,9 @@ layout of ``input-formats.md``, with deliberate faults and the exact truth:
   file naming no period, region-wide registries), the legalization statistics' layouts,
   the media plans with ``факт`` columns, social reach, population and the statistics
   bulletin, with the region sample's planted rejects and duplicates;
+- ``akmola/`` (:data:`REGISTRY_LAYOUT_REGIONS`): the same registry styles and region-wide
+  registries from the region sample's writers (its districts given the styles in turn),
+  with their planted rejects and duplicates, and this module's media plan;
 - ``<region_id>/`` of every other region: its publication registry of 2014-2015 (a long
   CSV, the encodings and delimiters of :data:`REGION_CSV_FORMATS` in turn; every
   :data:`XLSX_EVERY`-th region an xlsx workbook with a sheet per year) and its media plan
@@ -43,12 +46,12 @@ seed article's fact that the region stands low in the republic's rating.
 
 ``rows``: the publication registries are scaled to about that many rows in all (the
 expected counts multiplied, then drawn), written in chunks of districts so memory stays
-small (for ``benchmarks/``; 10,000,000 rows is about 1 GB of CSV). East Kazakhstan's
-folder is built in memory row by row, so its registries never exceed the default size
-(:data:`DEFAULT_ROWS`). The truth in ``_truth/``: ``truth.json`` (the expected cleaning
+small (for ``benchmarks/``; 10,000,000 rows is about 1 GB of CSV). The folders of
+:data:`LAYOUT_REGIONS` are built in memory row by row, so their registries never exceed
+the default size (:data:`DEFAULT_ROWS`). The truth in ``_truth/``: ``truth.json`` (the expected cleaning
 report of every file and sheet, each file's container, the planted rejects and the
 duplicates with both sources, the variants and where they are), the expected tables
-(``expected_publication_counts``, ``expected_publications`` of East Kazakhstan's folder
+(``expected_publication_counts``, ``expected_publications`` of the layout regions' folders
 row by row, ``expected_legalization``, ``expected_media_plan``, ``expected_social_reach``,
 ``expected_population``) and ``simulated_panel``.
 
@@ -64,6 +67,7 @@ import itertools
 import json
 import logging
 import shutil
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,7 +85,7 @@ from coverage_analysis.sample import _file_meta, _jsonable
 from coverage_analysis.sample import simulate as S
 from coverage_analysis.sample import vocab as V
 from coverage_analysis.sample.bulletin import BULLETIN_PATH, OTHER_REGION
-from coverage_analysis.sample.layout import Layout
+from coverage_analysis.sample.layout import REGISTRY_STYLE, Layout
 from coverage_analysis.sample.sheets import OUTCOMES, FileSpec, Sheet, write_file
 from coverage_analysis.sample.truth import Resolved, expected_tables, resolve
 
@@ -97,6 +101,12 @@ DEFAULT_ROWS = 45_000
 #: The region whose folder holds every layout of the region sample (the region sample's
 #: writers name its districts: registry styles, the statistics' districts, the bulletin).
 LAYOUT_REGION = "east_kazakhstan"
+#: Regions whose registries come in the region sample's registry styles too (given to
+#: their districts in turn, :data:`~coverage_analysis.sample.layout.REGISTRY_STYLE`'s
+#: order), with its planted rejects and duplicates; their other files are this module's.
+REGISTRY_LAYOUT_REGIONS: tuple[str, ...] = ("akmola",)
+#: Every region built row by row by the region sample's writers.
+LAYOUT_REGIONS: tuple[str, ...] = (LAYOUT_REGION, *REGISTRY_LAYOUT_REGIONS)
 #: Fewest registry rows ``--rows`` may ask for (each region's files need data rows, the
 #: planted lines are made from them).
 MIN_ROWS = 2_000
@@ -283,15 +293,19 @@ def simulate_republic(seed: int = 2016, rows: int | None = None) -> dict[str, An
     target = DEFAULT_ROWS if rows is None else int(rows)
     means = scale[:, :, None] * share[None, None, :] * (target / scale.sum())
     counts = rng.poisson(means)  # district x month x channel
-    # the layout region's folder is built row by row: its own draw, at most the default size
-    lay_rng = np.random.default_rng([seed, 5])
-    lay_idx = np.flatnonzero(region_of == LAYOUT_REGION)
-    counts[lay_idx] = lay_rng.poisson(means[lay_idx] * min(1.0, DEFAULT_ROWS / target))
-    # ... with every channel at least once (so its words are written), in a month no
+    # the layout regions' folders are built row by row: their own draws, at most the default
+    # size, with every channel at least once (so its words are written), in a month no
     # registry of the region sample leaves unreported
     late = np.flatnonzero(months >= LAYOUT_EVERY_CHANNEL_FROM)
-    for k in np.flatnonzero(counts[lay_idx].sum(axis=(0, 1)) == 0):
-        counts[lay_idx[lay_rng.integers(len(lay_idx))], late[lay_rng.integers(len(late))], k] += 1
+    lay_rngs = {}
+    for k, region_id in enumerate(LAYOUT_REGIONS):
+        lay_rng = lay_rngs[region_id] = np.random.default_rng([seed, 5, *([k] if k else [])])
+        lay_idx = np.flatnonzero(region_of == region_id)
+        counts[lay_idx] = lay_rng.poisson(means[lay_idx] * min(1.0, DEFAULT_ROWS / target))
+        for c in np.flatnonzero(counts[lay_idx].sum(axis=(0, 1)) == 0):
+            counts[
+                lay_idx[lay_rng.integers(len(lay_idx))], late[lay_rng.integers(len(late))], c
+            ] += 1
 
     materials = counts.sum(axis=2).astype(float)
     per10k = materials / (pop / PER_RESIDENTS)
@@ -313,11 +327,12 @@ def simulate_republic(seed: int = 2016, rows: int | None = None) -> dict[str, An
         np.round(apps * median * np.exp(rng.normal(0, AMOUNT_NOISE_SD, apps.shape)) / 1000) * 1000
     )
     # the layout region's amounts by kind of property (its statistics split them)
-    lay_amounts = S._amounts(apps[lay_idx], months, lay_rng)
+    lay_idx = np.flatnonzero(region_of == LAYOUT_REGION)
+    lay_amounts = S._amounts(apps[lay_idx], months, lay_rngs[LAYOUT_REGION])
     amounts[lay_idx] = sum(lay_amounts.values())
     return {
         "rng": rng,
-        "layout_rng": lay_rng,
+        "layout_rngs": lay_rngs,
         "layout_amounts": lay_amounts,
         "months": months,
         "reference": ref,
@@ -337,16 +352,25 @@ def simulate_republic(seed: int = 2016, rows: int | None = None) -> dict[str, An
     }
 
 
-def layout_simulation(sim: dict[str, Any], seed: int) -> S.Simulation:
-    """The republic's draw for :data:`LAYOUT_REGION` as the region sample's
+def layout_simulation(
+    sim: dict[str, Any], seed: int, region_id: str = LAYOUT_REGION
+) -> S.Simulation:
+    """The republic's draw for a region of :data:`LAYOUT_REGIONS` as the region sample's
     :class:`~coverage_analysis.sample.simulate.Simulation`, so the region sample's writers
-    report it: its districts (the region's own ``districts.csv``, which names them as the
+    report it: its districts (East Kazakhstan: its own ``districts.csv``; another region:
+    its units of the national reference, a district's Russian name with ``район`` as the
     writers expect), true materials (:func:`~coverage_analysis.sample.simulate._materials`),
-    applications and amounts by kind, populations (those listed in its own population file
-    drawn as in the region sample)."""
-    rng = sim["layout_rng"]
+    applications and amounts (East Kazakhstan: by kind, for its statistics), populations
+    (those listed in its own population file drawn as in the region sample)."""
+    rng = sim["layout_rngs"][region_id]
     months = sim["months"]
-    districts = load_districts(reference_path("districts.csv"))
+    if region_id == LAYOUT_REGION:
+        districts = load_districts(reference_path("districts.csv"))
+    else:
+        districts = sim["reference"][sim["reference"]["region_id"] == region_id].copy()
+        district = districts["kind"].eq("district")
+        districts.loc[district, "name_ru"] = districts.loc[district, "name_ru"] + " район"
+        districts = districts.reset_index(drop=True)
     dids = districts["district_id"].tolist()
     pos = {d: i for i, d in enumerate(sim["ids"])}
     idx = np.array([pos[d] for d in dids])
@@ -361,10 +385,10 @@ def layout_simulation(sim: dict[str, Any], seed: int) -> S.Simulation:
         }
     )
     materials = S._materials(count_frame, rng)
-    lay_ids = [sim["ids"][i] for i in np.flatnonzero(sim["region_of"] == LAYOUT_REGION)]
+    lay_ids = [sim["ids"][i] for i in np.flatnonzero(sim["region_of"] == region_id)]
     by_kind = {
         k: pd.DataFrame(v, index=lay_ids).loc[dids].to_numpy()
-        for k, v in sim["layout_amounts"].items()
+        for k, v in (sim["layout_amounts"] if region_id == LAYOUT_REGION else {}).items()
     }
     panel = pd.DataFrame(
         {
@@ -467,7 +491,9 @@ class _Registry:
         self.encoding, self.delimiter = encoding, delimiter
         self.with_region = with_region
         self.rows = 0
-        self.first: list[pd.DataFrame] = []  # the first chunk's first rows, as written
+        #: The first two data rows as written (Python values: a frame's slice would keep
+        #: the whole chunk's Arrow buffers alive).
+        self.first: list[dict[str, Any]] = []
         self.tally = _Tally(rel)
         self.plain = str.maketrans(
             {k: v for k, v in PLAIN_SIGNS.items() if not V.encodable(k, encoding)}
@@ -479,7 +505,7 @@ class _Registry:
         with self.path.open("w", encoding=encoding, newline="") as fh:
             csv.writer(fh, delimiter=delimiter, lineterminator="\r\n").writerow(header)
 
-    def _lines(self, lines: list[list[Any]]) -> None:
+    def _lines(self, lines: Iterable[Sequence[Any]]) -> None:
         with self.path.open("a", encoding=self.encoding, newline="") as fh:
             csv.writer(fh, delimiter=self.delimiter, lineterminator="\r\n").writerows(lines)
 
@@ -491,11 +517,11 @@ class _Registry:
         if not self.with_region:
             frame = frame.drop(columns=[REGION_COLUMN])
         if not self.first and len(frame):
-            self.first.append(frame.head(2))
+            self.first = frame.iloc[:2].astype(object).to_dict("records")
         frame = frame.drop(columns=[c for c in frame.columns if c.startswith("_")])
         at = 1 if self.with_region else 0
         frame.insert(at, "n", np.arange(self.rows + 1, self.rows + len(frame) + 1))
-        self._lines(list(frame.itertuples(index=False, name=None)))
+        self._lines(frame.itertuples(index=False, name=None))
         self.rows += len(frame)
         self.tally.add("clean", len(frame))
 
@@ -505,7 +531,7 @@ class _Registry:
 
     def first_cells(self, k: int = 0) -> list[Any]:
         """The ``k``-th data row's cells as written (without ``№ п/п``)."""
-        row = self.first[0].iloc[k]
+        row = self.first[k]
         return [v for c, v in row.items() if not str(c).startswith("_")]
 
     def plant(self, planted: list[tuple]) -> list[int]:
@@ -606,9 +632,9 @@ class _Workbook:
     def append(self, frame: pd.DataFrame) -> None:
         self.frames.append(frame.drop(columns=[REGION_COLUMN]))
 
-    def first_ids(self) -> pd.Series:
+    def first_ids(self) -> dict[str, Any]:
         """District, month and channel of the first data row (``_`` columns)."""
-        return self.frames[0].iloc[0]
+        return self.frames[0].iloc[0].to_dict()
 
     def spec(self, units: pd.DataFrame) -> tuple[FileSpec, list[dict[str, Any]]]:
         """The workbook and its planted duplicate pair."""
@@ -789,7 +815,7 @@ def _national_faults(
     for p in kept_pubs[:: max(1, len(kept_pubs) // CROSS_FILE_LAYOUT_ROWS)][
         :CROSS_FILE_LAYOUT_ROWS
     ]:
-        cells = [region_names[LAYOUT_REGION], name_of[p["district_id"]], f"{p['date']:%d.%m.%Y}",
+        cells = [region_names[p["source_file"].split("/", 1)[0]], name_of[p["district_id"]], f"{p['date']:%d.%m.%Y}",
                  words["channel"][p["channel"]], p["outlet"], p["title"], "", "", ""]  # fmt: skip
         src = {k: p[k] for k in ("source_file", "source_sheet", "source_row")}
         planted.append((cells, "duplicate", [], src))
@@ -818,6 +844,17 @@ def _national_faults(
             reg.tally.duplicates.append(
                 _duplicate(_src(national.rel, "", row), _src(reg.rel, "", reg.line_no(k)))
             )
+
+
+def _foreign_district_rejects(spec: FileSpec) -> list[dict[str, Any]]:
+    """The region sample's planted district rejects (East Kazakhstan's names) in another
+    region's registry, for ``truth.json``'s ``planted``: names of no district of the region."""
+    return [
+        {"source_file": spec.path, "source_sheet": sheet.name, "source_row": row.number,
+         "what": f"East Kazakhstan's district reject in another region ({led['value']})"}
+        for sheet in spec.sheets for row in sheet.rows for led in row.ledger
+        if led["field"] == "district" and led["scope"] == "row"
+    ]  # fmt: skip
 
 
 def _bulletin_other_region(specs: list[FileSpec]) -> list[dict[str, Any]]:
@@ -866,10 +903,19 @@ def write_national_sample(
             shutil.rmtree(raw / sub)
 
     # --- the layout region: the region sample's writers -----------------------------------
-    layout = Layout(layout_simulation(sim, seed), scope="national")
-    specs = layout.build()
-    for spec in specs:
-        spec.path = f"{LAYOUT_REGION}/{spec.path}"
+    specs: list[FileSpec] = []
+    planted: list[dict[str, Any]] = []
+    lay_ids: set[str] = set()
+    for region_id in LAYOUT_REGIONS:
+        lay_sim = layout_simulation(sim, seed, region_id)
+        full = region_id == LAYOUT_REGION
+        styles = None if full else dict(zip(lay_sim.districts["district_id"], itertools.cycle(dict.fromkeys(REGISTRY_STYLE.values())), strict=False))  # fmt: skip
+        for spec in Layout(lay_sim, "national", styles, statistics=full).build():
+            spec.path = f"{region_id}/{spec.path}"
+            specs.append(spec)
+            if not full:
+                planted += _foreign_district_rejects(spec)
+        lay_ids |= set(lay_sim.districts["district_id"])
 
     # --- registries: region folders (2014-2015), the national file (2016) -----------------
     regional = np.isin(months.year, REGION_REGISTRY_YEARS)
@@ -877,11 +923,11 @@ def write_national_sample(
     streamed: list[_Registry] = []
     books: list[tuple[FileSpec, Resolved]] = []  # workbooks: written at once, truth kept
     dup_books: list[dict[str, Any]] = []
-    extra: list[pd.Series] = []  # planted clean rows (an unreadable reach): their ids
+    extra: list[dict[str, Any]] = []  # planted clean rows (an unreadable reach): their ids
     formats = itertools.cycle(REGION_CSV_FORMATS)
     key = 0
     for r_i, region_id in enumerate(sim["regions"]):
-        if region_id == LAYOUT_REGION:
+        if region_id in LAYOUT_REGIONS:
             continue
         units = ref.loc[ref["region_id"] == region_id]
         idx = np.flatnonzero(sim["region_of"] == region_id)
@@ -918,7 +964,7 @@ def write_national_sample(
         else:
             reg.plant(_registry_faults(reg.first_cells(0), units))
             streamed.append(reg)
-            extra.append(reg.first[0].iloc[0])
+            extra.append(reg.first[0])
 
     # --- media plans (per region), legalization and population (national files) ----------
     plan_rows: list[dict[str, Any]] = []
@@ -926,7 +972,8 @@ def write_national_sample(
         spec, rows_ = _media_plan(sim, region_id, words, same_cell=bool(k % 2))
         specs.append(spec)
         plan_rows += rows_
-    legalization, planted = _legalization(sim, region_names)
+    legalization, repeated = _legalization(sim, region_names)
+    planted += repeated
     specs += [legalization, _population(sim, region_names)]
     res = resolve(specs)
     planted += _bulletin_other_region(specs)
@@ -942,7 +989,6 @@ def write_national_sample(
     truth_dir = raw / TRUTH_DIR
     truth_dir.mkdir()
     tables = expected_tables(res)
-    lay_ids = set(layout.d.index)
     other = ~np.isin(np.array(ids, dtype=object), list(lay_ids))
     counts = sim["counts"] * other[:, None, None]
     d_i, m_i, c_i = np.nonzero(counts)
@@ -1019,6 +1065,7 @@ def write_national_sample(
         "region_activity_overrides": REGION_ACTIVITY_OVERRIDES,
         "regions": sim["regions"],
         "layout_region": LAYOUT_REGION,
+        "layout_regions": list(LAYOUT_REGIONS),
         "districts": len(ids),
         "files": dict(sorted(report.items())),
         "file_meta": dict(sorted(file_meta.items())),
