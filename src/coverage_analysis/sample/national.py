@@ -292,6 +292,11 @@ def simulate_republic(seed: int = 2016, rows: int | None = None) -> dict[str, An
     )
     target = DEFAULT_ROWS if rows is None else int(rows)
     means = scale[:, :, None] * share[None, None, :] * (target / scale.sum())
+    # the layout regions stay at the default size (below): the others make up the rows
+    shrink = min(1.0, DEFAULT_ROWS / target)
+    laid = np.isin(region_of, LAYOUT_REGIONS)
+    if shrink < 1.0:
+        means[~laid] *= (target - shrink * means[laid].sum()) / means[~laid].sum()
     counts = rng.poisson(means)  # district x month x channel
     # the layout regions' folders are built row by row: their own draws, at most the default
     # size, with every channel at least once (so its words are written), in a month no
@@ -301,7 +306,7 @@ def simulate_republic(seed: int = 2016, rows: int | None = None) -> dict[str, An
     for k, region_id in enumerate(LAYOUT_REGIONS):
         lay_rng = lay_rngs[region_id] = np.random.default_rng([seed, 5, *([k] if k else [])])
         lay_idx = np.flatnonzero(region_of == region_id)
-        counts[lay_idx] = lay_rng.poisson(means[lay_idx] * min(1.0, DEFAULT_ROWS / target))
+        counts[lay_idx] = lay_rng.poisson(means[lay_idx] * shrink)
         for c in np.flatnonzero(counts[lay_idx].sum(axis=(0, 1)) == 0):
             counts[
                 lay_idx[lay_rng.integers(len(lay_idx))], late[lay_rng.integers(len(late))], c
@@ -902,14 +907,15 @@ def write_national_sample(
         if (raw / sub).exists():
             shutil.rmtree(raw / sub)
 
-    # --- the layout region: the region sample's writers -----------------------------------
+    # --- the layout regions: the region sample's writers ----------------------------------
     specs: list[FileSpec] = []
     planted: list[dict[str, Any]] = []
     lay_ids: set[str] = set()
     for region_id in LAYOUT_REGIONS:
         lay_sim = layout_simulation(sim, seed, region_id)
         full = region_id == LAYOUT_REGION
-        styles = None if full else dict(zip(lay_sim.districts["district_id"], itertools.cycle(dict.fromkeys(REGISTRY_STYLE.values())), strict=False))  # fmt: skip
+        in_turn = itertools.cycle(dict.fromkeys(REGISTRY_STYLE.values()))  # each style once
+        styles = None if full else {d: next(in_turn) for d in lay_sim.districts["district_id"]}
         for spec in Layout(lay_sim, "national", styles, statistics=full).build():
             spec.path = f"{region_id}/{spec.path}"
             specs.append(spec)
