@@ -105,6 +105,12 @@ LAYOUT_REGION = "east_kazakhstan"
 #: their districts in turn, :data:`~coverage_analysis.sample.layout.REGISTRY_STYLE`'s
 #: order), with its planted rejects and duplicates; their other files are this module's.
 REGISTRY_LAYOUT_REGIONS: tuple[str, ...] = ("akmola",)
+#: Registry styles given in turn to those regions' districts: every style of the region
+#: sample but the monthly files (East Kazakhstan's folder has them; a file per district
+#: and month is what costs the clean most).
+REGISTRY_LAYOUT_STYLES: tuple[str, ...] = tuple(
+    s for s in dict.fromkeys(REGISTRY_STYLE.values()) if s != "monthly_xlsx"
+)
 #: Every region built row by row by the region sample's writers.
 LAYOUT_REGIONS: tuple[str, ...] = (LAYOUT_REGION, *REGISTRY_LAYOUT_REGIONS)
 #: Fewest registry rows ``--rows`` may ask for (each region's files need data rows, the
@@ -914,7 +920,7 @@ def write_national_sample(
     for region_id in LAYOUT_REGIONS:
         lay_sim = layout_simulation(sim, seed, region_id)
         full = region_id == LAYOUT_REGION
-        in_turn = itertools.cycle(dict.fromkeys(REGISTRY_STYLE.values()))  # each style once
+        in_turn = itertools.cycle(REGISTRY_LAYOUT_STYLES)
         styles = None if full else {d: next(in_turn) for d in lay_sim.districts["district_id"]}
         for spec in Layout(lay_sim, "national", styles, statistics=full).build():
             spec.path = f"{region_id}/{spec.path}"
