@@ -246,50 +246,252 @@ def republic(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         yield {"raw": base / "raw", "processed": base / "processed", "out": base / "reports"}
 
 
+#: Planted lines (``truth.json``'s ``planted``, by ``what``) the cleaner does not yet treat
+#: as the input spec says; ``clean/`` is another engineer's, so they are reported, left out
+#: of the exact comparison and asserted by the strict xfail test below (which fails, and
+#: asks for this entry to go, once the cleaner is fixed).
+CLEANER_GAPS: dict[str, str] = {
+    "a row repeated in its sheet": "summed into the first row instead of a duplicate",
+    "a row repeated in its sheet with another figure": "summed instead of a conflict",
+    "East Kazakhstan's district reject in another region (Глубокое и Уланский район)": (
+        "resolved to Akmola's Буландынский район (a guess) instead of a reject"
+    ),
+    "a unit of the bulletin's other region (Абай ауданы)": (
+        "resolved against the whole republic (ambiguous) instead of the heading's region"
+    ),
+}
+#: Tables of the national truth and the columns that identify a row.
+TABLE_KEYS: dict[str, list[str]] = {
+    "legalization": ["district_id", "month"],
+    "media_plan": ["district_id", "month", "channel"],
+    "social_reach": ["district_id", "month", "platform"],
+    "population": ["district_id", "year"],
+}
+
+
+def _gaps(truth: dict) -> list[dict]:
+    return [p for p in truth["planted"] if p["what"] in CLEANER_GAPS]
+
+
+def _sheet_counts(report: dict) -> dict[tuple[str, str], dict[str, int]]:
+    return {
+        (s["file"], s["sheet"]): {k: s[k] for k in ("rows_read", *OUTCOMES)}
+        for s in report["sheets"]
+    }
+
+
+def _table(path: Path) -> pd.DataFrame:
+    frame = pd.read_parquet(path)
+    for c in ("district_id", "channel", "platform"):
+        if c in frame:
+            frame[c] = frame[c].astype(str)
+    if "month" in frame:
+        frame["month"] = pd.to_datetime(frame["month"]).astype("datetime64[ns]")
+    return frame
+
+
+def _compare(want: pd.DataFrame, got: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """Rows of ``want`` and ``got`` (outer join on ``key``) that differ in a column."""
+    cols = [c for c in want.columns if c in got.columns]
+    both = want[cols].merge(got[cols], on=key, how="outer", suffixes=("_e", "_g"), indicator=True)
+    differ = both["_merge"] != "both"
+    for c in cols:
+        if c in key:
+            continue
+        a, b = both[f"{c}_e"], both[f"{c}_g"]
+        if pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b):
+            same = np.isclose(
+                a.astype(float), b.astype(float), rtol=1e-9, atol=1e-6, equal_nan=True
+            )
+        else:
+            same = ((a == b).fillna(False) | (a.isna() & b.isna())).to_numpy()
+        differ |= ~same
+    return both[differ]
+
+
 @pytest.mark.slow
 def test_republic_cleans_to_its_truth(republic: dict[str, Path], national_env) -> None:
+    """Every file and sheet's cleaning report, every reject, every duplicate and every
+    table equal the generator's truth (the planted lines of :data:`CLEANER_GAPS` aside)."""
     raw, processed = republic["raw"], republic["processed"]
     truth = json.loads((raw / "_truth" / "truth.json").read_text("utf-8"))
     report = json.loads((processed / "cleaning_report.json").read_text("utf-8"))
-    assert report["scope"] == "national"
-    for entry in report["files"].values():  # nothing lost: every row in one outcome
-        for sheet in entry["sheets"]:
-            assert sheet["rows_read"] == sum(sheet[k] for k in OUTCOMES)
-            assert sheet["rows_rejected"] == 0  # every row of the sample is clean
-    files = set(report["files"])
-    assert set(truth["files"]) <= files
-    assert {f.split("/")[0] for f in files} == {"national", *truth["regions"]}
+    assert report["scope"] == "national" and report["synthetic"] is True
+    gaps = _gaps(truth)
+    gap_rows = {(g["source_file"], g["source_sheet"], g["source_row"]) for g in gaps}
+    gap_sheets = {(f, s) for f, s, _ in gap_rows}
 
-    pubs = pd.read_parquet(processed / "publications.parquet")
+    got = _sheet_counts(report)
+    expected = {(f, sh): c for f, sheets in truth["files"].items() for sh, c in sheets.items()}
+    assert set(got) == set(expected)
+    for counts in got.values():  # nothing lost: every row in one outcome
+        assert counts["rows_read"] == sum(counts[k] for k in OUTCOMES)
+    wrong = {
+        k: (expected[k], got[k]) for k in expected if k not in gap_sheets and expected[k] != got[k]
+    }
+    assert not wrong
+    assert {f.split("/")[0] for f in truth["files"]} == {"national", *truth["regions"]}
+    # every kind of planted line is there, with its expected outcome
+    totals = {k: sum(c[k] for c in expected.values()) for k in OUTCOMES}
+    assert all(totals[k] > 0 for k in OUTCOMES), totals
+
+    rejects = pd.read_csv(processed / "rejects.csv", keep_default_na=False, dtype=str)
+    got_r = set(
+        zip(
+            rejects.source_file,
+            rejects.source_sheet,
+            rejects.source_row,
+            rejects.scope,
+            strict=True,
+        )
+    )
+    want_r = {
+        (r["source_file"], r["source_sheet"], str(r["source_row"]), r["scope"])
+        for r in truth["rejects"]
+    }
+    gap_keys = {(f, s, str(r)) for f, s, r in gap_rows}
+    assert {r for r in got_r if r[:3] not in gap_keys} == {
+        r for r in want_r if r[:3] not in gap_keys
+    }
+    reasons = {r["reason"] for r in truth["rejects"]}
+    assert {"unknown region", "a unit of another region", "ambiguous district"} <= reasons
+    dups = pd.read_csv(processed / "duplicates.csv", keep_default_na=False, dtype=str)
+    got_d = set(
+        zip(
+            dups.kept_file,
+            dups.kept_sheet,
+            dups.kept_row,
+            dups.dropped_file,
+            dups.dropped_sheet,
+            dups.dropped_row,
+            strict=True,
+        )
+    )
+    want_d = {
+        tuple(
+            str(d[f"{side}_source_{k}"])
+            for side in ("kept", "dropped")
+            for k in ("file", "sheet", "row")
+        )
+        for d in truth["duplicates"]
+    }
+    assert {d for d in got_d if d[3:] not in gap_keys} == {
+        d for d in want_d if d[3:] not in gap_keys
+    }
+    # duplicates across a region's file and a national file, both ways of the path order
+    cross = {
+        (d[0].split("/")[0], d[3].split("/")[0])
+        for d in want_d
+        if d[0].split("/")[0] != d[3].split("/")[0]
+    }
+    assert ("east_kazakhstan", "national") in cross and any(k == "national" for k, _ in cross)
+
+    pubs = _table(processed / "publications.parquet")
+    where = zip(pubs["source_file"].astype(str), pubs["source_sheet"].astype(str), pubs["source_row"], strict=True)  # fmt: skip
+    pubs = pubs[[w not in gap_rows for w in where]]  # a gap row kept by the cleaner
     assert len(pubs) == truth["registry_rows"]
-    keys = ["district_id", "month", "channel"]
-    got = (
-        pubs.astype({"district_id": str, "channel": str})
-        .assign(month=lambda f: pd.to_datetime(f["month"]).astype("datetime64[ns]"))
-        .groupby(keys)
-        .size()
-        .rename("got")
-        .reset_index()
-    )
-    want = pd.read_parquet(raw / "_truth" / "expected_publication_counts.parquet")
-    want["month"] = pd.to_datetime(want["month"]).astype("datetime64[ns]")
-    both = want.merge(got, on=keys, how="outer")
-    assert both["n"].notna().all() and both["got"].notna().all()
-    assert (both["n"] == both["got"]).all()
-    leg = pd.read_parquet(processed / "legalization.parquet")
-    expected = pd.read_parquet(raw / "_truth" / "expected_legalization.parquet")
-    leg = leg.astype({"district_id": str}).assign(
-        month=lambda f: pd.to_datetime(f["month"]).astype("datetime64[ns]")
-    )
-    expected["month"] = pd.to_datetime(expected["month"]).astype("datetime64[ns]")
-    merged = expected.merge(leg, on=["district_id", "month"], suffixes=("", "_got"))
-    assert len(merged) == len(expected) == 216 * 28
-    assert (merged["applications"] == merged["applications_got"]).all()
-    assert np.allclose(merged["amount_kzt"], merged["amount_kzt_got"], atol=1.0)
+    keys = ["district_id", "channel", "month"]
+    counted = pubs.groupby(keys).size().rename("n").reset_index()
+    want = _table(raw / "_truth" / "expected_publication_counts.parquet")
+    assert _compare(want, counted, keys).empty
+    layout = pubs[
+        pubs["source_file"].astype(str).str.split("/").str[0].isin(truth["layout_regions"])
+    ]
+    want = _table(raw / "_truth" / "expected_publications.parquet")
+    diff = _compare(want, _table_of(layout), ["source_file", "source_sheet", "source_row"])
+    assert diff.empty, diff.head()
+    for name, key in TABLE_KEYS.items():
+        diff = _compare(
+            _table(raw / "_truth" / f"expected_{name}.parquet"),
+            _table(processed / f"{name}.parquet"),
+            key,
+        )
+        at_gaps = {tuple(str(g.get(k)) for k in key) for g in gaps}
+        rest = diff[
+            [tuple(map(_key_text, row)) not in at_gaps for row in diff[key].itertuples(index=False)]
+        ]
+        assert rest.empty, (name, rest.head())
 
     panel = pd.read_parquet(processed / "panel.parquet")
     assert panel["district_id"].nunique() == 216 and panel["population"].notna().all()
     assert config.recorded_scope(processed / "panel.parquet") == "national"
+
+
+def _key_text(value: object) -> str:
+    return f"{value:%Y-%m-%d}" if isinstance(value, pd.Timestamp) else str(value)
+
+
+def _table_of(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for c in (
+        "district_id",
+        "channel",
+        "source_file",
+        "source_sheet",
+        "outlet",
+        "title",
+        "url",
+        "language",
+        "format",
+    ):
+        if c in out:
+            out[c] = out[c].astype(object).where(out[c].notna(), None)
+    for c in ("date", "month"):
+        out[c] = pd.to_datetime(out[c]).astype("datetime64[ns]")
+    out["source_row"] = out["source_row"].astype("int64")
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="cleaner gaps reported to the lead (CLEANER_GAPS)")
+def test_republic_cleaner_gaps(republic: dict[str, Path]) -> None:
+    """The planted lines of :data:`CLEANER_GAPS` get the outcome the input spec gives them."""
+    truth = json.loads((republic["raw"] / "_truth" / "truth.json").read_text("utf-8"))
+    report = json.loads((republic["processed"] / "cleaning_report.json").read_text("utf-8"))
+    got = _sheet_counts(report)
+    sheets = {(g["source_file"], g["source_sheet"]) for g in _gaps(truth)}
+    assert sheets and all(got[(f, s)] == truth["files"][f][s] for f, s in sheets)
+
+
+@pytest.mark.slow
+def test_national_sample_is_deterministic(republic: dict[str, Path], tmp_path: Path) -> None:
+    """The same seed and rows write byte-identical files (truth included)."""
+    from coverage_analysis.sample.national import write_national_sample
+
+    write_national_sample(tmp_path / "again", seed=11, rows=SMALL_ROWS)
+    first = sorted(
+        p.relative_to(republic["raw"]) for p in republic["raw"].rglob("*") if p.is_file()
+    )
+    second = sorted(
+        p.relative_to(tmp_path / "again") for p in (tmp_path / "again").rglob("*") if p.is_file()
+    )
+    assert first == second and len(first) > 100
+    differ = [
+        p
+        for p in first
+        if (republic["raw"] / p).read_bytes() != (tmp_path / "again" / p).read_bytes()
+    ]
+    assert not differ
+
+
+@pytest.mark.slow
+def test_national_sample_has_every_layout(republic: dict[str, Path]) -> None:
+    """Every variant family of the region sample, and the encodings the region sample does
+    not write, are somewhere in the republic."""
+    from coverage_analysis.sample.vocab import VARIANT_FAMILIES
+
+    truth = json.loads((republic["raw"] / "_truth" / "truth.json").read_text("utf-8"))
+    missing = set(VARIANT_FAMILIES) - set(truth["variants"])
+    # region-level material (and its million-viewer TV) is left to the region sample
+    assert missing <= {"region_rows", "reach_million"}, missing
+    encodings = {m["encoding"] for m in truth["file_meta"].values() if m["container"] == "csv"}
+    assert {"cp1251", "utf-8", "utf-8-sig", "cp866", "koi8-r", "utf-16"} <= encodings
+    containers = {
+        m["container"]
+        for f, m in truth["file_meta"].items()
+        if not f.startswith("east_kazakhstan/")
+    }
+    assert containers == {"csv", "xlsx"}
 
 
 @pytest.mark.slow

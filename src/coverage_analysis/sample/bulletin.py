@@ -15,7 +15,8 @@ their figures are the simulated 2016 population of their campaign district, grow
 :data:`GROWTH_TO_2023` and split by :data:`SPLIT_SHARES`. No random draw is used, so
 the rest of the sample does not change. Truth: the campaign district's sum (later units
 summed), Glubokoe rejected (its figure is ``...``, no data), every other row
-summary, out of scope or blank.
+summary, out of scope or blank; in the national scope (``lay.scope``) the other region's
+units are data too (:data:`OTHER_REGION`).
 """
 
 from __future__ import annotations
@@ -48,14 +49,18 @@ MEN_SHARE = 0.48
 KATO_REGIONS = ("10",)
 #: Region headings as the Bureau writes them (short form, double space).
 HEADINGS = {"10": "Абай", "63": "Шығыс  Қазақстан"}
-#: Another region, with its own ``Абай ауданы`` (the name recurs) and a town ``Абай қ.``.
+#: Another region, with its own ``Абай ауданы`` (the name recurs) and a town ``Абай қ.``:
+#: (name, figure, outcome in the national scope, unit of the national reference). In the
+#: region scope every line is out of scope (another region); in the national scope the
+#: region is in scope: its heading is a summary, its units are data, its city proper and
+#: its town are parts of units already counted.
 OTHER_REGION = (
-    ("Қарағанды", 1_134_000),
-    ("Қарағанды қ.ә.", 497_000),
-    ("Қарағанды қаласы", 490_000),
-    ("Абай ауданы", 51_000),
-    ("Абай қ.", 26_000),
-    ("Теміртау қ.ә.", 180_000),
+    ("Қарағанды", 1_134_000, "summary", None),
+    ("Қарағанды қ.ә.", 497_000, "data", "karaganda__karaganda"),
+    ("Қарағанды қаласы", 490_000, "out_of_scope", None),
+    ("Абай ауданы", 51_000, "data", "karaganda__abay"),
+    ("Абай қ.", 26_000, "out_of_scope", None),
+    ("Теміртау қ.ә.", 180_000, "data", "karaganda__temirtau"),
 )
 #: Settlements written below units (kind of settlement, name).
 SETTLEMENTS = {
@@ -160,8 +165,11 @@ def build_bulletin(lay: Layout) -> None:
                 s.add([settlement[0], None, figure, figure, figure], outcome="out_of_scope")
         if code == "10":
             s.blank(5)
-            for name, total in OTHER_REGION:
-                row(name, None, total, "out_of_scope")
+            for name, total, outcome, unit in OTHER_REGION:
+                if lay.scope != "national":
+                    row(name, None, total, "out_of_scope")
+                else:
+                    row(name, None, total, outcome, (unit, YEAR, total) if unit else None)
     s.blank(5)
     s.add(
         [

@@ -155,8 +155,22 @@ class RegCtx:
 class Layout:
     """Builds every raw file of the sample from a :class:`Simulation`."""
 
-    def __init__(self, sim: Simulation) -> None:
+    def __init__(
+        self,
+        sim: Simulation,
+        scope: str = "region",
+        styles: dict[str, str] | None = None,
+        statistics: bool = True,
+    ) -> None:
         self.sim = sim
+        #: ``national``: the files sit in a region's folder of the republic (the bulletin's
+        #: other region is then in scope, :mod:`.bulletin`).
+        self.scope = scope
+        #: Registry style of each district (default :data:`REGISTRY_STYLE`, East Kazakhstan's).
+        self.styles = REGISTRY_STYLE if styles is None else styles
+        #: Whether the non-registry files are written too (:mod:`.statistics` names East
+        #: Kazakhstan's districts: another region of the republic gets its registries only).
+        self.statistics = statistics
         self.rng = np.random.default_rng([sim.seed, 7])
         self.d = sim.districts.set_index("district_id")
         self.files: list[FileSpec] = []
@@ -382,7 +396,7 @@ class Layout:
 
         self.district_ctx: dict[tuple[str, str], RegCtx] = {}
         for did in self.d.index:
-            style = REGISTRY_STYLE[did]
+            style = self.styles[did]
             mine = later[later.district_id == did]
             getattr(self, f"_style_{style}")(did, mine, skips)
 
@@ -710,7 +724,8 @@ class Layout:
         self.render_registries()
         from coverage_analysis.sample import statistics
 
-        statistics.build(self)
+        if self.statistics:
+            statistics.build(self)
         return self.files
 
 

@@ -5,10 +5,10 @@ Files are taken in order of their POSIX path relative to the raw folder,
 sheets in workbook order, rows top to bottom. The first occurrence of a
 material (same normalised URL, else same outlet, title and date, case- and
 space-insensitive) is kept; later ones are duplicates. Statistics values
-(district x month [x channel/platform] x measure) repeated with the same value
-are duplicates, with another value rejects. A statistics row is clean when it
-gives at least one new value, else rejected when one of its values conflicts,
-else a duplicate.
+(district x month [x channel/platform] x measure; population: district x year)
+repeated with the same value are duplicates, with another value rejects. A
+statistics row is clean when it gives at least one new value, else rejected
+when one of its values conflicts, else a duplicate.
 
 >>> normalise("  Газета «Вести»  ")
 'газета «вести»'
@@ -78,9 +78,6 @@ def resolve(files: list[FileSpec]) -> Resolved:
                     continue
                 if sheet.kind == "publications":
                     _resolve_pub(row, src, seen_url, seen_otd, out, clean_months)
-                elif sheet.kind == "population":
-                    row.outcome = "clean"
-                    out.population.append(row.payload)
                 else:
                     _resolve_stat(sheet.kind, row, src, seen_stat, out, spec, sheet)
             if sheet.kind == "publications":
@@ -127,24 +124,29 @@ def _resolve_pub(row, src, seen_url, seen_otd, out: Resolved, clean_months) -> N
 
 def _resolve_stat(kind, row, src, seen, out: Resolved, spec, sheet) -> None:
     new = conflict = False
-    for value in row.payload:
-        if kind == "legalization":
+    for value in [row.payload] if kind == "population" else row.payload:
+        if kind == "population":  # (district_id, year, population)
+            did, year, v = value
+            key, label = (kind, did, year), f"population {year}"
+        elif kind == "legalization":
             did, month, measure, v, bad = value
             if bad:
                 continue
-            key: tuple = (kind, did, month, measure)
+            key, label = (kind, did, month, measure), f"{measure} {month:%Y-%m}"
         elif kind == "media_plan":
             did, month, ch, planned, actual = value
             key, v = (kind, did, month, ch), (planned, actual)
+            label = f"{ch} {month:%Y-%m}"
         else:  # per-post rows carry a post id: they add up, they never repeat each other
             did, month, platform, posts, users, *post = value
             key, v = (kind, did, month, platform, *post), (posts, users)
+            label = f"{key[-1]} {month:%Y-%m}"
         if key in seen:
             prev, where = seen[key]
             if prev != v:
                 conflict = True
                 out.rejects.append({**_ledger(spec, sheet, row.number, {
-                    "field": f"{key[-1]} {month:%Y-%m}", "value": v, "scope": "row",
+                    "field": label, "value": v, "scope": "row",
                     "reason": f"conflicts with {where['source_file']} [{where['source_sheet']}] row {where['source_row']}"})})  # fmt: skip
             else:
                 out.duplicates.append({"kind": kind, "key": [str(k) for k in key[1:]],
@@ -155,6 +157,8 @@ def _resolve_stat(kind, row, src, seen, out: Resolved, spec, sheet) -> None:
         seen[key] = (v, src)
         if kind == "legalization":
             out.legalization[(did, month, measure)] = v
+        elif kind == "population":
+            out.population.append(value)
         elif kind == "media_plan":
             out.plan.append(value)
         else:
