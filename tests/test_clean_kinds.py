@@ -375,3 +375,54 @@ def test__clean_legalization__frame_in_frames_out_and_input_untouched(tmp_path: 
     again = clean_legalization(frame, rows, ctx, lookups)  # no state carried between calls
     pd.testing.assert_frame_equal(again.ledger, lines)
     pd.testing.assert_frame_equal(again.records, cleaned.records)
+
+
+def test__clean_folder__legalization_row_repeated_in_its_sheet_is_never_added(
+    tmp_path: Path,
+) -> None:
+    # a row repeated in the same sheet is a duplicate (same figures) or a conflict
+    # (another figure), never added to the first; only the split by kind is summed
+    raw = tmp_path / "raw"
+    write_csv(
+        raw / "ДГД_легализация.csv",
+        [
+            "Район;Месяц;Количество заявлений;Сумма, тенге",
+            "Аягозский район;2016-01;6;114 095 000",
+            "г. Семей;2016-01;19;2 000 000",
+            "Аягозский район;2016-01;6;114 095 000",
+            "г. Семей;2016-01;20;2 000 000",
+        ],
+    )
+    write_xlsx(
+        raw / "split.xlsx",
+        {
+            "split": [
+                ["Район", "Месяц", "Количество заявлений", "Сумма", None],
+                [None, None, None, "деньги", "недвижимость"],
+                ["Жарма", "2016-05", 2, 10, 20],
+                ["Жарма", "2016-05", 2, 10, 20],
+            ]
+        },
+        merges={"split": ["D1:E1"]},
+    )
+    result = clean_folder(raw, tmp_path / "out")
+    assert_balanced(result.report)
+    leg = result.tables["legalization"].set_index(["district_id", "month"])
+    jan, may = pd.Timestamp(2016, 1, 1), pd.Timestamp(2016, 5, 1)
+    assert leg.loc[("ayagoz", jan), "applications"] == 6
+    assert leg.loc[("ayagoz", jan), "amount_kzt"] == pytest.approx(114_095_000)
+    assert leg.loc[("semey", jan), "applications"] == 19  # the first figure, not 39
+    assert leg.loc[("zharma", may), "amount_kzt"] == pytest.approx(30.0)  # not 60
+    assert leg.loc[("zharma", may), "applications"] == 2
+    csv_counts = sheet(result.report, "ДГД_легализация.csv")
+    assert (csv_counts["rows_clean"], csv_counts["rows_duplicate"]) == (2, 1)
+    assert csv_counts["rows_rejected"] == 1
+    split = sheet(result.report, "split.xlsx", "split")
+    assert (split["rows_clean"], split["rows_duplicate"]) == (1, 1)
+    rejects = pd.read_csv(tmp_path / "out" / "rejects.csv", keep_default_na=False, dtype=str)
+    [conflict] = rejects[rejects.reason.str.startswith("conflicts with")].itertuples()
+    assert (conflict.source_row, conflict.value, conflict.scope) == ("5", "20", "row")
+    assert conflict.reason == "conflicts with ДГД_легализация.csv row 3"
+    dups = pd.read_csv(tmp_path / "out" / "duplicates.csv", keep_default_na=False)
+    pairs = set(zip(dups.kept_file, dups.kept_row, dups.dropped_row, strict=True))
+    assert ("ДГД_легализация.csv", 2, 4) in pairs and ("split.xlsx", 3, 4) in pairs

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -255,10 +256,16 @@ def _columns(labels: list[str], years: list[int | None]) -> _Columns:
 class _Mapper:
     """Unit names and KATO codes of the region of study -> campaign district ids."""
 
-    def __init__(self, resolver: object) -> None:
+    def __init__(
+        self, resolver: object, region_resolver: Callable[[str], object] | None = None
+    ) -> None:
         from coverage_analysis.reference.districts import DistrictResolver
 
         self.resolver = resolver
+        #: National scope: the resolver of the region a heading names (by its KATO
+        #: prefix; None for a region it does not know), so that a unit name repeated in
+        #: several regions (``Абай ауданы``) resolves within its heading's region.
+        self.region_resolver = region_resolver
         self.lineage = load_lineage()
         self.by_kato = district_by_kato()
         ref = load_districts()
@@ -304,16 +311,21 @@ class _Mapper:
             if straddle:
                 return None, straddle
             return ids[0], ""
-        direct = self.resolver.resolve(name)
+        within = self.region_resolver(region) if region and self.region_resolver else None
+        direct = (within or self.resolver).resolve(name)
         if direct.value and direct.value != "region":
             return direct.value, ""
         return None, direct.error or f"no campaign district matches {name!r}"
 
 
 def read_bulletin(
-    sheet: RawSheet, resolver: object, regions: RegionNames | None = None
+    sheet: RawSheet,
+    resolver: object,
+    regions: RegionNames | None = None,
+    region_resolver: Callable[[str], object] | None = None,
 ) -> BulletinResult | None:
-    """The sheet read as a bulletin sheet, or None when it is not one."""
+    """The sheet read as a bulletin sheet, or None when it is not one. ``region_resolver``
+    (national scope): a region's KATO prefix -> the resolver of that region's units."""
     from coverage_analysis.clean import parsers
     from coverage_analysis.io.headers import _fill_merged
 
@@ -388,7 +400,7 @@ def read_bulletin(
         )
         cols.figures = {}
 
-    mapper = _Mapper(resolver)
+    mapper = _Mapper(resolver, region_resolver)
     n = len(frame)
     outcome = np.full(n, BLANK, dtype=object)
     by_region: dict[str, int] = {}

@@ -506,7 +506,8 @@ class _Run:
         """Read ``sheet`` as an official statistics bulletin sheet when it is one."""
         from coverage_analysis.clean.bulletin import KIND, read_bulletin
 
-        result = read_bulletin(sheet, self.resolver, self.regions)
+        within = self.national.resolver_of_region_code if self.national is not None else None
+        result = read_bulletin(sheet, self.resolver, self.regions, within)
         if result is None:
             return False
         if result.role != "data" and detect_header(sheet, self.vocab) is not None:
@@ -581,16 +582,14 @@ UNKNOWN_REGION_REASON = "unknown region"
 #: район``), normalised; they tell apart a city and the district around it of one name.
 CITY_WORDS: frozenset[str] = frozenset({"г", "город", "гор", "қ", "қала", "қаласы"})
 DISTRICT_WORDS: frozenset[str] = frozenset({"район", "р-н", "ауданы", "аудан"})
-#: District ids listed in a resolver's "matches N districts: id (label), ..." reason.
-_IDS_IN_REASON = re.compile(r"([\w-]+) \(")
 
 
 def region_resolver(units: pd.DataFrame) -> object:
     """A :class:`DistrictResolver` over one region's units that also tells apart a city
     and the district of the same name (``Костанай`` / ``Костанайский``, ``г. Павлодар`` /
-    ``Павлодарский район``): where the name matches both, the unit whose name is written
-    exactly, else the one of the kind its marker word names, wins; otherwise the row stays
-    ambiguous (rejected, naming both)."""
+    ``Павлодарский район``): where the name matches both, the unit of the kind its marker
+    word names (``г.``, ``район``, ``ауданы``), else the one whose name is written exactly,
+    wins; otherwise the row stays ambiguous (rejected, naming both)."""
     from coverage_analysis.clean.vocab import Parsed, normalize_text
     from coverage_analysis.reference.districts import DistrictResolver
 
@@ -610,25 +609,28 @@ def region_resolver(units: pd.DataFrame) -> object:
     class _RegionResolver(DistrictResolver):
         def _resolve(self, raw: object, explain: bool = True) -> Parsed:
             parsed = super()._resolve(raw, explain)
-            if parsed.value is not None or " matches " not in str(parsed.error or ""):
+            if parsed.value is not None or parsed.error is None:
+                return parsed
+            candidates = self.candidates(raw)  # never the closest names of a reject
+            if len(candidates) < 2:
                 return parsed
             words = words_of(str(raw))
-            candidates = set(_IDS_IN_REASON.findall(str(parsed.error).split(":", 1)[-1]))
-            core = " ".join(w for w in words if w not in CITY_WORDS | DISTRICT_WORDS)
-            pick: set[str] = set()
-            for names in exact:
-                pick = names.get(core, set()) & candidates
-                if len(pick) == 1:
-                    break
+            kind = (
+                "city"
+                if CITY_WORDS & set(words)
+                else "district"
+                if DISTRICT_WORDS & set(words)
+                else None
+            )
+            # the kind a marker word names first (``Костанай ауданы`` is the district),
+            # else the unit whose name is written exactly (``Костанай`` is the city)
+            pick = {i for i in candidates if kind and kinds.get(i) == kind}
             if len(pick) != 1:
-                kind = (
-                    "city"
-                    if CITY_WORDS & set(words)
-                    else "district"
-                    if DISTRICT_WORDS & set(words)
-                    else None
-                )
-                pick = {i for i in candidates if kind and kinds.get(i) == kind}
+                core = " ".join(w for w in words if w not in CITY_WORDS | DISTRICT_WORDS)
+                for names in exact:
+                    pick = names.get(core, set()) & candidates
+                    if len(pick) == 1:
+                        break
             return Parsed(pick.pop(), None) if len(pick) == 1 else parsed
 
     return _RegionResolver(units)
@@ -670,6 +672,12 @@ class NationalLookups:
             units = self.reference[self.reference["region_id"] == region_id]
             self._by_region[region_id] = Lookups(region_resolver(units), self.vocab)
         return self._by_region[region_id]
+
+    def resolver_of_region_code(self, code: str) -> object | None:
+        """The resolver of the campaign region whose KATO prefix is ``code`` (a bulletin's
+        region heading), None for a prefix of no campaign region (a post-2022 region)."""
+        region_id = self.by_code.get(str(code)[:2])
+        return self.region(region_id).resolver if region_id in self.region_ids else None
 
     def whole(self) -> Lookups:
         """Lookups over every unit of the republic (a name of two regions is ambiguous)."""

@@ -479,12 +479,30 @@ def _difference(long: pd.DataFrame, ctx: SheetContext, ledger: Ledger) -> pd.Dat
 
 
 def _combine_components(long: pd.DataFrame) -> pd.DataFrame:
-    """One value per district, month and measure: the total, else the sum of the split."""
+    """One value per district, month and measure: the total, else the sum of the split
+    by kind of property.
+
+    Only different kinds are added up. A row that repeats a district, month and kind
+    already in the sheet is not added to it: each repetition is combined on its own
+    (its ``instance``, the n-th time that key and kind appear) and becomes a record of
+    its own, which :func:`~coverage_analysis.clean.duplicates.value_duplicates` then
+    drops as a duplicate (same value) or rejects as a conflict (another value), naming
+    the row it repeats -- as for a repetition in another file.
+
+    >>> long = pd.DataFrame({"district_id": ["semey"] * 3, "month": ["2016-01"] * 3,
+    ...     "measure": ["applications"] * 3, "component": [None] * 3,
+    ...     "value": [5.0, 5.0, 7.0], "source_row": [2, 9, 10]})
+    >>> out = _combine_components(long)
+    >>> out["value"].tolist(), out["source_row"].tolist()
+    ([5.0, 5.0, 7.0], [2, 9, 10])
+    """
     if long.empty:
         return pd.DataFrame({c: [] for c in RECORD_COLUMNS})
     long = long.copy()
     long["is_part"] = long["component"].isin(COMPONENTS)
     keys = ["district_id", "month", "measure"]
+    long["instance"] = long.groupby([*keys, "component"], sort=False, dropna=False).cumcount()
+    keys = [*keys, "instance"]
     has_total = long.groupby(keys)["is_part"].transform(lambda s: (~s).any())
     use = long[~(has_total & long["is_part"])]
     grouped = use.groupby(keys, sort=False)
@@ -497,7 +515,7 @@ def _combine_components(long: pd.DataFrame) -> pd.DataFrame:
         lambda s: tuple(sorted(set(int(x) for x in s)))
     )
     out["rows"] = contributors.reindex(out.index)
-    return out.reset_index()
+    return out.reset_index().drop(columns="instance")
 
 
 def finish_legalization(records: pd.DataFrame) -> pd.DataFrame:

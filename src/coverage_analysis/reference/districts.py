@@ -305,11 +305,7 @@ class DistrictResolver:
         other = self._other_region(text)
         if other is not None:
             return Parsed(None, f"{shown} names a region ({other}), not a district")
-        found = self._flex("".join(words))
-        if not found:
-            found = self._contained(words)
-            if len(found) > 1:
-                found.discard(REGION_ID)  # a district named inside region-level words wins
+        found = self._found(words)
         if len(found) == 1:
             return Parsed(found.pop(), None)
         if found:
@@ -317,6 +313,24 @@ class DistrictResolver:
             return Parsed(None, f"{shown} matches {len(found)} districts: {listed}")
         closest = f"; closest: {self.closest(text)}" if explain else ""
         return Parsed(None, f"no district matches {shown}{closest}")
+
+    def _found(self, words: tuple[str, ...]) -> set[str]:
+        """Every district the key words name: the whole key, else the aliases in it."""
+        found = self._flex("".join(words))
+        if not found:
+            found = self._contained(words)
+            if len(found) > 1:
+                found.discard(REGION_ID)  # a district named inside region-level words wins
+        return found
+
+    def candidates(self, raw: Any) -> set[str]:
+        """The districts ``raw`` names (several when it is ambiguous; none when no name
+        matches -- the *closest* names of a reject's reason are not candidates).
+
+        >>> sorted(DistrictResolver().candidates("Аягоз/Урджар"))
+        ['ayagoz', 'urzhar']
+        """
+        return self._found(self._key_words(raw if isinstance(raw, str) else str(raw)))
 
     def _other_region(self, text: str) -> str | None:
         """The English name of the region ``text`` names with a region word
