@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from coverage_analysis.clean import fastpath
@@ -76,6 +77,22 @@ def test__norm_text_and_norm_url__match_plain_python(seed: int) -> None:
     arr = pa.array(values, type=pa.string())
     assert fastpath.norm_text(arr).to_pylist() == [ref_norm_text(v) for v in values]
     assert fastpath.norm_url(arr).to_pylist() == [ref_norm_url(v) for v in values]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("scheme", ["https://", "HTTP://WWW.", "http://www."])
+def test__norm_url__on_urls_that_all_share_a_scheme_matches_plain_python(
+    seed: int, scheme: str
+) -> None:
+    # every URL with the same scheme: the prefix is sliced off instead of matched by a regex
+    values = [
+        None if v is None else scheme + v for v in random_texts(np.random.default_rng(seed), 3000)
+    ]
+    values[:3] = [scheme, scheme + "www.", scheme + "www.www.a/"]
+    arr = pa.array(values, type=pa.string())
+    assert fastpath.norm_url(arr).to_pylist() == [ref_norm_url(v) for v in values]
+    chunked = pa.chunked_array([arr.slice(0, 1000), arr.slice(1000)])
+    assert fastpath.norm_url(chunked).to_pylist() == [ref_norm_url(v) for v in values]
 
 
 def test__norm_text__skips_nothing_it_needs_on_plain_text() -> None:
@@ -279,6 +296,8 @@ def test__fullmatch__same_as_python_re(seed: int) -> None:
     rng.shuffle(cells)
     expected = [c is not None and re.fullmatch(ROW_NUMBER, c) is not None for c in cells]
     assert fastpath.fullmatch(arrow_series(cells), ROW_NUMBER).tolist() == expected
+    # ASCII digits surely match: the regex runs on the other cells only
+    assert fastpath.fullmatch(arrow_series(cells), ROW_NUMBER, pc.ascii_is_decimal).tolist() == expected
     objects = pd.Series(cells, dtype=object)
     assert fastpath.fullmatch(objects, ROW_NUMBER).tolist() == expected
 
