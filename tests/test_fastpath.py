@@ -297,7 +297,10 @@ def test__fullmatch__same_as_python_re(seed: int) -> None:
     expected = [c is not None and re.fullmatch(ROW_NUMBER, c) is not None for c in cells]
     assert fastpath.fullmatch(arrow_series(cells), ROW_NUMBER).tolist() == expected
     # ASCII digits surely match: the regex runs on the other cells only
-    assert fastpath.fullmatch(arrow_series(cells), ROW_NUMBER, pc.ascii_is_decimal).tolist() == expected
+    assert (
+        fastpath.fullmatch(arrow_series(cells), ROW_NUMBER, pc.ascii_is_decimal).tolist()
+        == expected
+    )
     objects = pd.Series(cells, dtype=object)
     assert fastpath.fullmatch(objects, ROW_NUMBER).tolist() == expected
 

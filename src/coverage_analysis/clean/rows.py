@@ -47,7 +47,7 @@ def classify_rows(
     factorized = factorized or {}
 
     def flags_of(uniques: object) -> np.ndarray:
-        flags = [bool(parsers.is_summary_label(u) or parsers.is_footer_label(u)) for u in uniques]
+        flags = [parsers.is_summary_or_footer(u) for u in uniques]
         return np.asarray([*flags, False], dtype=bool)
 
     def label_flags(c: object, take: np.ndarray | None = None) -> np.ndarray:
