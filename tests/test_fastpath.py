@@ -4,6 +4,7 @@ line breaks, no-break spaces), Kazakh and other non-ASCII letters, URLs."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -116,6 +117,18 @@ def test__norm_codes__groups_rows_as_the_normalised_text_does(seed: int, distinc
 def test__text_codes__empty_and_missing_are_minus_one() -> None:
     values = ["a", "", None, "b", "a", "Ё"]
     same_partition(fastpath.text_codes(pa.chunked_array([values[:3], values[3:]])), values)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test__text_codes__of_many_chunks_group_as_the_texts_do(seed: int) -> None:
+    # a chunked column is encoded chunk by chunk against one dictionary (no combined copy)
+    rng = np.random.default_rng(seed)
+    values = random_texts(rng, 5000, distinct=300)
+    cuts = sorted(int(c) for c in rng.integers(0, len(values), 6))
+    bounds = [0, *cuts, len(values)]
+    chunks = [values[a:b] for a, b in itertools.pairwise(bounds)]
+    same_partition(fastpath.text_codes(pa.chunked_array(chunks, type=pa.large_string())), values)
+    assert len(fastpath.text_codes(pa.chunked_array([], type=pa.string()))) == 0
 
 
 @pytest.mark.parametrize("seed", SEEDS)

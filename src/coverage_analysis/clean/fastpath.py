@@ -271,14 +271,46 @@ def text_codes(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     >>> text_codes(pa.array(["a", "", None, "b", "a"])).tolist()
     [0, -1, -1, 2, 0]
     """
-    if isinstance(arr, pa.ChunkedArray):  # one hash table, not one per chunk unified after
-        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
-    encoded = arr.dictionary_encode()
-    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    empty = pc.index(encoded.dictionary, "").as_py()
+    dictionary, codes = _encoded(arr)
+    empty = pc.index(dictionary, "").as_py() if dictionary is not None else -1
     if empty >= 0:
         codes[codes == empty] = -1
     return codes
+
+
+def _encoded(arr: pa.Array | pa.ChunkedArray) -> tuple[pa.Array | None, np.ndarray]:
+    """The dictionary of ``arr.dictionary_encode()`` and each row's index in it (-1 for
+    missing). Arrow encodes a chunked array with one hash table and gives every chunk
+    the same dictionary, so the text is not first copied into one chunk (a
+    10,000,000-row title column is about 700 MB); should the chunks' dictionaries ever
+    differ, the chunks are combined and encoded again.
+
+    >>> d, codes = _encoded(pa.chunked_array([["a", "b"], [None, "b", "c"]]))
+    >>> d.to_pylist(), codes.tolist()
+    (['a', 'b', 'c'], [0, 1, -1, 1, 2])
+    """
+    if isinstance(arr, pa.ChunkedArray):
+        chunks = arr.dictionary_encode().chunks
+        if not chunks:
+            return None, np.zeros(0, dtype=np.int64)
+        if any(not _same_buffers(c.dictionary, chunks[0].dictionary) for c in chunks[1:]):
+            chunks = [arr.combine_chunks().dictionary_encode()]
+    else:
+        chunks = [arr.dictionary_encode()]
+    codes = [
+        pc.fill_null(c.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64) for c in chunks
+    ]
+    return chunks[0].dictionary, np.concatenate(codes)
+
+
+def _same_buffers(a: pa.Array, b: pa.Array) -> bool:
+    """Whether two arrays are views of the same memory (no value is compared)."""
+    if len(a) != len(b) or a.offset != b.offset:
+        return False
+    return all(
+        (x is None and y is None) or (x is not None and y is not None and x.address == y.address)
+        for x, y in zip(a.buffers(), b.buffers(), strict=True)
+    )
 
 
 def norm_codes(values: pd.Series, norm: Callable[[pa.ChunkedArray], object]) -> np.ndarray:
@@ -287,12 +319,8 @@ def norm_codes(values: pd.Series, norm: Callable[[pa.ChunkedArray], object]) -> 
     arr = arrow_strings(values)
     head = arr.slice(0, DISTINCT_SAMPLE)
     if len(arr) > DISTINCT_SAMPLE and pc.count_distinct(head).as_py() < FEW_DISTINCT * len(head):
-        encoded = (
-            arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
-        ).dictionary_encode()
-        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-        ucodes = text_codes(norm(encoded.dictionary))
-        return np.append(ucodes, -1)[codes]
+        dictionary, codes = _encoded(arr)
+        return np.append(text_codes(norm(dictionary)), -1)[codes]
     return text_codes(norm(arr))
 
 
