@@ -324,6 +324,42 @@ def test__validate__lists_every_failure() -> None:
     assert "district_id" in text and "population" in text and "share a key" in text
 
 
+def test__validate__finds_a_repeated_one_column_text_key(tmp_path: Path) -> None:
+    # the key of publications is one Arrow text column, checked by Arrow's distinct values
+    write_csv(tmp_path / "raw" / "r.csv", REGISTRY_LINES)
+    pubs = clean_folder(tmp_path / "raw", tmp_path / "out").tables["publications"]
+    assert validate(pubs, "publications") is pubs
+    repeated = pubs.copy()
+    repeated["material_id"] = pd.array(
+        [pubs["material_id"].iloc[0]] * len(pubs), dtype=pubs["material_id"].dtype
+    )
+    with pytest.raises(SchemaError, match="share a key"):
+        validate(repeated, "publications")
+
+
+def test__clean_folder__a_table_failing_its_schema_switches_nothing_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the tables are written to the staging folder while they are validated: a failure
+    # must leave the previous generation whole and current, and no staging folder behind
+    import coverage_analysis.clean.folder as folder
+
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    write_csv(raw / "r.csv", REGISTRY_LINES)
+    before = clean_folder(raw, out).report["generation"]
+    files = {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(".")}
+
+    def failing(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+        raise SchemaError(f"table {name!r} fails its schema: injected")
+
+    monkeypatch.setattr(folder, "validate", failing)
+    with pytest.raises(SchemaError, match="injected"):
+        clean_folder(raw, out)
+    assert json.loads((out / "cleaning_report.json").read_text())["generation"] == before
+    assert {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(".")} == files
+    assert not [p for p in out.iterdir() if p.name.startswith(".staging-")]
+
+
 def _sheet_input(path: Path) -> tuple:
     """The frame, row numbers and context of the first sheet of ``path``, as ``clean_folder``
     builds them (read, header found, kind recognised), and the run's lookups."""

@@ -4,15 +4,17 @@ line breaks, no-break spaces), Kazakh and other non-ASCII letters, URLs."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
-from coverage_analysis.clean import fastpath
+from coverage_analysis.clean import duplicates, fastpath
 from coverage_analysis.clean.common import filter_rows
 from coverage_analysis.clean.duplicates import publication_duplicates
 
@@ -78,6 +80,22 @@ def test__norm_text_and_norm_url__match_plain_python(seed: int) -> None:
     assert fastpath.norm_url(arr).to_pylist() == [ref_norm_url(v) for v in values]
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("scheme", ["https://", "HTTP://WWW.", "http://www."])
+def test__norm_url__on_urls_that_all_share_a_scheme_matches_plain_python(
+    seed: int, scheme: str
+) -> None:
+    # every URL with the same scheme: the prefix is sliced off instead of matched by a regex
+    values = [
+        None if v is None else scheme + v for v in random_texts(np.random.default_rng(seed), 3000)
+    ]
+    values[:3] = [scheme, scheme + "www.", scheme + "www.www.a/"]
+    arr = pa.array(values, type=pa.string())
+    assert fastpath.norm_url(arr).to_pylist() == [ref_norm_url(v) for v in values]
+    chunked = pa.chunked_array([arr.slice(0, 1000), arr.slice(1000)])
+    assert fastpath.norm_url(chunked).to_pylist() == [ref_norm_url(v) for v in values]
+
+
 def test__norm_text__skips_nothing_it_needs_on_plain_text() -> None:
     values = ["Аягоз", "семей", None, "", "a b"]
     assert fastpath.norm_text(pa.array(values)).to_pylist() == [ref_norm_text(v) for v in values]
@@ -99,6 +117,18 @@ def test__norm_codes__groups_rows_as_the_normalised_text_does(seed: int, distinc
 def test__text_codes__empty_and_missing_are_minus_one() -> None:
     values = ["a", "", None, "b", "a", "Ё"]
     same_partition(fastpath.text_codes(pa.chunked_array([values[:3], values[3:]])), values)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test__text_codes__of_many_chunks_group_as_the_texts_do(seed: int) -> None:
+    # a chunked column is encoded chunk by chunk against one dictionary (no combined copy)
+    rng = np.random.default_rng(seed)
+    values = random_texts(rng, 5000, distinct=300)
+    cuts = sorted(int(c) for c in rng.integers(0, len(values), 6))
+    bounds = [0, *cuts, len(values)]
+    chunks = [values[a:b] for a, b in itertools.pairwise(bounds)]
+    same_partition(fastpath.text_codes(pa.chunked_array(chunks, type=pa.large_string())), values)
+    assert len(fastpath.text_codes(pa.chunked_array([], type=pa.string()))) == 0
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -224,7 +254,13 @@ def ref_publication_duplicates(records: pd.DataFrame) -> tuple[list[bool], list[
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test__publication_duplicates__match_a_row_by_row_reference(seed: int) -> None:
+@pytest.mark.parametrize("side_by_side", [True, False])
+def test__publication_duplicates__match_a_row_by_row_reference(
+    seed: int, side_by_side: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (a national registry hashes its URL and title keys one after the other: same result)
+    if not side_by_side:
+        monkeypatch.setattr(duplicates, "LARGE_ROWS", 0)
     rng = np.random.default_rng(seed)
     n = 4000
     days = pd.to_datetime("2016-01-01") + pd.to_timedelta(rng.integers(0, 5, n), unit="D")
@@ -279,6 +315,11 @@ def test__fullmatch__same_as_python_re(seed: int) -> None:
     rng.shuffle(cells)
     expected = [c is not None and re.fullmatch(ROW_NUMBER, c) is not None for c in cells]
     assert fastpath.fullmatch(arrow_series(cells), ROW_NUMBER).tolist() == expected
+    # ASCII digits surely match: the regex runs on the other cells only
+    assert (
+        fastpath.fullmatch(arrow_series(cells), ROW_NUMBER, pc.ascii_is_decimal).tolist()
+        == expected
+    )
     objects = pd.Series(cells, dtype=object)
     assert fastpath.fullmatch(objects, ROW_NUMBER).tolist() == expected
 

@@ -278,6 +278,40 @@ def _py(value: object) -> object:
     return value.item() if hasattr(value, "item") else value
 
 
+def _arrow_data(values: pd.Series) -> object:
+    """The Arrow array of an Arrow-backed column (one chunk), else None."""
+    import pyarrow as pa
+
+    dtype = values.dtype
+    arrow = isinstance(dtype, pd.ArrowDtype) or (
+        isinstance(dtype, pd.StringDtype) and str(dtype.storage).startswith("pyarrow")
+    )
+    if not arrow:
+        return None
+    arr = values.array.__arrow_array__()  # public: the column's own Arrow data
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    return arr
+
+
+def _all_distinct(frame: pd.DataFrame, key: list[str]) -> bool:
+    """True when a one-column Arrow-backed key is known to hold no value twice (Arrow's
+    distinct values, nulls included, are as many as the rows: one hash pass, no codes
+    per row as in ``DataFrame.duplicated``); False means "not known" (the caller looks
+    for the duplicated rows).
+
+    >>> f = pd.DataFrame({"k": pd.array(["a", "b", "a"], dtype="string[pyarrow]")})
+    >>> _all_distinct(f, ["k"]), _all_distinct(f.iloc[:2], ["k"])
+    (False, True)
+    """
+    import pyarrow.compute as pc
+
+    if len(key) != 1:
+        return False
+    arr = _arrow_data(frame[key[0]])
+    return arr is not None and len(pc.unique(arr)) == len(arr)
+
+
 def validate(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """Check ``frame`` against schema ``name``; return it unchanged or raise listing every failure."""
     schema = SCHEMAS[name]
@@ -328,8 +362,8 @@ def validate(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     if key and len(key) == len(schema.key) and len(frame):
         if any(frame[k].hasnans for k in key):
             failures.append(f"key {key}: null in a key column")
-        dup = frame.duplicated(key, keep=False)
-        if dup.any():
+        dup = None if _all_distinct(frame, key) else frame.duplicated(key, keep=False)
+        if dup is not None and dup.any():
             example = frame.loc[dup, key].iloc[0].tolist()
             failures.append(f"key {key}: {int(dup.sum())} row(s) share a key (e.g. {example!r})")
     if not schema.extra_allowed:

@@ -105,10 +105,22 @@ class Ledger:
         )
         self.parts.append(frame)
 
+    def add_for(
+        self,
+        ctx: SheetContext,
+        rows: object,
+        field_name: str,
+        values: object,
+        reason: object,
+        scope: str,
+    ) -> None:
+        """:meth:`add` for rows of the sheet ``ctx`` (its file, sheet and kind)."""
+        self.add(ctx.file, ctx.sheet, rows, ctx.kind, field_name, values, reason, scope)
+
     def reject_column(self, ctx: SheetContext, header_row: int, name: str, reason: str) -> None:
         """One ``column`` line: the column ``name`` of the sheet ``ctx`` (at its header row)
         is not used, for ``reason``."""
-        self.add(ctx.file, ctx.sheet, header_row, ctx.kind, name, name, reason, "column")
+        self.add_for(ctx, header_row, name, name, reason, "column")
 
     def frame(self) -> pd.DataFrame:
         """All lines, in the order added."""
@@ -374,11 +386,9 @@ def parse_required(
     vals, errs = map_parser(raw, parse)
     err_s = pd.Series(errs, dtype=object)
     bad = (err_s.notna() | pd.isna(pd.Series(vals, dtype=object))).to_numpy() & ~rejected
-    ledger.add(
-        ctx.file,
-        ctx.sheet,
+    ledger.add_for(
+        ctx,
         rows[bad],
-        ctx.kind,
         name,
         raw[bad].to_numpy(),
         err_s.where(err_s.notna(), f"missing {name}").to_numpy()[bad],

@@ -44,12 +44,16 @@ ODD_SPACE_BYTES: tuple[bytes, ...] = (b"\t", b"\n", b"\r", b"\x0c", b"\xa0", b" 
 SPACE_FIRST = np.array([*range(0x21), 0xC2, 0xE1, 0xE2, 0xE3], dtype=np.uint8)
 #: Second-to-last byte of a multi-byte whitespace character.
 SPACE_PREV = np.array([0xC2, 0x9A, 0x80, 0x81, 0xA0], dtype=np.uint8)
+#: Bytes of a data buffer looked at per step by :func:`contains` (bounds its temporaries).
+SCAN_BYTES = 1 << 23
 #: A column with fewer distinct values than this share of a sample is normalised per value.
 FEW_DISTINCT = 0.2
 #: Rows looked at to decide whether a column has few distinct values.
 DISTINCT_SAMPLE = 20_000
 #: URL prefix dropped before comparing (scheme and ``www.``).
 URL_PREFIX = r"^(?:[a-z][a-z0-9+.-]*://)?(?:www\.)?"
+#: Schemes that :func:`drop_url_prefix` slices off when every URL of a column has one.
+URL_SCHEMES: tuple[str, ...] = ("https://", "http://")
 
 #: Python's ``\\s`` (``str.isspace``) and ``\\d`` (Unicode decimal digits) spelled for
 #: RE2, Arrow's regex engine (whose own ``\\s`` and ``\\d`` are ASCII only).
@@ -160,10 +164,16 @@ def may_need_trim(arr: pa.Array | pa.ChunkedArray) -> bool:
 def contains(arr: pa.Array | pa.ChunkedArray, needles: tuple[bytes, ...]) -> bool:
     """Whether any of ``needles`` may occur in ``arr`` (Arrow strings): a byte
     search of its data buffers (which may hold more than the array: never a false no).
+    The buffers are compared in place (numpy views, :data:`SCAN_BYTES` at a time, no
+    copy); a two-byte needle as a pair of neighbouring bytes (Python's ``bytes``
+    search crawls on a two-byte needle whose first byte, a space, is frequent).
 
     >>> contains(pa.array(["a b", "c"]), (b"  ", b"\\t")), contains(pa.array(["a  b"]), (b"  ",))
     (False, True)
     """
+    singles = [n[0] for n in needles if len(n) == 1]
+    pairs = [n for n in needles if len(n) == 2]
+    longer = [n for n in needles if len(n) > 2]
     chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
     for chunk in chunks:
         if not pa.types.is_string(chunk.type) and not pa.types.is_large_string(chunk.type):
@@ -171,8 +181,14 @@ def contains(arr: pa.Array | pa.ChunkedArray, needles: tuple[bytes, ...]) -> boo
         data = chunk.buffers()[2]
         if data is None:
             continue
-        raw = data.to_pybytes()
-        if any(n in raw for n in needles):
+        raw = np.frombuffer(data, dtype=np.uint8)
+        for start in range(0, len(raw), SCAN_BYTES):
+            part = raw[start : start + SCAN_BYTES + 1]  # (one byte more: a pair across the cut)
+            if any((part == b).any() for b in singles):
+                return True
+            if any(((part[:-1] == a) & (part[1:] == b)).any() for a, b in pairs):
+                return True
+        if longer and any(n in data.to_pybytes() for n in longer):
             return True
     return False
 
@@ -222,10 +238,30 @@ def norm_url(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     >>> norm_url(pa.array(["HTTPS://www.A.kz/1/", "a.kz/1"])).to_pylist()
     ['a.kz/1', 'a.kz/1']
     """
-    arr = pc.replace_substring_regex(norm_text(arr), URL_PREFIX, "")
+    arr = drop_url_prefix(norm_text(arr))
     if pc.any(pc.ends_with(arr, "/")).as_py():
         arr = pc.utf8_rtrim(arr, characters="/")
     return arr
+
+
+def drop_url_prefix(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """``arr`` (lower-cased URLs) without what :data:`URL_PREFIX` matches at the start.
+    When every URL begins with the same scheme of :data:`URL_SCHEMES` (a registry's links
+    usually do), it is sliced off, and ``www.`` after it only where some URL has one: the
+    regex kernel, which copies every string through RE2, runs only on other columns.
+
+    >>> drop_url_prefix(pa.array(["https://a.kz/1", "https://www.a.kz/2", None])).to_pylist()
+    ['a.kz/1', 'a.kz/2', None]
+    >>> drop_url_prefix(pa.array(["https://a.kz/1", "ftp://a.kz/2", "www.a.kz"])).to_pylist()
+    ['a.kz/1', 'a.kz/2', 'a.kz']
+    """
+    for scheme in URL_SCHEMES:
+        if pc.all(pc.starts_with(arr, scheme)).as_py() is not False:  # (None: no URL at all)
+            arr = pc.utf8_slice_codeunits(arr, len(scheme))
+            if pc.any(pc.starts_with(arr, "www.")).as_py():
+                arr = pc.replace_substring_regex(arr, r"^www\.", "")
+            return arr
+    return pc.replace_substring_regex(arr, URL_PREFIX, "")
 
 
 def text_codes(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -235,14 +271,46 @@ def text_codes(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     >>> text_codes(pa.array(["a", "", None, "b", "a"])).tolist()
     [0, -1, -1, 2, 0]
     """
-    if isinstance(arr, pa.ChunkedArray):  # one hash table, not one per chunk unified after
-        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
-    encoded = arr.dictionary_encode()
-    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    empty = pc.index(encoded.dictionary, "").as_py()
+    dictionary, codes = _encoded(arr)
+    empty = pc.index(dictionary, "").as_py() if dictionary is not None else -1
     if empty >= 0:
         codes[codes == empty] = -1
     return codes
+
+
+def _encoded(arr: pa.Array | pa.ChunkedArray) -> tuple[pa.Array | None, np.ndarray]:
+    """The dictionary of ``arr.dictionary_encode()`` and each row's index in it (-1 for
+    missing). Arrow encodes a chunked array with one hash table and gives every chunk
+    the same dictionary, so the text is not first copied into one chunk (a
+    10,000,000-row title column is about 700 MB); should the chunks' dictionaries ever
+    differ, the chunks are combined and encoded again.
+
+    >>> d, codes = _encoded(pa.chunked_array([["a", "b"], [None, "b", "c"]]))
+    >>> d.to_pylist(), codes.tolist()
+    (['a', 'b', 'c'], [0, 1, -1, 1, 2])
+    """
+    if isinstance(arr, pa.ChunkedArray):
+        chunks = arr.dictionary_encode().chunks
+        if not chunks:
+            return None, np.zeros(0, dtype=np.int64)
+        if any(not _same_buffers(c.dictionary, chunks[0].dictionary) for c in chunks[1:]):
+            chunks = [arr.combine_chunks().dictionary_encode()]
+    else:
+        chunks = [arr.dictionary_encode()]
+    codes = [
+        pc.fill_null(c.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64) for c in chunks
+    ]
+    return chunks[0].dictionary, np.concatenate(codes)
+
+
+def _same_buffers(a: pa.Array, b: pa.Array) -> bool:
+    """Whether two arrays are views of the same memory (no value is compared)."""
+    if len(a) != len(b) or a.offset != b.offset:
+        return False
+    return all(
+        (x is None and y is None) or (x is not None and y is not None and x.address == y.address)
+        for x, y in zip(a.buffers(), b.buffers(), strict=True)
+    )
 
 
 def norm_codes(values: pd.Series, norm: Callable[[pa.ChunkedArray], object]) -> np.ndarray:
@@ -251,12 +319,8 @@ def norm_codes(values: pd.Series, norm: Callable[[pa.ChunkedArray], object]) -> 
     arr = arrow_strings(values)
     head = arr.slice(0, DISTINCT_SAMPLE)
     if len(arr) > DISTINCT_SAMPLE and pc.count_distinct(head).as_py() < FEW_DISTINCT * len(head):
-        encoded = (
-            arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
-        ).dictionary_encode()
-        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-        ucodes = text_codes(norm(encoded.dictionary))
-        return np.append(ucodes, -1)[codes]
+        dictionary, codes = _encoded(arr)
+        return np.append(text_codes(norm(dictionary)), -1)[codes]
     return text_codes(norm(arr))
 
 
@@ -296,17 +360,33 @@ def re2_pattern(pattern: str) -> str:
     return f"^(?:{body})$"
 
 
-def fullmatch(values: pd.Series, pattern: str) -> np.ndarray:
+def fullmatch(
+    values: pd.Series,
+    pattern: str,
+    surely: Callable[[pa.ChunkedArray], pa.ChunkedArray] | None = None,
+) -> np.ndarray:
     """``values.str.fullmatch(pattern)`` as a boolean array (missing cells: False). An
     Arrow string column is matched by Arrow's regex kernel (:func:`re2_pattern`) rather
     than pandas' per-row Python fallback; other columns as text, per distinct value.
+    ``surely``: a cheaper Arrow kernel true only of cells that match (``pc.ascii_is_decimal``
+    for a row-number pattern): the regex runs only on the other cells.
 
     >>> fullmatch(pd.Series([" 12. ", "1x", None], dtype="string[pyarrow]"), r"\\s*\\d+\\.?\\s*").tolist()
     [True, False, False]
+    >>> fullmatch(pd.Series([" 12. ", "1x", "7"], dtype="string[pyarrow]"), r"\\s*\\d+\\.?\\s*", pc.ascii_is_decimal).tolist()
+    [True, False, True]
     """
     if is_arrow_string(values):
-        found = pc.match_substring_regex(arrow_strings(values), re2_pattern(pattern))
-        return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+        arr = arrow_strings(values)
+        if surely is None:
+            found = pc.match_substring_regex(arr, re2_pattern(pattern))
+            return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+        out = pc.fill_null(surely(arr), False).to_numpy(zero_copy_only=False)
+        rest = ~out
+        if rest.any():
+            found = pc.match_substring_regex(arr.filter(pa.array(rest)), re2_pattern(pattern))
+            out[rest] = pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+        return out
     codes, uniques = pd.factorize(values.astype(str), use_na_sentinel=True)
     compiled = re.compile(pattern)
     flags = np.array([compiled.fullmatch(u) is not None for u in uniques] + [False], dtype=bool)

@@ -18,7 +18,7 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -998,37 +998,52 @@ def _write_generation(
 ) -> dict[str, object]:
     """Write every output of the run into ``staging``; returns the cleaning report."""
     meta = {GENERATION_KEY: staging.id.encode()}
-    # the Arrow tables are built while the frames are validated (Arrow hashes without
-    # the GIL); nothing is written unless every table passes
-    written: dict[str, int] = {}
+    date_columns = {
+        name: tuple(f.name for f in SCHEMAS[name].fields if f.dtype == "date") for name in tables
+    }
+
+    def convert_and_write(name: str) -> None:
+        table = arrow_table(tables[name], date_columns[name])
+        write_arrow_table(table, staging.path(TABLE_FILES[name]), meta)
+
+    # the tables are converted and written to the staging folder in a worker thread (Arrow
+    # and Parquet release the GIL) while they are validated and the ledgers written here;
+    # a table that fails its schema fails the run before anything is switched in (the
+    # staging folder is abandoned, see clean_folder)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        converted = {
-            name: pool.submit(
-                arrow_table,
-                table,
-                tuple(f.name for f in SCHEMAS[name].fields if f.dtype == "date"),
-            )
-            for name, table in tables.items()
-        }
+        pending = {name: pool.submit(convert_and_write, name) for name in tables}
         try:
             for name, table in tables.items():
                 validate(table, name)
+            ledger_lines = _write_ledgers(run, staging, dup_parts)
         except BaseException:
-            for future in converted.values():
+            for future in pending.values():
                 future.cancel()
+            wait(pending.values())  # nothing may still be writing into the staging folder
             raise
-        for name, table in tables.items():
-            write_arrow_table(converted.pop(name).result(), staging.path(TABLE_FILES[name]), meta)
-            written[name] = len(table)
+        for future in pending.values():
+            future.result()
+    written = {name: len(table) for name, table in tables.items()}
     removed = []
     for name, fname in TABLE_FILES.items():
         if name not in tables and (out_dir / fname).exists():
             removed.append(fname)  # not in the new generation: gone when it is switched in
             log.info("removing stale %s (its kind is absent from %s)", fname, raw)
-    ledger = run.ledger.frame()
-    ledger = _fix_conflict_scope(ledger, run)
+    report = _report(run, raw, out_dir, skipped, written, removed, ledger_lines, parsers)
+    report[GENERATION_REPORT_KEY] = staging.id
+    report["scope"] = run.scope
+    staged = [TABLE_FILES[n] for n in tables] + [REJECTS_FILE, DUPLICATES_FILE]
+    report[GENERATION_FILES_KEY] = staging.digests(staged)
+    write_json(report, staging.path(CLEANING_REPORT_FILE))
+    return report
+
+
+def _write_ledgers(run: _Run, staging: Staging, dup_parts: list[pd.DataFrame]) -> int:
+    """Write ``rejects.csv`` and ``duplicates.csv`` into ``staging``; returns the number
+    of ledger lines."""
     from coverage_analysis.clean.rejects import attach_district_ids
 
+    ledger = _fix_conflict_scope(run.ledger.frame(), run)
     write_csv(
         attach_district_ids(ledger[list(LEDGER_COLUMNS)], run.resolver),
         staging.path(REJECTS_FILE),
@@ -1040,14 +1055,7 @@ def _write_generation(
         else pd.DataFrame(columns=list(DUPLICATE_COLUMNS))
     )
     write_csv(duplicates, staging.path(DUPLICATES_FILE))
-
-    report = _report(run, raw, out_dir, skipped, written, removed, len(ledger), parsers)
-    report[GENERATION_REPORT_KEY] = staging.id
-    report["scope"] = run.scope
-    staged = [TABLE_FILES[n] for n in tables] + [REJECTS_FILE, DUPLICATES_FILE]
-    report[GENERATION_FILES_KEY] = staging.digests(staged)
-    write_json(report, staging.path(CLEANING_REPORT_FILE))
-    return report
+    return len(ledger)
 
 
 def _fix_conflict_scope(ledger: pd.DataFrame, run: _Run) -> pd.DataFrame:

@@ -30,6 +30,7 @@ from coverage_analysis.clean.common import (
     SheetContext,
     map_parser,
     month_start,
+    parse_required,
     text_values,
 )
 from coverage_analysis.clean.layout import Column, title_flag
@@ -179,11 +180,9 @@ def _districts(
     err_s = pd.Series(derrs, dtype=object)
     bad = err_s.notna().to_numpy() | pd.isna(pd.Series(dvals, dtype=object)).to_numpy()
     reasons = err_s.where(err_s.notna(), "missing district").to_numpy()
-    ledger.add(
-        ctx.file,
-        ctx.sheet,
+    ledger.add_for(
+        ctx,
         rows[bad],
-        ctx.kind,
         "district",
         district_raw[bad].to_numpy(),
         reasons[bad],
@@ -223,30 +222,19 @@ def _row_months(
     and rows outside the campaign)."""
     from coverage_analysis.clean import parsers
 
+    def parse_month_start(v: object) -> tuple[object, object]:
+        value, error = parsers.parse_month(v)
+        return month_start(value), error
+
     month_col = ctx.column_of("month")
-    mvals, merrs = map_parser(frame[month_col], lambda v: tuple(parsers.parse_month(v)))
-    months = pd.to_datetime(pd.Series([month_start(v) for v in mvals], dtype=object))
-    merr_s = pd.Series(merrs, dtype=object)
-    mbad = (merr_s.notna() | months.isna()).to_numpy() & ~rejected
-    ledger.add(
-        ctx.file,
-        ctx.sheet,
-        rows[mbad],
-        ctx.kind,
-        "month",
-        frame[month_col][mbad].to_numpy(),
-        merr_s.where(merr_s.notna(), "missing month").to_numpy()[mbad],
-        "row",
-    )
-    rejected |= mbad
+    mvals = parse_required(frame, rows, ctx, ledger, "month", parse_month_start, rejected)
+    months = pd.to_datetime(pd.Series(mvals, dtype=object))
     outside = (
         months.notna() & ((months < CAMPAIGN_START) | (months > CAMPAIGN_END))
     ).to_numpy() & ~rejected
-    ledger.add(
-        ctx.file,
-        ctx.sheet,
+    ledger.add_for(
+        ctx,
         rows[outside],
-        ctx.kind,
         "month",
         frame[month_col][outside].to_numpy(),
         OUTSIDE_CAMPAIGN,
@@ -356,11 +344,9 @@ def _check_measure_named(ctx: SheetContext, ledger: Ledger, labels: _Labels) -> 
         and labels.label_col is None
         and labels.title_measure is None
     ):
-        ledger.add(
-            ctx.file,
-            ctx.sheet,
+        ledger.add_for(
+            ctx,
             labels.header_row,
-            ctx.kind,
             "measure",
             "",
             "no measure named in a header, a Показатель column or the title",
@@ -431,11 +417,9 @@ def _unproduced(
         ] = True
     empty = ~rejected & ~produced & ~_had_cell_ledger(ledger, rows)
     if empty.any():
-        ledger.add(
-            ctx.file,
-            ctx.sheet,
+        ledger.add_for(
+            ctx,
             rows[empty],
-            ctx.kind,
             "value",
             "",
             "no value in any measure or month column",
@@ -462,11 +446,9 @@ def _difference(long: pd.DataFrame, ctx: SheetContext, ledger: Ledger) -> pd.Dat
     bad = monthly < 0
     if bad.any():
         b = long[bad]
-        ledger.add(
-            ctx.file,
-            ctx.sheet,
+        ledger.add_for(
+            ctx,
             b["source_row"].to_numpy(),
-            ctx.kind,
             "value",
             b["value"].to_numpy(),
             "cumulative series decreases",

@@ -115,11 +115,9 @@ def clean_media_plan(
     produced = np.isin(rows, wide["source_row"].to_numpy().astype(np.int64))
     empty = ~rejected & ~produced
     if empty.any():
-        ledger.add(
-            ctx.file,
-            ctx.sheet,
+        ledger.add_for(
+            ctx,
             rows[empty],
-            ctx.kind,
             "planned",
             "",
             "no planned or reported value in any month column",

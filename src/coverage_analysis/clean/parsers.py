@@ -787,6 +787,18 @@ def is_summary_label(raw: Any) -> bool:
     return bool(words) and words[0] in SUMMARY_WORDS
 
 
+def is_summary_or_footer(raw: Any) -> bool:
+    """:func:`is_summary_label` or :func:`is_footer_label`, the text folded once.
+
+    >>> is_summary_or_footer("Итого"), is_summary_or_footer("Тел. 2-11-40"), is_summary_or_footer("01.03.2016")
+    (True, True, False)
+    """
+    words = _first_words(raw)
+    return bool(words) and (
+        words[0] in SUMMARY_WORDS or any(words[: len(p)] == p for p in FOOTER_PHRASES)
+    )
+
+
 def is_footer_label(raw: Any) -> bool:
     """True for a signature-block line: ``Исп. ...``, ``Исполнитель``, ``Тел. ...``,
     ``Руководитель ...``, ``Аким района ...``, ``М.П.``.

@@ -13,7 +13,6 @@ from coverage_analysis.clean.common import (
     Ledger,
     Lookups,
     SheetContext,
-    map_parser,
     parse_required,
 )
 from coverage_analysis.clean.wide import melt_values
@@ -59,20 +58,7 @@ def clean_population(
     pop_col = ctx.column_of("population")
     if ctx.column_of("year") is not None and pop_col is not None:
         years = parse_required(frame, rows, ctx, ledger, "year", _parse_year, rejected)
-        vals, errs = map_parser(frame[pop_col], count)
-        err_s = pd.Series(errs, dtype=object)
-        bad = (err_s.notna() | pd.isna(pd.Series(vals, dtype=object))).to_numpy() & ~rejected
-        ledger.add(
-            ctx.file,
-            ctx.sheet,
-            rows[bad],
-            ctx.kind,
-            "population",
-            frame[pop_col][bad].to_numpy(),
-            err_s.where(err_s.notna(), "missing population").to_numpy()[bad],
-            "row",
-        )
-        rejected |= bad
+        vals = parse_required(frame, rows, ctx, ledger, "population", count, rejected)
         keep = ~rejected
         long = pd.DataFrame({"pos": np.flatnonzero(keep), "year": years[keep], "value": vals[keep]})
     else:
@@ -105,9 +91,7 @@ def clean_population(
     out["source_sheet"] = ctx.sheet
     produced = np.isin(rows, out["source_row"].to_numpy().astype(np.int64))
     empty = ~rejected & ~produced
-    ledger.add(
-        ctx.file, ctx.sheet, rows[empty], ctx.kind, "population", "", "no population figure", "row"
-    )
+    ledger.add_for(ctx, rows[empty], "population", "", "no population figure", "row")
     rejected |= ~produced
     return Cleaned(out[list(RECORD_COLUMNS)], ledger.frame(), rejected)
 

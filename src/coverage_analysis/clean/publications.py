@@ -192,11 +192,9 @@ def _dates(
         & ((months < CAMPAIGN_START.to_datetime64()) | (months > CAMPAIGN_END.to_datetime64()))
     )
     new = outside & ~rejected
-    ledger.add(
-        ctx.file,
-        ctx.sheet,
+    ledger.add_for(
+        ctx,
         rows[new],
-        ctx.kind,
         "date",
         raw.array[new].to_numpy(),
         OUTSIDE_CAMPAIGN,
@@ -224,11 +222,9 @@ def _optional(
     ubad = pd.notna(errs)
     bad = ubad[codes] & keep
     if bad.any():
-        ledger.add(
-            ctx.file,
-            ctx.sheet,
+        ledger.add_for(
+            ctx,
             rows[bad],
-            ctx.kind,
             name,
             raw.array[bad].to_numpy(),
             errs[codes[bad]],
@@ -324,11 +320,9 @@ def _reject(
     bad_u = failed | missing
     if bad_u.any():
         bad = bad_u[codes] & active
-        ledger.add(
-            ctx.file,
-            ctx.sheet,
+        ledger.add_for(
+            ctx,
             rows[bad],
-            ctx.kind,
             name,
             raw.array[bad].to_numpy(),
             reasons[codes[bad]],

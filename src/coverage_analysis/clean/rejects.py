@@ -75,6 +75,7 @@ def attach_district_ids(ledger: pd.DataFrame, resolver: Any) -> pd.DataFrame:
             if "source_file" in out
             else [None] * len(out)
         )
+        own_of: dict[str, str | None] = {}  # each distinct district text resolved once
         for i, (fld, value, file) in enumerate(zip(fields, values, files, strict=True)):
             own = None
             if (
@@ -82,9 +83,11 @@ def attach_district_ids(ledger: pd.DataFrame, resolver: Any) -> pd.DataFrame:
                 and fld.strip().lower() in DISTRICT_FIELDS
                 and isinstance(value, str)
             ):
-                parsed = resolver.resolve(value)
-                if parsed.error is None and parsed.value not in (None, REGION_ID):
-                    own = parsed.value
+                if value not in own_of:
+                    parsed = resolver.resolve(value)
+                    ok = parsed.error is None and parsed.value not in (None, REGION_ID)
+                    own_of[value] = parsed.value if ok else None
+                own = own_of[value]
             ids[i] = own or by_file.get(file)
     position = list(out.columns).index("kind") + 1 if "kind" in out else len(out.columns)
     out.insert(position, "district_id", pd.Series(ids, index=out.index, dtype=object))

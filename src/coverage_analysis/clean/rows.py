@@ -17,6 +17,7 @@ from concurrent.futures import Future
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from coverage_analysis.clean import fastpath
 from coverage_analysis.clean.common import BLANK, SUMMARY
@@ -46,7 +47,7 @@ def classify_rows(
     factorized = factorized or {}
 
     def flags_of(uniques: object) -> np.ndarray:
-        flags = [bool(parsers.is_summary_label(u) or parsers.is_footer_label(u)) for u in uniques]
+        flags = [parsers.is_summary_or_footer(u) for u in uniques]
         return np.asarray([*flags, False], dtype=bool)
 
     def label_flags(c: object, take: np.ndarray | None = None) -> np.ndarray:
@@ -64,8 +65,9 @@ def classify_rows(
         filled = is_filled(frame[c]).to_numpy()
         if c == rownum_col:
             # a row number alone does not make a row; a footer written in that column does
-            # (Arrow's regex kernel on CSV text: pandas 3 would run Python's ``re`` per row)
-            filled = filled & ~fastpath.fullmatch(frame[c], ROW_NUMBER)
+            # (Arrow's regex kernel on CSV text: pandas 3 would run Python's ``re`` per row;
+            # only on cells that are not plain ASCII digits, which surely are row numbers)
+            filled = filled & ~fastpath.fullmatch(frame[c], ROW_NUMBER, pc.ascii_is_decimal)
         take = filled & ~any_filled  # the first filled cell of these rows is in column c
         if take.any():
             is_total[take] = label_flags(c, take)

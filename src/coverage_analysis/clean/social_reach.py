@@ -93,11 +93,9 @@ def _months(
     outside = (m.notna() & ((m < CAMPAIGN_START) | (m > CAMPAIGN_END))).to_numpy() & ~rejected
     mcol = ctx.column_of(month_field)
     if mcol is not None:
-        ledger.add(
-            ctx.file,
-            ctx.sheet,
+        ledger.add_for(
+            ctx,
             rows[outside],
-            ctx.kind,
             month_field,
             frame[mcol][outside].to_numpy(),
             OUTSIDE_CAMPAIGN,
@@ -124,11 +122,9 @@ def _counts(
             continue
         vals, errs = map_parser(frame[i], lambda v: tuple(parsers.parse_count(v)))
         bad = pd.notna(pd.Series(errs, dtype=object)).to_numpy() & ~rejected
-        ledger.add(
-            ctx.file,
-            ctx.sheet,
+        ledger.add_for(
+            ctx,
             rows[bad],
-            ctx.kind,
             name,
             frame[i][bad].to_numpy(),
             errs[bad],

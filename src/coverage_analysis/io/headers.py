@@ -311,7 +311,7 @@ def _is_header_like(
     from coverage_analysis.clean import parsers
 
     cells = [(i, c) for i, c in enumerate(row) if _cell_text(c)]
-    if not cells or parsers.is_summary_label(cells[0][1]) or parsers.is_footer_label(cells[0][1]):
+    if not cells or parsers.is_summary_or_footer(cells[0][1]):
         return False
     if key_col is not None and any(i == key_col for i, _ in cells):
         # the same label repeated by a vertical merge is still header-like

@@ -570,23 +570,43 @@ def _csv_body(
     bad_lines: dict[int, tuple[str, str]] | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     offset, lines_before = _skip_lines_offset(data, skip, delimiter)
-    body = memoryview(data)[offset:]  # no copy of the file's bytes
     width = max(width, 1)
-    frame = _csv_body_fast(body, delimiter, width)
-    if frame is not None and data.find(b'"', offset) >= 0:
-        # a quoted cell may span lines, and an unbalanced quote folds lines into one cell:
-        # the fast parse stands only when it gave one row per physical line
-        lines = data.count(b"\n", offset) + (
-            0 if data.endswith(b"\n") or offset >= len(data) else 1
-        )
-        if len(frame) != lines:
-            frame = None
+    frame = _csv_rows_fast(data, offset, len(data), delimiter, width)
     if frame is not None:
         rows = np.arange(lines_before + 1, lines_before + 1 + len(frame), dtype=np.int64)
     else:
         log.debug("%s: quoted or irregular CSV rows, reading line by line", rel)
-        frame, rows = _csv_body_slow(str(body, "utf-8"), delimiter, width, lines_before, bad_lines)
+        body = str(memoryview(data)[offset:], "utf-8")
+        frame, rows = _csv_body_slow(body, delimiter, width, lines_before, bad_lines)
     return _trim_trailing_blank(frame, rows)
+
+
+def _physical_lines(data: bytes, start: int, end: int) -> int:
+    """Physical lines of ``data[start:end]`` (a last line without its line end counts).
+
+    >>> _physical_lines(b"a\\nb\\nc", 0, 5), _physical_lines(b"a\\nb\\n", 0, 4), _physical_lines(b"", 0, 0)
+    (3, 2, 0)
+    """
+    if end <= start:
+        return 0
+    return data.count(b"\n", start, end) + (0 if data[end - 1 : end] == b"\n" else 1)
+
+
+def _csv_rows_fast(
+    data: bytes, start: int, end: int, delimiter: str, width: int
+) -> pd.DataFrame | None:
+    """``data[start:end]`` parsed by pyarrow (:func:`_csv_body_fast`, no copy of the
+    bytes), or None when it must be read line by line: an irregular row, or a text
+    holding a quote that did not give one row per physical line (a quoted cell may span
+    lines, and an unbalanced quote folds lines into one cell)."""
+    frame = _csv_body_fast(memoryview(data)[start:end], delimiter, width)
+    if (
+        frame is not None
+        and data.find(b'"', start, end) >= 0
+        and len(frame) != _physical_lines(data, start, end)
+    ):
+        return None
+    return frame
 
 
 def _csv_pieces(
@@ -618,16 +638,13 @@ def _csv_pieces(
             if cut < 0:  # one line longer than a piece
                 cut = data.find(b"\n", start + STREAM_BYTES)
             end = len(data) if cut < 0 else cut + 1
-        frame = _csv_body_fast(view[start:end], delimiter, width)
-        lines = data.count(b"\n", start, end) + (0 if data[end - 1 : end] == b"\n" else 1)
-        if frame is not None and data.find(b'"', start, end) >= 0 and len(frame) != lines:
-            frame = None
+        frame = _csv_rows_fast(data, start, end, delimiter, width)
         if frame is None:
             log.debug("%s: quoted or irregular CSV rows, reading line by line", rel)
             yield _csv_body_slow(str(view[start:], "utf-8"), delimiter, width, line, bad_lines)
             return
         yield frame, np.arange(line + 1, line + 1 + len(frame), dtype=np.int64)
-        line += lines
+        line += _physical_lines(data, start, end)
         start = end
 
 
