@@ -1,5 +1,5 @@
-"""Helpers of the tests that run batches on a Dask cluster (``test_dask``,
-``test_national_cluster``): the kernels a cluster's workers hold, and a Parquet
+"""Helpers of the tests that run batches (``test_dask``, ``test_national_cluster``,
+``test_runner_faults``): the kernels under a process, and a Parquet
 table's bytes without the generation id (which names the run)."""
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import pyarrow.parquet as pq
 from coverage_analysis.io.generation import GENERATION_KEY
 
 
-def worker_kernels() -> set[int]:
-    """Process ids of the ipykernel processes descended from this process (a
-    ``LocalCluster``'s worker processes are its children)."""
+def worker_kernels(pid: int | None = None) -> set[int]:
+    """Process ids of the ipykernel processes descended from ``pid`` (default: this
+    process, whose children include a ``LocalCluster``'s worker processes)."""
     found = set()
-    for proc in psutil.Process().children(recursive=True):
+    for proc in psutil.Process(pid).children(recursive=True):
         try:
             if any("ipykernel" in part for part in proc.cmdline()):
                 found.add(proc.pid)

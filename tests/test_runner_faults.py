@@ -22,6 +22,7 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
+from cluster_outputs import worker_kernels
 from notebook_templates import district_templates
 
 from coverage_analysis.report import Manifest, ReportEntry
@@ -95,18 +96,6 @@ def _wait_for(path: Path, batch: subprocess.Popen[str], limit: float = START_LIM
         time.sleep(0.2)
 
 
-def _kernels_of(pid: int) -> set[int]:
-    """Process ids of the ipykernel processes descended from ``pid``."""
-    found = set()
-    for child in psutil.Process(pid).children(recursive=True):
-        try:
-            if any("ipykernel" in part for part in child.cmdline()):
-                found.add(child.pid)
-        except psutil.Error:
-            continue
-    return found
-
-
 def _still_running(pids: set[int]) -> set[int]:
     alive = set()
     for pid in pids:
@@ -141,7 +130,7 @@ def test__report_batch__kernel_killed_mid_report_is_restarted_and_recorded(
         _wait_for(marker, batch)
         kernel = int(marker.read_text())
         children = {p.pid for p in psutil.Process(batch.pid).children(recursive=True)}
-        assert kernel in _kernels_of(batch.pid), "the victim's kernel is not one of the batch's"
+        assert kernel in worker_kernels(batch.pid), "the victim's kernel is not one of the batch's"
         os.kill(kernel, signal.SIGKILL)  # as the OOM killer would
         killed_at = time.time()
         code, stdout, stderr, _ = _finish(batch, limit=START_LIMIT)
@@ -175,7 +164,7 @@ def test__report_batch__cell_past_the_timeout_fails_that_report_only(
     batch = _start_batch(sample_processed, out, templates, "--timeout", str(SHORT_TIMEOUT))
     try:
         _wait_for(marker, batch)
-        kernels = _kernels_of(batch.pid)
+        kernels = worker_kernels(batch.pid)
         code, stdout, stderr, _ = _finish(batch, limit=START_LIMIT)
     finally:
         if batch.poll() is None:
@@ -216,7 +205,7 @@ def test__report_batch__stop_signal_writes_index_and_manifest_and_leaves_no_proc
         _wait_for(marker, batch)
         _wait_for(out / "region_overview.html", batch)
         started = {p.pid for p in psutil.Process(batch.pid).children(recursive=True)}
-        kernels = _kernels_of(batch.pid)
+        kernels = worker_kernels(batch.pid)
         assert kernels and started > kernels
         batch.send_signal(signum)
         code, _, stderr, after_signal = _finish(batch, limit=SIGNAL_TO_END_LIMIT * 3)
@@ -314,7 +303,7 @@ def test__notebook_runner__second_kernel_death_fails_the_report_and_the_next_run
     try:
         dying = runner.run(task("dying", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"))
         fine = runner.run(task("fine", "print('fine')"))
-        kernels = _kernels_of(os.getpid())
+        kernels = worker_kernels(os.getpid())
     finally:
         runner.close()
     assert dying["attempts"] == 2
