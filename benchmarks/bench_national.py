@@ -67,7 +67,7 @@ STEP_CODE = {
         out["panel_seconds"] = time.perf_counter() - t
         panel = pd.read_parquet(PROCESSED / "panel.parquet")
         t2 = time.perf_counter()
-        ind = district_indicators(load_tables(PROCESSED), panel=panel)
+        ind = district_indicators(load_tables(PROCESSED, categorical=True, free_text=False), panel=panel)
         regions = region_indicators(ind)
         out["indicator_seconds"] = time.perf_counter() - t2
         out["seconds"] = time.perf_counter() - t

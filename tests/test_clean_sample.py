@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from truth_ledgers import duplicates_and_truth, rejects_and_truth
 
 OUTCOME_KEYS = (
     "rows_clean",
@@ -94,25 +95,7 @@ def test__clean_sample__tables_equal_truth(
 def test__clean_sample__rejects_and_duplicates_equal_truth(
     sample_processed: Path, truth: dict
 ) -> None:
-    rejects = pd.read_csv(sample_processed / "rejects.csv", keep_default_na=False, dtype=str)
-    got = set(
-        zip(
-            rejects.source_file,
-            rejects.source_sheet,
-            rejects.source_row,
-            rejects.scope,
-            strict=True,
-        )
-    )
-    expected = {
-        (r["source_file"], r["source_sheet"], str(r["source_row"]), r["scope"])
-        for r in truth["rejects"]
-    }
+    got, expected = rejects_and_truth(sample_processed, truth)
     assert got == expected
-    dups = pd.read_csv(sample_processed / "duplicates.csv", keep_default_na=False, dtype=str)
-    got_d = set(zip(dups.dropped_file, dups.dropped_sheet, dups.dropped_row, strict=True))
-    expected_d = {
-        (d["dropped_source_file"], d["dropped_source_sheet"], str(d["dropped_source_row"]))
-        for d in truth["duplicates"]
-    }
+    got_d, expected_d = duplicates_and_truth(sample_processed, truth)  # kept and dropped rows
     assert got_d == expected_d

@@ -157,3 +157,17 @@ def test__sample_rating_and_briefing(tables, article_indicators: pd.DataFrame) -
             (leg["district_id"] == "ayagoz") & (leg["month"] <= pd.Timestamp(ARTICLE_END))
         ]
         assert b["applications"]["cumulative"] == int(mine["applications"].sum())
+
+
+def test__sample_indicators__categorical_tables_give_the_same_indicators(
+    sample_processed: Path, tables
+) -> None:
+    # the folder form loads the text columns as categories (national scale); the result
+    # must be the plain tables' result, value for value and dtype for dtype
+    categorical = load_tables(sample_processed, categorical=True)
+    assert isinstance(categorical.publications["channel"].dtype, pd.CategoricalDtype)
+    plain = district_indicators(tables, end_month=ARTICLE_END)
+    pd.testing.assert_frame_equal(district_indicators(categorical, end_month=ARTICLE_END), plain)
+    pd.testing.assert_frame_equal(
+        district_indicators(sample_processed, end_month=ARTICLE_END), plain
+    )

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from truth_ledgers import duplicates_and_truth, rejects_and_truth
 
 from coverage_analysis import config
 from coverage_analysis.errors import ParameterError
@@ -319,43 +320,11 @@ def test_republic_cleans_to_its_truth(republic: dict[str, Path], national_env) -
     totals = {k: sum(c[k] for c in expected.values()) for k in OUTCOMES}
     assert all(totals[k] > 0 for k in OUTCOMES), totals
 
-    rejects = pd.read_csv(processed / "rejects.csv", keep_default_na=False, dtype=str)
-    got_r = set(
-        zip(
-            rejects.source_file,
-            rejects.source_sheet,
-            rejects.source_row,
-            rejects.scope,
-            strict=True,
-        )
-    )
-    want_r = {
-        (r["source_file"], r["source_sheet"], str(r["source_row"]), r["scope"])
-        for r in truth["rejects"]
-    }
+    got_r, want_r = rejects_and_truth(processed, truth)
     assert got_r == want_r
     reasons = {r["reason"] for r in truth["rejects"]}
     assert {"unknown region", "a unit of another region", "ambiguous district"} <= reasons
-    dups = pd.read_csv(processed / "duplicates.csv", keep_default_na=False, dtype=str)
-    got_d = set(
-        zip(
-            dups.kept_file,
-            dups.kept_sheet,
-            dups.kept_row,
-            dups.dropped_file,
-            dups.dropped_sheet,
-            dups.dropped_row,
-            strict=True,
-        )
-    )
-    want_d = {
-        tuple(
-            str(d[f"{side}_source_{k}"])
-            for side in ("kept", "dropped")
-            for k in ("file", "sheet", "row")
-        )
-        for d in truth["duplicates"]
-    }
+    got_d, want_d = duplicates_and_truth(processed, truth)
     assert got_d == want_d
     # duplicates across a region's file and a national file, both ways of the path order
     cross = {

@@ -250,6 +250,10 @@ def test__build_panel__categorical_tables_give_the_same_panel(small_processed: P
     categorical = load_tables(small_processed, categorical=True)
     assert isinstance(categorical.publications["district_id"].dtype, pd.CategoricalDtype)
     pd.testing.assert_frame_equal(build_panel(categorical), plain)
+    lean = load_tables(small_processed, categorical=True, free_text=False)
+    assert {"title", "url"} & set(lean.publications.columns) == set()
+    assert {"title", "url"} <= set(categorical.publications.columns)
+    pd.testing.assert_frame_equal(build_panel(lean), plain)
     (small_processed / "registry_coverage.parquet").unlink()
     pd.testing.assert_frame_equal(
         build_panel(load_tables(small_processed, categorical=True)),

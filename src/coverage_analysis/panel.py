@@ -532,7 +532,10 @@ def write_panel(processed_dir: str | os.PathLike[str], scope: str | None = None)
         config.check_scope(
             config.recorded_scope(report), scope, str(report), "coverage-analysis clean"
         )
-    tables = as_tables(folder)  # refuses files from different runs
+    # refuses files from different runs. The text columns as categories and no titles or
+    # URLs: the panel is the same, and a national registry of 10,000,000 rows loads in
+    # about 1 s instead of 7
+    tables = as_tables(folder, categorical=True, free_text=False)
     panel = build_panel(tables)
     meta = {GENERATION_KEY: tables.generation.encode()} if tables.generation else {}
     meta[config.SCOPE_KEY.encode()] = scope.encode()

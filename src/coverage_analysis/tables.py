@@ -42,6 +42,11 @@ CATEGORICAL_COLUMNS: tuple[str, ...] = (
     "platform",
 )
 
+#: Free-text columns that no panel, indicator or model reads (a national registry holds
+#: about 10,000,000 distinct titles and URLs): ``load_tables(..., free_text=False)`` leaves
+#: them unread.
+FREE_TEXT_COLUMNS: dict[str, tuple[str, ...]] = {"publications": ("title", "url")}
+
 #: Columns each table must have for the panel and the metrics to use it.
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "publications": ("district_id", "month", "channel"),
@@ -137,12 +142,15 @@ def normalise_table(name: str, frame: pd.DataFrame, categorical: bool = False) -
     return out
 
 
-def load_tables(processed_dir: str | os.PathLike[str], categorical: bool = False) -> CleanTables:
+def load_tables(
+    processed_dir: str | os.PathLike[str], categorical: bool = False, free_text: bool = True
+) -> CleanTables:
     """Read the cleaned tables of ``processed_dir``.
 
     Absent kinds are ``None``. With ``categorical=True`` the text columns of
     :data:`CATEGORICAL_COLUMNS` are read as ``category`` (for national-scale data; every
-    function of the package accepts either). Raises :class:`DataNotFoundError` naming the
+    function of the package accepts either). ``free_text=False`` leaves the columns of
+    :data:`FREE_TEXT_COLUMNS` unread (the panel and the indicators need none of them). Raises :class:`DataNotFoundError` naming the
     folder when it does not exist or holds none of the cleaned tables.
 
     >>> import tempfile
@@ -168,7 +176,10 @@ def load_tables(processed_dir: str | os.PathLike[str], categorical: bool = False
             # Dates as datetime64, not Python ``date`` objects: much faster downstream.
             names = pq.read_schema(path).names
             as_dict = [c for c in CATEGORICAL_COLUMNS if c in names] if categorical else None
-            frame = pq.read_table(path, read_dictionary=as_dict).to_pandas(date_as_object=False)
+            skip = () if free_text else FREE_TEXT_COLUMNS.get(name, ())
+            columns = [c for c in names if c not in skip]
+            table = pq.read_table(path, columns=columns, read_dictionary=as_dict)
+            frame = table.to_pandas(date_as_object=False)
         except (OSError, ValueError) as exc:
             raise InputFileError(str(path), f"cannot read cleaned table: {exc}") from None
         loaded[name] = normalise_table(name, frame, categorical=categorical)
@@ -190,7 +201,9 @@ def load_tables(processed_dir: str | os.PathLike[str], categorical: bool = False
 
 
 def as_tables(
-    tables_or_dir: CleanTables | str | os.PathLike[str], categorical: bool = False
+    tables_or_dir: CleanTables | str | os.PathLike[str],
+    categorical: bool = False,
+    free_text: bool = True,
 ) -> CleanTables:
     """``tables_or_dir`` itself when it is a :class:`CleanTables`, else the tables loaded
     from that folder.
@@ -200,4 +213,4 @@ def as_tables(
     """
     if isinstance(tables_or_dir, CleanTables):
         return tables_or_dir
-    return load_tables(tables_or_dir, categorical=categorical)
+    return load_tables(tables_or_dir, categorical=categorical, free_text=free_text)

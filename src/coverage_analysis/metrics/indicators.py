@@ -154,7 +154,8 @@ def district_indicators(
     Pass ``panel`` (from :func:`build_panel` over the same period) to avoid rebuilding it.
     Raises :class:`ParameterError` for a period outside the campaign or with no months.
     """
-    tables = as_tables(tables_or_processed_dir)
+    # (the same result from the folder with less memory: no titles, categories)
+    tables = as_tables(tables_or_processed_dir, categorical=True, free_text=False)
     months = period_months(start_month, end_month)
     if panel is None:
         panel = build_panel(tables, months[0], months[-1])
