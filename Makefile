@@ -79,11 +79,13 @@ lab: setup
 ## Run the benchmarks (prints ratios against baselines measured in the same run)
 benchmarks: setup
 	$(BIN)/python benchmarks/bench_clean.py
+	$(BIN)/python benchmarks/bound_clean.py
 	$(BIN)/python benchmarks/bench_panel.py
 	$(BIN)/python benchmarks/validate_model.py
 	$(BIN)/python benchmarks/bench_model.py
 	$(BIN)/python benchmarks/bench_report.py
 	$(BIN)/python benchmarks/bench_startup.py
+	$(BIN)/python benchmarks/bench_national.py   # 10,000,000 rows: ~16 min, ~7 GB; includes bench_dask.py
 
 ## Delete generated data (raw sample, processed tables) and figures; keeps .gitkeep
 clean-data:

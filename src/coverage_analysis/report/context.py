@@ -211,7 +211,9 @@ def _load_uncached(processed_dir: Path, start: str | None, end: str | None) -> R
     def _tables() -> object:
         from coverage_analysis.tables import load_tables
 
-        return load_tables(processed_dir)
+        # no report shows a title or a URL: a national registry's 10,000,000 of each
+        # stay on disk instead of in every worker's memory
+        return load_tables(processed_dir, free_text=False)
 
     ctx.tables = _try(problems, "tables", _tables)
     if ctx.tables is not None:
