@@ -59,9 +59,10 @@ report: setup model
 	$(BIN)/coverage-analysis report --processed $(PROCESSED) --out $(OUT) --figures $(FIGURES) --jobs $(JOBS) --lang $(LANG_REPORT)
 	@echo "Open $(OUT)/index.html"
 
-## Set up and run the test suite
+## Set up and run the test suite (two pytest-xdist workers, each test file on one worker so
+## that a module's cluster or sample fixture is built once)
 test: setup
-	$(BIN)/python -m pytest -q --durations=15 --doctest-modules src tests
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=15 --doctest-modules src tests
 
 ## Set up and run the suite without the tests marked slow (notebooks, wheel install)
 test-fast: setup
