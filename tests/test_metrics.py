@@ -370,6 +370,22 @@ def test__akim_briefing__numbers(processed: Path) -> None:
     assert table.loc[table["item"] == "Applications received (cumulative)", "value"].item() == 12
 
 
+def test__akim_briefing__given_panel_gives_the_same_briefing(processed: Path) -> None:
+    from coverage_analysis.panel import build_panel
+    from coverage_analysis.tables import load_tables
+
+    tables = load_tables(processed)
+    built = akim_briefing(tables, "ayagoz", "2016-06", start_month="2016-01")
+    # a report batch passes its panel: the same period, or a longer one cut to it
+    for start, end in (("2016-01", "2016-06"), ("2015-06", "2016-12")):
+        panel = build_panel(tables, start, end)
+        given = akim_briefing(tables, "ayagoz", "2016-06", start_month="2016-01", panel=panel)
+        assert given == built
+    short = build_panel(tables, "2016-03", "2016-06")
+    with pytest.raises(ParameterError, match="does not cover 2016-01 to 2016-06"):
+        akim_briefing(tables, "ayagoz", "2016-06", start_month="2016-01", panel=short)
+
+
 def test__akim_briefing__validation(processed: Path) -> None:
     with pytest.raises(ParameterError, match="ayagoz"):
         akim_briefing(processed, "ajagoz", "2016-06")

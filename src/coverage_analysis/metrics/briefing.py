@@ -105,10 +105,15 @@ def akim_briefing(
     as_of_month: str | pd.Timestamp,
     lang: str = "en",
     start_month: str | pd.Timestamp | None = None,
+    panel: pd.DataFrame | None = None,
 ) -> dict:
     """The briefing of ``district_id`` as of ``as_of_month`` (``"YYYY-MM"``), cumulative from
     ``start_month`` (default the campaign start). Raises :class:`ParameterError` for an
     unknown district, a month outside the campaign, or an unsupported ``lang``.
+
+    Pass ``panel`` (from :func:`build_panel` of the same tables over a period that holds
+    this one) to avoid rebuilding it: a report batch builds it once, and a national
+    registry's panel takes seconds.
     """
     if lang not in LANGS:
         raise ParameterError(f"lang {lang!r} is not supported; choose one of {', '.join(LANGS)}")
@@ -118,8 +123,15 @@ def akim_briefing(
     if as_of is None:
         raise ParameterError("as_of_month is required (YYYY-MM)")
     months = period_months(start_month, as_of)
-    tables = as_tables(tables)
-    panel = build_panel(tables, months[0], months[-1])
+    tables = as_tables(tables, categorical=True, free_text=False)
+    if panel is None:
+        panel = build_panel(tables, months[0], months[-1])
+    else:
+        panel = panel.loc[panel["month"].isin(months)]
+        if panel["month"].nunique() != len(months):
+            raise ParameterError(
+                f"the panel given does not cover {months[0]:%Y-%m} to {months[-1]:%Y-%m}"
+            )
     indicators = district_indicators(tables, months[0], months[-1], panel=panel)
     rating = district_rating(indicators)
     gaps = gap_findings(indicators, lang=lang, district_ids=[district_id])

@@ -211,9 +211,10 @@ def _load_uncached(processed_dir: Path, start: str | None, end: str | None) -> R
     def _tables() -> object:
         from coverage_analysis.tables import load_tables
 
-        # no report shows a title or a URL: a national registry's 10,000,000 of each
-        # stay on disk instead of in every worker's memory
-        return load_tables(processed_dir, free_text=False)
+        # no report shows a title or a URL, and the few-valued text columns are categories:
+        # a national registry's 10,000,000 rows stay small in every worker's memory and
+        # in the shared context's cache
+        return load_tables(processed_dir, categorical=True, free_text=False)
 
     ctx.tables = _try(problems, "tables", _tables)
     if ctx.tables is not None:

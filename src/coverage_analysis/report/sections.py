@@ -572,6 +572,7 @@ def _briefing(ctx: ReportContext, district_id: str | None) -> list[str]:
             ctx.months[-1].strftime("%Y-%m"),
             lang=lang,
             start_month=ctx.months[0],
+            panel=ctx.panel,  # the report's own period: built once per batch
         )
     except CoverageAnalysisError as exc:
         raise Unavailable(exc) from exc
