@@ -15,6 +15,9 @@
    the projected wall time of the full national batch (about 220 reports) on 2, 16 and
    64 workers: ``benchmarks/bench_dask.py``, which says how the projection is made. It
    is a projection from measured per-report and per-task times, not a measurement.
+   Before it, the model summary and four reports of the benchmark republic itself (the
+   overview, East Kazakhstan's region report, two district reports) with the CLI: wall time
+   and peak memory, no target.
 
 Steps 2-4 run in fresh Python processes so that each peak memory is that step's own
 (``resource.getrusage(RUSAGE_SELF).ru_maxrss`` printed by the step itself).
@@ -122,6 +125,37 @@ def run_step(name: str, raw: Path, processed: Path) -> dict[str, object]:
     return json.loads(lines[-1].removeprefix("RESULT "))
 
 
+def national_reports(processed: Path, out: Path) -> None:
+    """The model summary and four reports of the benchmark republic itself (the overview, one
+    region, two districts) with the CLI, as an analyst runs them: wall time and the largest
+    peak memory of any of its processes (no target; the per-minute rates come from
+    ``bench_dask.py``, on the region's sample)."""
+    import resource
+
+    env = {**os.environ, "COVERAGE_ANALYSIS_SCOPE": "national", "MPLBACKEND": "Agg"}
+    cli = str(BIN / "coverage-analysis")
+    started = time.perf_counter()
+    subprocess.run([cli, "model", "--processed", str(processed)], check=True, env=env,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+    model_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [cli, "report", "--processed", str(processed), "--out", str(out), "--figures",
+         str(out / "figures"), "--region", "east_kazakhstan", "--district", "ayagoz",
+         "--district", "karaganda__abay"],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
+    summary = next((ln for ln in proc.stdout.splitlines() if "report(s)" in ln), proc.stderr[-300:])
+    print(
+        f"national reports on this republic: model summary {model_seconds:.1f} s; overview, "
+        f"one region and two districts (HTML + PDF) {seconds:.1f} s, {summary.strip()}; "
+        f"largest process peak {peak_gb:.2f} GB (no target)",
+        flush=True,
+    )
+
+
 def verdict(value: float, target: float) -> str:
     return "meets" if value <= target else "MISSES"
 
@@ -181,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     status = 0
     if not args.skip_reports:
+        national_reports(processed, folder / "reports")
         print("reports (benchmarks/bench_dask.py):", flush=True)
         sys.path.insert(0, str(HERE))
         import bench_dask
