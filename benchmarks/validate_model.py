@@ -247,6 +247,8 @@ def markdown(frame: pd.DataFrame) -> None:
 
     def cell(mask: pd.Series) -> str:
         k, n = int(mask.sum()), len(mask)
+        if n == 0:  # the scenario was not run (--scenarios)
+            return "-"
         lo, hi = wilson(k, n)
         return f"{k / max(n, 1):.1%} ({k}/{n}; {lo:.1%}-{hi:.1%})"
 
