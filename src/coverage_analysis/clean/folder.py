@@ -465,6 +465,7 @@ class _Run:
                     rows[data],
                     ctx,
                     region_col,
+                    memo,
                 )
             else:
                 cleaned = clean_publications(frame, rows, ctx, self.lookups, data, ahead, memo)
@@ -551,6 +552,7 @@ class _Run:
         active: np.ndarray | None = None,
         ahead: dict[object, Future] | None = None,
         lookups: Lookups | None = None,
+        memo: dict[str, dict[str, object]] | None = None,
     ) -> Cleaned:
         from coverage_analysis.clean.legalization import clean_legalization
         from coverage_analysis.clean.media_plan import clean_media_plan
@@ -560,7 +562,7 @@ class _Run:
 
         lookups = lookups or self.lookups
         if kind == "publications":
-            return clean_publications(frame, rows, ctx, lookups, active, ahead)
+            return clean_publications(frame, rows, ctx, lookups, active, ahead, memo)
         if kind == "legalization":
             return clean_legalization(frame, rows, ctx, lookups)
         if kind == "social_reach":
@@ -571,6 +573,9 @@ class _Run:
 
 
 # --------------------------------------------------------------------------- national scope
+
+#: Key of a registry's parse memo under which each region keeps its own district names.
+_REGION_DISTRICTS = "districts by region"
 
 #: Header labels of the region column of a national file (folded to lower case).
 REGION_COLUMN_LABELS: tuple[str, ...] = ("область", "регион", "облыс", "region")
@@ -715,12 +720,18 @@ class NationalLookups:
         rows: np.ndarray,
         ctx: SheetContext,
         region_col: int,
+        memo: dict[str, dict[str, object]] | None = None,
     ) -> Cleaned:
         """Clean the rows of a national sheet region by region (each with its region's
         districts); a row naming no known region is a row reject. The records and ledger
-        lines come back in one :class:`Cleaned` over the rows given."""
-        cells = frame.iloc[:, region_col].tolist()
-        regions = np.array([self.region_of(v) or "" for v in cells], dtype=object)
+        lines come back in one :class:`Cleaned` over the rows given. Each distinct region
+        cell is resolved once. ``memo`` (publications only): the parses of a registry's
+        earlier pieces and regions, by field and text (``remembered``), shared by every
+        region except the district names, which each region resolves in its own memo."""
+        column = frame.iloc[:, region_col]
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        named = [self.region_of(v) or "" for v in uniques]
+        regions = np.array([*named, ""], dtype=object)[codes]  # (code -1: an empty cell)
         rejected = np.zeros(len(frame), dtype=bool)
         records: list[pd.DataFrame] = []
         ledgers: list[pd.DataFrame] = []
@@ -735,15 +746,24 @@ class NationalLookups:
                     int(rows[i]),
                     kind,
                     "region",
-                    display(cells[i]),
+                    display(column.iloc[i]),
                     UNKNOWN_REGION_REASON,
                     "row",
                 )
             ledgers.append(lines.frame())
-        for region_id in sorted(set(regions) - {""}):
+        for region_id in sorted(set(named) - {""}):
             mask = regions == region_id
+            extra = {}
+            if memo is not None:  # district names by region, every other field shared
+                districts = memo.setdefault(_REGION_DISTRICTS, {}).setdefault(region_id, {})
+                extra["memo"] = {**memo, "district": districts}
             part = clean_kind(  # type: ignore[operator]
-                kind, filter_rows(frame, mask), rows[mask], ctx, lookups=self.region(region_id)
+                kind,
+                filter_rows(frame, mask),
+                rows[mask],
+                ctx,
+                lookups=self.region(region_id),
+                **extra,
             )
             records.append(part.records)
             if len(part.ledger):
