@@ -191,6 +191,41 @@ def test_national_file_rows_resolve_within_their_region(tmp_path: Path, national
     assert sheet["rows_clean"] == 2 and sheet["rows_rejected"] == 2
 
 
+def test_national_registry_parses_once_but_names_districts_per_region(
+    tmp_path: Path, national_env
+) -> None:
+    # a registry with a region column: dates, channels and reach are parsed once for the
+    # whole sheet, but the same district text must resolve within each row's own region
+    from coverage_analysis.clean.folder import clean_folder
+
+    raw = tmp_path / "raw"
+    (raw / "national").mkdir(parents=True)
+    head = "Область;Дата публикации;Район;Вид СМИ;Наименование СМИ;Заголовок;Ссылка;Охват"
+    rows = [
+        ("Восточно-Казахстанская область", "Абайский район", "https://a.kz/1"),
+        ("Карагандинская область", "Абайский район", "https://a.kz/2"),
+        ("Восточно-Казахстанская область", "Абайский район", "https://a.kz/3"),
+        ("Карагандинская область", "Абайский район", "https://a.kz/4"),
+        ("Атлантида", "Абайский район", "https://a.kz/5"),
+    ]
+    lines = [head] + [
+        f"{region};12.01.2016;{district};газета;Издание;Материал {url[-1]};{url};1 500"
+        for region, district, url in rows
+    ]
+    (raw / "national" / "registry.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = clean_folder(raw, tmp_path / "processed", scope="national")
+    pubs = result.tables["publications"].set_index("source_row")
+    assert pubs["district_id"].astype(str).to_dict() == {
+        2: "abai",
+        3: "karaganda__abay",
+        4: "abai",
+        5: "karaganda__abay",
+    }
+    assert (pubs["reach"] == 1500).all() and (pubs["channel"].astype(str) == "print").all()
+    rejects = pd.read_csv(tmp_path / "processed" / "rejects.csv", dtype=str)
+    assert rejects.set_index("source_row").loc["6", "reason"] == "unknown region"
+
+
 # --------------------------------------------------------------------------- rating of regions
 
 
