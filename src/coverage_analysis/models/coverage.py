@@ -533,19 +533,42 @@ def _jackknife(
     placebo_fits = placebo_fits or {}
     by_decay: dict[float, list[float]] = {dec: [] for dec in cf.grid}
     warm = {dec: fit for dec, (_d, fit) in cf.grid.items()}
+    # a replicate's design is the full design without the district's rows (the same
+    # arrays make_design would build, without rebuilding them) when the full designs
+    # cover every usable row and their outcome is not rescaled by its mean
+    subset = cf.extra_rows is None and all(
+        des.y_scale == 1.0 and bool(np.all(np.diff(des.d) >= 0)) for des, _f in cf.grid.values()
+    )
+    full_placebo = (
+        {dec: _placebo_design(prep, cf.estimand, dec, placebo_leads) for dec in cf.grid}
+        if subset and placebo_leads
+        else {}
+    )
     reps, preps = [], []
     for i in present:
         extra = np.ones(prep.shape, dtype=bool) if cf.extra_rows is None else cf.extra_rows.copy()
         extra[i] = False
         name = f"{prep.outcome} jackknife fit without district {prep.districts[i]}"
-        fits = _grid_fits(prep, cf.estimand, list(cf.grid), extra, name, warm, steps)
+        if subset:
+            fits = {
+                dec: (
+                    rdes := _without_district(des, i, extra),
+                    _fit(rdes, f"{name} at decay {dec:g}", warm.get(dec), steps),
+                )
+                for dec, (des, _f) in cf.grid.items()
+            }
+        else:
+            fits = _grid_fits(prep, cf.estimand, list(cf.grid), extra, name, warm, steps)
         for dec, (_des, fit) in fits.items():
             by_decay[dec].append(float(fit.beta[0]))
         reps.append([float(np.mean([fit.beta[0] for _des, fit in fits.values()]))])
         if placebo_leads:
             lead_betas = []
             for dec in cf.grid:
-                pdes = _placebo_design(prep, cf.estimand, dec, placebo_leads, extra)
+                if subset:
+                    pdes = _without_district(full_placebo[dec], i, extra)
+                else:
+                    pdes = _placebo_design(prep, cf.estimand, dec, placebo_leads, extra)
                 pfit = _fit(
                     pdes,
                     f"placebo jackknife fit without district {prep.districts[i]} at decay {dec:g}",
@@ -563,6 +586,34 @@ def _jackknife(
     }
     pjk = _inf.Jackknife(np.array(preps), middle, codes) if placebo_leads else None
     return jk, per_decay, pjk
+
+
+def _without_district(des: Design, district: int, rows: np.ndarray) -> Design:
+    """``des`` without the rows of ``district`` (its code in ``des.d``), as
+    :func:`make_design` builds it for ``des.rows & rows`` when ``rows`` leaves out only
+    that district: the same values in the same order, so the same fit. ``des.d`` is
+    district-major (make_design's order), so the district is one block of rows.
+
+    >>> des = Design(np.ones(4), np.zeros((4, 1)), np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1]),
+    ...              np.zeros(4), np.ones((2, 2), bool), 1.0)
+    >>> _without_district(des, 0, np.array([[False, False], [True, True]])).d.tolist()
+    [1, 1]
+    """
+    start, end = np.searchsorted(des.d, [district, district + 1])
+
+    def cut(a: np.ndarray) -> np.ndarray:
+        return np.concatenate((a[:start], a[end:]))
+
+    return Design(
+        cut(des.y),
+        cut(des.x),
+        cut(des.d),
+        cut(des.m),
+        cut(des.offset),
+        des.rows & rows,
+        des.y_scale,
+        des.estimand,
+    )
 
 
 def _placebo_design(
