@@ -99,6 +99,23 @@ def noop(x: int) -> int:
     return x
 
 
+def ok_count(results: dict) -> int:
+    """Reports of a batch that came out ok."""
+    return sum(r["status"] == "ok" for r in results.values())
+
+
+def timed_batch(label: str, pool: object, tasks: list, walls: list[float]) -> dict:
+    """Run ``tasks`` on ``pool``, append the wall time to ``walls``, print one line."""
+    started = time.perf_counter()
+    results = pool.run(tasks)  # type: ignore[attr-defined]
+    walls.append(time.perf_counter() - started)
+    print(
+        f"{label} ({WORKERS} workers) {walls[-1]:.1f} s, {ok_count(results)}/{len(tasks)} ok",
+        flush=True,
+    )
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=int, default=50, help="district reports (50)")
@@ -148,25 +165,11 @@ def main(argv: list[str] | None = None) -> int:
         per_task = (time.perf_counter() - started) / NOOP_TASKS
         for run in range(args.repeat):
             local_tasks = district_tasks(processed, folder / f"local{run}", args.reports, formats)
-            started = time.perf_counter()
-            local = LocalPool(WORKERS, cwd=cwd, env=env).run(local_tasks)
-            local_walls.append(time.perf_counter() - started)
-            local_ok = sum(r["status"] == "ok" for r in local.values())
-            print(
-                f"run {run + 1}: local pool ({WORKERS} workers) {local_walls[-1]:.1f} s, "
-                f"{local_ok}/{len(local_tasks)} ok",
-                flush=True,
-            )
+            pool = LocalPool(WORKERS, cwd=cwd, env=env)
+            local = timed_batch(f"run {run + 1}: local pool", pool, local_tasks, local_walls)
             dask_tasks = district_tasks(processed, folder / f"dask{run}", args.reports, formats)
-            started = time.perf_counter()
-            remote = DaskPool(client, cwd=cwd, env=env).run(dask_tasks)
-            dask_walls.append(time.perf_counter() - started)
-            dask_ok = sum(r["status"] == "ok" for r in remote.values())
-            print(
-                f"run {run + 1}: dask LocalCluster ({WORKERS} workers) {dask_walls[-1]:.1f} s, "
-                f"{dask_ok}/{len(dask_tasks)} ok",
-                flush=True,
-            )
+            pool = DaskPool(client, cwd=cwd, env=env)
+            remote = timed_batch(f"run {run + 1}: dask LocalCluster", pool, dask_tasks, dask_walls)
     finally:
         client.close()
         cluster.close()
@@ -207,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)
-    return 0 if local_ok == dask_ok == n else 1
+    return 0 if ok_count(local) == ok_count(remote) == n else 1
 
 
 if __name__ == "__main__":
