@@ -63,14 +63,14 @@ STEP_CODE = {
         from coverage_analysis.metrics import district_indicators
         from coverage_analysis.metrics.republic import region_indicators
         from coverage_analysis.panel import write_panel
-        from coverage_analysis.tables import load_tables
+        from coverage_analysis.tables import analysis_tables
         import pandas as pd
         t = time.perf_counter()
         write_panel(PROCESSED, scope="national")
         out["panel_seconds"] = time.perf_counter() - t
         panel = pd.read_parquet(PROCESSED / "panel.parquet")
         t2 = time.perf_counter()
-        ind = district_indicators(load_tables(PROCESSED, categorical=True, free_text=False), panel=panel)
+        ind = district_indicators(analysis_tables(PROCESSED), panel=panel)
         regions = region_indicators(ind)
         out["indicator_seconds"] = time.perf_counter() - t2
         out["seconds"] = time.perf_counter() - t

@@ -53,7 +53,7 @@ from coverage_analysis import domain
 from coverage_analysis.errors import ParameterError
 from coverage_analysis.io.writers import write_parquet
 from coverage_analysis.reference import load_districts
-from coverage_analysis.tables import CleanTables, as_tables
+from coverage_analysis.tables import CleanTables, analysis_tables, as_tables
 
 log = logging.getLogger(__name__)
 
@@ -532,10 +532,7 @@ def write_panel(processed_dir: str | os.PathLike[str], scope: str | None = None)
         config.check_scope(
             config.recorded_scope(report), scope, str(report), "coverage-analysis clean"
         )
-    # refuses files from different runs. The text columns as categories and no titles or
-    # URLs: the panel is the same, and a national registry of 10,000,000 rows loads in
-    # about 1 s instead of 7
-    tables = as_tables(folder, categorical=True, free_text=False)
+    tables = analysis_tables(folder)  # refuses files from different runs
     panel = build_panel(tables)
     meta = {GENERATION_KEY: tables.generation.encode()} if tables.generation else {}
     meta[config.SCOPE_KEY.encode()] = scope.encode()

@@ -33,7 +33,7 @@ from coverage_analysis.metrics.indicators import district_indicators
 from coverage_analysis.metrics.rating import district_rating
 from coverage_analysis.panel import build_panel, check_district, parse_month, period_months
 from coverage_analysis.reference import load_districts
-from coverage_analysis.tables import CleanTables, as_tables
+from coverage_analysis.tables import CleanTables, analysis_tables
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ def akim_briefing(
     if as_of is None:
         raise ParameterError("as_of_month is required (YYYY-MM)")
     months = period_months(start_month, as_of)
-    tables = as_tables(tables, categorical=True, free_text=False)
+    tables = analysis_tables(tables)
     if panel is None:
         panel = build_panel(tables, months[0], months[-1])
     else:

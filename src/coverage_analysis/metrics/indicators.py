@@ -57,7 +57,7 @@ import pandas as pd
 from coverage_analysis import domain
 from coverage_analysis.panel import build_panel, period_months
 from coverage_analysis.reference import load_districts
-from coverage_analysis.tables import CleanTables, as_tables
+from coverage_analysis.tables import CleanTables, analysis_tables
 
 log = logging.getLogger(__name__)
 
@@ -154,8 +154,7 @@ def district_indicators(
     Pass ``panel`` (from :func:`build_panel` over the same period) to avoid rebuilding it.
     Raises :class:`ParameterError` for a period outside the campaign or with no months.
     """
-    # (the same result from the folder with less memory: no titles, categories)
-    tables = as_tables(tables_or_processed_dir, categorical=True, free_text=False)
+    tables = analysis_tables(tables_or_processed_dir)
     months = period_months(start_month, end_month)
     if panel is None:
         panel = build_panel(tables, months[0], months[-1])

@@ -209,12 +209,10 @@ def _load_uncached(processed_dir: Path, start: str | None, end: str | None) -> R
     ctx.synthetic = is_synthetic(processed_dir)
 
     def _tables() -> object:
-        from coverage_analysis.tables import load_tables
+        from coverage_analysis.tables import analysis_tables
 
-        # no report shows a title or a URL, and the few-valued text columns are categories:
-        # a national registry's 10,000,000 rows stay small in every worker's memory and
-        # in the shared context's cache
-        return load_tables(processed_dir, categorical=True, free_text=False)
+        # (a national registry stays small in every worker and in the context's cache)
+        return analysis_tables(processed_dir)
 
     ctx.tables = _try(problems, "tables", _tables)
     if ctx.tables is not None:
