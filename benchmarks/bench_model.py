@@ -4,7 +4,7 @@ solver against the dense solver it replaced, in the same process.
 "One full fit" is ``fit_coverage_model(panel)`` with its defaults: the decay
 profiled over the grid, the re-profiled CV3 jackknife, the randomisation test
 (199 permutations), the wild score bootstrap (999 draws), the placebo leads and
-the other estimand beside (``sensitivity=True``) -- about 2,800 PPML fits on a
+the other estimand beside (``sensitivity=True``) -- about 3,300 PPML fits on a
 216-district panel. The panels are synthetic (``models.simulate``): East
 Kazakhstan's 19 districts, and the republic's 216 districts x 28 months of
 :func:`~coverage_analysis.models.simulate.simulate_national_panel`.

@@ -3,9 +3,10 @@
 Kept in plain numpy (the information matrix is assembled from per-district
 and per-month sums, never from a dense dummy design). Why a high-dimensional
 fixed-effects (HDFE) solve: a full model fit refits the PPML about 150 times
-on the region's 19 districts but about 2,800 times on the republic's 216 (the
-jackknife leaves out each district), and a dense Newton solve of all k + G +
-T - 1 coefficients costs O((G + T)^3) per step. The district block of the
+on the region's 19 districts but about 3,300 times on the republic's 216 (the
+jackknife leaves out each district; there the replicates of one design are
+stepped together, :mod:`~coverage_analysis.models._replicates`), and a dense
+Newton solve of all k + G + T - 1 coefficients costs O((G + T)^3) per step. The district block of the
 information matrix is diagonal, so it is eliminated (Schur complement on the
 slopes and months, :func:`_fe_solve`): O(G T^2) per step, and the district
 effects are concentrated out after each trial point (closed form for Poisson).

@@ -58,7 +58,7 @@ from threadpoolctl import threadpool_limits
 
 from coverage_analysis.domain import PER_RESIDENTS
 from coverage_analysis.errors import CoverageAnalysisError
-from coverage_analysis.models import _ppml
+from coverage_analysis.models import _ppml, _replicates
 from coverage_analysis.models import inference as _inf
 from coverage_analysis.models._data import (
     PreparedPanel,
@@ -198,6 +198,9 @@ class Design:
     rows: np.ndarray  # (G, T) boolean mask of the rows
     y_scale: float
     estimand: str = DEFAULT_ESTIMAND
+    #: the outcome before its division by its mean (amounts; None for applications,
+    #: which are not rescaled): a design of fewer rows divides by its own mean
+    y_unscaled: np.ndarray | None = None
 
 
 def _check_estimand(estimand: str) -> str:
@@ -237,11 +240,15 @@ def make_design(
     else:
         y = prep.y[rows] * (PER_RESIDENTS / prep.population[rows])
         offset = np.zeros(len(y))
-    y_scale = 1.0
-    if prep.outcome != "applications" and len(y) and y.mean() > 0:
-        y_scale = float(y.mean())
+    rescaled = prep.outcome != "applications"
+    y_scale = _mean_scale(y) if rescaled else 1.0
     x = np.column_stack([r[rows] for r in regressors]) if regressors else np.zeros((len(y), 0))
-    return Design(y / y_scale, x, d, m, offset, rows, y_scale, estimand)
+    return Design(y / y_scale, x, d, m, offset, rows, y_scale, estimand, y if rescaled else None)
+
+
+def _mean_scale(y: np.ndarray) -> float:
+    """What :func:`make_design` divides a rescaled outcome by: its mean when positive."""
+    return float(y.mean()) if len(y) and y.mean() > 0 else 1.0
 
 
 def _fit(
@@ -507,6 +514,13 @@ FEW_STEP_MIN_CLUSTERS = 50
 JACKKNIFE_STEPS = 2
 
 
+#: On a large panel (``steps`` set) the replicates of each design are stepped together
+#: (:mod:`~coverage_analysis.models._replicates`: same numbers as one by one, up to the
+#: order of floating-point sums; the 216-district fit 4.4 -> 1.9 s). False: one by one
+#: (the reference of ``tests/test_replicates.py``).
+BATCH_REPLICATES = True
+
+
 def jackknife_steps(n_clusters: int) -> int | None:
     """Newton steps of each jackknife replicate (None: run to convergence).
 
@@ -534,10 +548,10 @@ def _jackknife(
     by_decay: dict[float, list[float]] = {dec: [] for dec in cf.grid}
     warm = {dec: fit for dec, (_d, fit) in cf.grid.items()}
     # a replicate's design is the full design without the district's rows (the same
-    # arrays make_design would build, without rebuilding them) when the full designs
-    # cover every usable row and their outcome is not rescaled by its mean
+    # arrays make_design would build, without rebuilding them; a rescaled outcome
+    # divided by its own mean) when the full designs cover every usable row
     subset = cf.extra_rows is None and all(
-        des.y_scale == 1.0 and bool(np.all(np.diff(des.d) >= 0)) for des, _f in cf.grid.values()
+        bool(np.all(np.diff(des.d) >= 0)) for des, _f in cf.grid.values()
     )
     full_placebo = (
         {dec: _placebo_design(prep, cf.estimand, dec, placebo_leads) for dec in cf.grid}
@@ -545,30 +559,42 @@ def _jackknife(
         else {}
     )
     reps, preps = [], []
-    for i in present:
+    if subset:
+        slopes = {
+            dec: _replicate_slopes(
+                des, warm.get(dec), present, steps, f"{prep.outcome} jackknife fit", dec, prep
+            )
+            for dec, (des, _f) in cf.grid.items()
+        }
+        for dec, s in slopes.items():
+            by_decay[dec] = [float(b) for b in s[:, 0]]
+        reps = [[float(np.mean([s[r, 0] for s in slopes.values()]))] for r in range(len(present))]
+        if placebo_leads:
+            lead_slopes = [
+                _replicate_slopes(
+                    full_placebo[dec],
+                    placebo_fits.get(dec),
+                    present,
+                    steps,
+                    "placebo jackknife fit",
+                    dec,
+                    prep,
+                )
+                for dec in cf.grid
+            ]
+            preps = [np.mean([s[r, 1:] for s in lead_slopes], axis=0) for r in range(len(present))]
+    for i in present if not subset else ():
         extra = np.ones(prep.shape, dtype=bool) if cf.extra_rows is None else cf.extra_rows.copy()
         extra[i] = False
         name = f"{prep.outcome} jackknife fit without district {prep.districts[i]}"
-        if subset:
-            fits = {
-                dec: (
-                    rdes := _without_district(des, i, extra),
-                    _fit(rdes, f"{name} at decay {dec:g}", warm.get(dec), steps),
-                )
-                for dec, (des, _f) in cf.grid.items()
-            }
-        else:
-            fits = _grid_fits(prep, cf.estimand, list(cf.grid), extra, name, warm, steps)
+        fits = _grid_fits(prep, cf.estimand, list(cf.grid), extra, name, warm, steps)
         for dec, (_des, fit) in fits.items():
             by_decay[dec].append(float(fit.beta[0]))
         reps.append([float(np.mean([fit.beta[0] for _des, fit in fits.values()]))])
         if placebo_leads:
             lead_betas = []
             for dec in cf.grid:
-                if subset:
-                    pdes = _without_district(full_placebo[dec], i, extra)
-                else:
-                    pdes = _placebo_design(prep, cf.estimand, dec, placebo_leads, extra)
+                pdes = _placebo_design(prep, cf.estimand, dec, placebo_leads, extra)
                 pfit = _fit(
                     pdes,
                     f"placebo jackknife fit without district {prep.districts[i]} at decay {dec:g}",
@@ -588,11 +614,40 @@ def _jackknife(
     return jk, per_decay, pjk
 
 
+def _replicate_slopes(
+    des: Design,
+    warm: _ppml.PPMLFit | None,
+    present: np.ndarray,
+    steps: int | None,
+    what: str,
+    decay: float,
+    prep: PreparedPanel,
+) -> np.ndarray:
+    """Slopes (len(present), k) of ``des`` refitted without each district of
+    ``present``, warm-started at ``warm``: on a large panel (``steps`` set) the
+    replicates are stepped together (:mod:`~coverage_analysis.models._replicates`)
+    and the ones that need a special case are fitted one by one, as every
+    replicate is on a small panel."""
+    slopes = np.full((len(present), des.x.shape[1]), np.nan)
+    if BATCH_REPLICATES and steps is not None and warm is not None:
+        slopes = _replicates.leave_one_out_slopes(
+            des.y, des.x, des.d, des.m, des.offset, warm, present, steps, unscaled=des.y_unscaled
+        )
+    for r in np.flatnonzero(np.isnan(slopes).any(axis=1)):
+        i = present[r]
+        extra = np.ones(prep.shape, dtype=bool)
+        extra[i] = False
+        name = f"{what} without district {prep.districts[i]} at decay {decay:g}"
+        slopes[r] = _fit(_without_district(des, i, extra), name, warm, steps).beta
+    return slopes
+
+
 def _without_district(des: Design, district: int, rows: np.ndarray) -> Design:
     """``des`` without the rows of ``district`` (its code in ``des.d``), as
     :func:`make_design` builds it for ``des.rows & rows`` when ``rows`` leaves out only
-    that district: the same values in the same order, so the same fit. ``des.d`` is
-    district-major (make_design's order), so the district is one block of rows.
+    that district: the same values in the same order (a rescaled outcome divided by
+    its own mean), so the same fit. ``des.d`` is district-major (make_design's
+    order), so the district is one block of rows.
 
     >>> des = Design(np.ones(4), np.zeros((4, 1)), np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1]),
     ...              np.zeros(4), np.ones((2, 2), bool), 1.0)
@@ -604,15 +659,21 @@ def _without_district(des: Design, district: int, rows: np.ndarray) -> Design:
     def cut(a: np.ndarray) -> np.ndarray:
         return np.concatenate((a[:start], a[end:]))
 
+    y, y_scale, unscaled = cut(des.y), des.y_scale, None
+    if des.y_unscaled is not None:
+        unscaled = cut(des.y_unscaled)
+        y_scale = _mean_scale(unscaled)
+        y = unscaled / y_scale
     return Design(
-        cut(des.y),
+        y,
         cut(des.x),
         cut(des.d),
         cut(des.m),
         cut(des.offset),
         des.rows & rows,
-        des.y_scale,
+        y_scale,
         des.estimand,
+        unscaled,
     )
 
 
