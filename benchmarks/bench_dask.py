@@ -10,7 +10,7 @@ cyclically, each cycle writing into its own output folder) in the same run:
   a batch).
 
 Both time the executor from its first task to its last result: starting the workers
-and their warm kernels, running and exporting every notebook. ``--repeat R`` (default 2)
+and their warm kernels, running and exporting every notebook. ``--repeat R`` (default 3)
 alternates the two executors R times (local, dask, local, dask, ...) on the same cluster
 and compares medians, so that a change of load during the run does not land on one side. The shared report
 context is computed once before either (as ``run_reports`` does). Prints reports per
@@ -56,6 +56,10 @@ from coverage_analysis.report.sections import CACHE_ENV
 SEED = 2016
 #: Workers of both executors.
 WORKERS = 2
+#: Alternating runs per executor (median kept): on this machine two runs of the same
+#: batch, minutes apart, differed by up to 40 % (79.4 and 119.1 s), so a median of two
+#: (their mean) could land a whole outlier on one side; a median of three cannot.
+REPEAT = 3
 #: Target: the Dask executor's extra wall time over the local pool's, as a share.
 TARGET_OVERHEAD = 0.10
 #: Reports of a national batch (216 districts, regions and the overview) projected.
@@ -119,7 +123,9 @@ def timed_batch(label: str, pool: object, tasks: list, walls: list[float]) -> di
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=int, default=50, help="district reports (50)")
-    parser.add_argument("--repeat", type=int, default=2, help="alternating runs per side (2)")
+    parser.add_argument(
+        "--repeat", type=int, default=REPEAT, help=f"alternating runs per side ({REPEAT})"
+    )
     parser.add_argument("--formats", default="html,pdf", help="export formats (html,pdf)")
     parser.add_argument("--keep", help="keep outputs in this folder")
     args = parser.parse_args(argv)

@@ -20,6 +20,11 @@ so about 1e-6). The load average is printed before and after. Each side runs :da
 alternating, and the median is kept (216 districts: the dense side once unless
 ``--repeat``). Target (issue 11): one fit on all districts in at most 5 s.
 
+A second baseline is this release's code with the jackknife replicates fitted one by
+one (``coverage.BATCH_REPLICATES = False``) instead of stepped together
+(:mod:`coverage_analysis.models._replicates`); it alternates with the new code, and the
+ratio and the largest difference (order of floating-point sums) are printed.
+
 Run: ``.venv/bin/python benchmarks/bench_model.py [--repeat N] [--districts N ...]``
 """
 
@@ -104,6 +109,16 @@ def bench(n_districts: int, repeats: int, baseline_repeats: int) -> dict[str, An
     def new() -> Any:
         return fit_coverage_model(panel)
 
+    def one_by_one() -> Any:
+        # this release's code with the jackknife replicates fitted one by one instead of
+        # stepped together (models/_replicates.py): the change's own baseline
+        saved = coverage.BATCH_REPLICATES
+        coverage.BATCH_REPLICATES = False
+        try:
+            return fit_coverage_model(panel)
+        finally:
+            coverage.BATCH_REPLICATES = saved
+
     def dense() -> Any:
         # the solver before: dense Newton solve, every jackknife replicate run to convergence
         saved = coverage.FEW_STEP_MIN_CLUSTERS
@@ -114,18 +129,21 @@ def bench(n_districts: int, repeats: int, baseline_repeats: int) -> dict[str, An
         finally:
             coverage.FEW_STEP_MIN_CLUSTERS = saved
 
-    t_new, t_old, c_new, c_old = [], [], [], []
-    res_new = res_old = None
+    t_new, t_old, c_new, c_old, t_one = [], [], [], [], []
+    res_new = res_old = res_one = None
     for i in range(max(repeats, baseline_repeats)):
         if i < repeats:
             t, c, res_new = _timed(new)
             t_new.append(t)
             c_new.append(c)
+            t, _c, res_one = _timed(one_by_one)
+            t_one.append(t)
         if i < baseline_repeats:
             t, c, res_old = _timed(dense)
             t_old.append(t)
             c_old.append(c)
     diff, where = largest_difference(res_new.to_dict(), res_old.to_dict())
+    diff_one, _where = largest_difference(res_new.to_dict(), res_one.to_dict())
     return {
         "districts": panel["district_id"].nunique(),
         "months": panel["month"].nunique(),
@@ -133,6 +151,8 @@ def bench(n_districts: int, repeats: int, baseline_repeats: int) -> dict[str, An
         "dense_s": statistics.median(t_old),
         "hdfe_cpu_s": statistics.median(c_new),
         "dense_cpu_s": statistics.median(c_old),
+        "one_by_one_s": statistics.median(t_one),
+        "one_by_one_diff": diff_one,
         "max_rel_diff": diff,
         "where": where,
     }
@@ -156,6 +176,12 @@ def main(argv: list[str] | None = None) -> int:
             f"(CPU {r['hdfe_cpu_s']:.2f} s / {r['dense_cpu_s']:.2f} s = "
             f"{r['hdfe_cpu_s'] / r['dense_cpu_s']:.3f}), "
             f"largest relative difference {r['max_rel_diff']:.1e} ({r['where']})",
+            flush=True,
+        )
+        print(
+            f"      replicates stepped together {r['hdfe_s']:.2f} s vs one by one "
+            f"{r['one_by_one_s']:.2f} s: ratio {r['hdfe_s'] / r['one_by_one_s']:.3f}, "
+            f"largest relative difference {r['one_by_one_diff']:.1e}",
             flush=True,
         )
     if len(rows) > 1:
