@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from result_numbers import result_numbers
 
 from coverage_analysis.errors import CoverageAnalysisError
 from coverage_analysis.models import _ppml, fit_coverage_model, simulate_panel
@@ -90,22 +91,11 @@ def test__channels_within__equals_the_dense_two_way_least_squares():
     assert abs(np.bincount(d, got[:, 0])).max() < 1e-7  # no district mean left
 
 
-def _numbers(value, prefix=""):
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _numbers(v, f"{prefix}/{k}")
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _numbers(v, f"{prefix}[{i}]")
-    elif not prefix.endswith("seconds"):
-        yield prefix, value
-
-
 def test__fit_coverage_model__hdfe_result_equals_the_dense_reference():
     panel = simulate_panel("effect", seed=7)
-    new = dict(_numbers(fit_coverage_model(panel, **FAST).to_dict()))
+    new = dict(result_numbers(fit_coverage_model(panel, **FAST).to_dict()))
     with _ppml.dense_reference():
-        old = dict(_numbers(fit_coverage_model(panel, **FAST).to_dict()))
+        old = dict(result_numbers(fit_coverage_model(panel, **FAST).to_dict()))
     assert new.keys() == old.keys()
     for key, a in new.items():
         b = old[key]
@@ -219,9 +209,9 @@ def test__fit_coverage_model__few_step_jackknife_of_a_large_panel_equals_the_exa
 
     panel = simulate_national_panel("effect", seed=5, n_districts=60)
     assert coverage.jackknife_steps(60) == coverage.JACKKNIFE_STEPS  # few steps used
-    few = dict(_numbers(fit_coverage_model(panel, **FAST).to_dict()))
+    few = dict(result_numbers(fit_coverage_model(panel, **FAST).to_dict()))
     monkeypatch.setattr(coverage, "FEW_STEP_MIN_CLUSTERS", 10**9)
-    exact = dict(_numbers(fit_coverage_model(panel, **FAST).to_dict()))
+    exact = dict(result_numbers(fit_coverage_model(panel, **FAST).to_dict()))
     assert few.keys() == exact.keys()
     worst = max(
         abs(a - exact[k]) / max(1.0, abs(exact[k]))

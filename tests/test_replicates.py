@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 import pytest
+from result_numbers import result_numbers
 
 from coverage_analysis.models import _ppml, _replicates, coverage, fit_coverage_model
 from coverage_analysis.models.simulate import simulate_national_panel
@@ -103,17 +104,6 @@ def test__leave_one_out_slopes__rescaled_outcome_divides_by_each_replicates_mean
     assert np.max(np.abs(stacked[done] - np.array(reference)[done])) < TOL
 
 
-def _numbers(value, prefix=""):
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _numbers(v, f"{prefix}/{k}")
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _numbers(v, f"{prefix}[{i}]")
-    elif not prefix.endswith("seconds"):
-        yield prefix, value
-
-
 def _worst(a: dict, b: dict) -> float:
     assert a.keys() == b.keys()
     worst = 0.0
@@ -141,7 +131,7 @@ def test__fit_coverage_model__stacked_replicates_give_the_one_by_one_result(monk
     panel.loc[in_month & (panel["district_id"] == first), outcome] = 5
     fast = {"n_boot": 99, "n_perm": 99, "outcome": outcome}
     assert coverage.jackknife_steps(60) is not None
-    stacked = dict(_numbers(fit_coverage_model(panel, **fast).to_dict()))
+    stacked = dict(result_numbers(fit_coverage_model(panel, **fast).to_dict()))
     monkeypatch.setattr(coverage, "BATCH_REPLICATES", False)
-    one_by_one = dict(_numbers(fit_coverage_model(panel, **fast).to_dict()))
+    one_by_one = dict(result_numbers(fit_coverage_model(panel, **fast).to_dict()))
     assert _worst(stacked, one_by_one) < TOL
