@@ -224,3 +224,15 @@ def prepare_panel(panel: pd.DataFrame, outcome: str) -> PreparedPanel:
         reported=reported,
         starts_at_campaign=bool(months[0] <= CAMPAIGN_START),
     )
+
+
+def mean_scale(y: np.ndarray) -> float:
+    """What a model design divides a rescaled outcome (amounts) by: its mean when
+    positive, else 1 (slopes do not depend on the scale). One rule for the full design
+    (:func:`~coverage_analysis.models.coverage.make_design`) and for every jackknife
+    replicate, which divides by the mean over its own rows.
+
+    >>> mean_scale(np.array([2.0, 4.0])), mean_scale(np.zeros(2)), mean_scale(np.zeros(0))
+    (3.0, 1.0, 1.0)
+    """
+    return float(y.mean()) if len(y) and y.mean() > 0 else 1.0

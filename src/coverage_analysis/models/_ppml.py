@@ -195,6 +195,7 @@ def _fe_solve(
     sd: np.ndarray | None = None,
     sm: np.ndarray | None = None,
     ridge: float = RIDGE,
+    work: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Solve ``(Z'WZ + ridge I) [b; a; g] = [gx; gd; gm]`` for the design
     ``[x, district dummies, month dummies without the first]`` (``gm`` and
@@ -204,35 +205,46 @@ def _fe_solve(
     on the (k + T - 1) slope and month unknowns is formed in O(G (k + T)^2)
     and solved densely, then the district effects follow by
     back-substitution. The dense solve's answer in O(rows + G T^2) instead
-    of O((G + T)^3)."""
-    k = hxx.shape[0]
+    of O((G + T)^3).
+
+    Every argument may carry the same leading axes (R systems at once, as the
+    stacked jackknife replicates of :mod:`~coverage_analysis.models._replicates`):
+    the Schur complements are then formed in one stacked product and each is
+    solved as a single one is. ``work``: buffers of shapes (..., q + 1, G),
+    (..., q, G) and (..., q, q + 1), q = k + T - 1, to work in instead of
+    allocating."""
+    k = hxx.shape[-1]
     if sd is None or sm is None:
-        sd, sm = cw.sum(axis=1), cw.sum(axis=0)
+        sd, sm = cw.sum(axis=-1), cw.sum(axis=-2)
     inv_d = 1.0 / (sd + ridge)
-    q = k + len(sm) - 1
+    q = k + sm.shape[-1] - 1
+    lead = hxd.shape[:-2]
+    b, bq, sr = work or (np.empty((*lead, q + 1, sd.shape[-1])), None, None)
     # rows of b: the cross block of [x, months 1..T-1] with the districts, then the
     # district scores, so that one product gives B D^-1 B' and B D^-1 gd
-    b = np.empty((q + 1, len(sd)))
-    b[:k] = hxd
-    b[k:q] = cw[:, 1:].T
-    b[q] = gd
-    sr = (b[:q] * inv_d) @ b.T  # (q, q + 1)
+    b[..., :k, :] = hxd
+    b[..., k:q, :] = np.swapaxes(cw[..., 1:], -1, -2)
+    b[..., q, :] = gd
+    bq = np.multiply(b[..., :q, :], inv_d[..., None, :], out=bq)
+    sr = np.matmul(bq, np.swapaxes(b, -1, -2), out=sr)  # (..., q, q + 1)
     np.negative(sr, out=sr)
-    sr[:k, :k] += hxx
-    sr[:k, k:q] += hxm[:, 1:]
-    sr[k:, :k] += hxm[:, 1:].T
-    sr[:k, q] += gx
-    sr[k:, q] += gm
-    sr.flat[:: q + 2] += ridge  # the diagonal of the (q, q + 1) array
-    sr.flat[k * (q + 2) :: q + 2] += sm[1:]
-    s, rhs = sr[:, :q], sr[:, q]
-    # the Schur complement of a positive definite matrix is positive definite:
-    # Cholesky (LAPACK dposv); least squares if rounding makes it indefinite
-    _c, top, info = _dposv(s, rhs)
-    if info != 0:
-        top = np.linalg.lstsq(s, rhs, rcond=None)[0]
-    alpha = inv_d * (gd - top @ b[:q])
-    return top[:k], alpha, top[k:]
+    sr[..., :k, :k] += hxx
+    sr[..., :k, k:q] += hxm[..., 1:]
+    sr[..., k:, :k] += np.swapaxes(hxm[..., 1:], -1, -2)
+    sr[..., :k, q] += gx
+    sr[..., k:, q] += gm
+    diag = np.arange(q)
+    sr[..., diag, diag] += ridge
+    sr[..., diag[k:], diag[k:]] += sm[..., 1:]
+    top = np.empty((*lead, q))
+    for i in np.ndindex(lead):
+        s, rhs = sr[i][:, :q], sr[i][:, q]
+        # the Schur complement of a positive definite matrix is positive definite:
+        # Cholesky (LAPACK dposv); least squares if rounding makes it indefinite
+        _c, sol, info = _dposv(s, rhs)
+        top[i] = sol if info == 0 else np.linalg.lstsq(s, rhs, rcond=None)[0]
+    alpha = inv_d * (gd - (top[..., None, :] @ b[..., :q, :])[..., 0, :])
+    return top[..., :k], alpha, top[..., k:]
 
 
 def _newton_fe(

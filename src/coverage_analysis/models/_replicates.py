@@ -15,8 +15,8 @@ linear predictor), one vectorized operation for all replicates of a chunk.
 
 **Only where the one-by-one fit would take exactly this path.** A replicate is
 computed here when, with its district left out, nothing is dropped (no all-zero
-or singleton district or month), every month is still present, the warm start is
-finite, the design is a grid with at most one row per cell filled to at least
+or singleton district or month), every month is still present, the full fit's
+effects are finite for every district and month of the design, the design is a grid with at most one row per cell filled to at least
 :data:`~coverage_analysis.models._ppml.GRID_MIN_FILL`, and, during the steps, the
 linear predictor is never clipped, every full Newton step is accepted (no step
 halving) and no row is separated by the regressors at the end. Any other
@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from coverage_analysis.models import _ppml
+from coverage_analysis.models._data import mean_scale
 
 #: Replicates stepped together: (CHUNK, G - 1, T) arrays of about 1.5 MB at 216
 #: districts x 28 months stay in cache; larger chunks were not faster.
@@ -109,22 +110,18 @@ def leave_one_out_slopes(
     clean = (bad_d.sum() - bad_d == 0) & month_ok
     # the grid path of _newton_fe for G - 1 districts
     grid = len(y) - d_rows >= _ppml.GRID_MIN_FILL * (nd - 1) * nm
-    # the warm start of fit_ppml_fe (_warm_start): finite for every district kept
-    if ud.max() >= len(warm.alpha) or um.max() >= len(warm.gamma):
+    # fit_ppml_fe's warm start for the full design's districts; a replicate's is its
+    # subset. None when a district or month of the design has no finite effect in the
+    # full fit (dropped there): every replicate is then fitted one by one
+    start = _ppml._warm_start(warm, k, ud, um)
+    if start is None:
         return out
-    g0 = warm.gamma[um[0]]
-    a0 = warm.alpha[ud] + g0
-    m0 = warm.gamma[um[1:]] - g0
-    if not (np.all(np.isfinite(m0)) and np.all(np.isfinite(warm.beta))):
-        return out
-    finite_a = np.isfinite(a0)
-    start_ok = finite_a.sum() - finite_a == nd - 1
-    usable = np.flatnonzero(found & clean[pos] & grid[pos] & start_ok[pos])
+    a0, m0 = start[k : k + nd], start[k + nd :]
+    usable = np.flatnonzero(found & clean[pos] & grid[pos])
     scale = np.ones(len(leave))
     if unscaled is not None:  # make_design's mean, over the same values in the same order
         for r in usable:
-            rest = y[d != leave[r]]
-            scale[r] = float(rest.mean()) if rest.mean() > 0 else 1.0
+            scale[r] = mean_scale(y[d != leave[r]])
     # every replicate starts at the full fit: its linear predictor, as _newton_grid
     # forms it, is the full one without the district's row
     eta0 = og + a0[:, None]
@@ -252,8 +249,7 @@ def _newton_batch(
             xmu = np.multiply(xg.transpose(0, 2, 1, 3), mu[:, None], out=ws.xmu)  # (R, k, G, T)
             gx = np.einsum("rgkt,rgt->rk", xg, resid)
             hxx = np.einsum("rgjt,rlgt->rjl", xg, xmu)
-            sb, sa, sg = _fe_solve_batch(
-                ws,
+            sb, sa, sg = _ppml._fe_solve(
                 hxx,
                 xmu @ ones_t,
                 ones_g @ xmu,
@@ -263,6 +259,7 @@ def _newton_batch(
                 (ones_g @ resid)[:, 1:],
                 mu @ ones_t,
                 ones_g @ mu,
+                work=(ws.b, ws.bq, ws.sr),
             )
             nb, na, ng = beta + sb, alpha + sa, gamma + sg
             clip = linear(nb, na, ng, eta_n)
@@ -294,46 +291,3 @@ def _newton_batch(
         ok &= ~(smallest < _ppml.MU_SEPARATION_TOL * mean_y)
         ok &= np.all(np.isfinite(beta), axis=1)
     return beta, ok
-
-
-def _fe_solve_batch(
-    ws: _Workspace,
-    hxx: np.ndarray,
-    hxd: np.ndarray,
-    hxm: np.ndarray,
-    cw: np.ndarray,
-    gx: np.ndarray,
-    gd: np.ndarray,
-    gm: np.ndarray,
-    sd: np.ndarray,
-    sm: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`_ppml._fe_solve` for R systems at once (a leading axis on every
-    argument but ``ws``, whose buffers it works in): the Schur complements are
-    formed in one stacked product and each is solved by ``dposv`` as there
-    (least squares if not positive definite)."""
-    r, k, _g = hxd.shape
-    q = k + sm.shape[1] - 1
-    inv_d = 1.0 / (sd + _ppml.RIDGE)
-    b = ws.b
-    b[:, :k] = hxd
-    b[:, k:q] = cw[:, :, 1:].transpose(0, 2, 1)
-    b[:, q] = gd
-    np.multiply(b[:, :q], inv_d[:, None, :], out=ws.bq)
-    sr = np.matmul(ws.bq, b.transpose(0, 2, 1), out=ws.sr)  # (R, q, q + 1)
-    np.negative(sr, out=sr)
-    sr[:, :k, :k] += hxx
-    sr[:, :k, k:q] += hxm[:, :, 1:]
-    sr[:, k:, :k] += hxm[:, :, 1:].transpose(0, 2, 1)
-    sr[:, :k, q] += gx
-    sr[:, k:, q] += gm
-    diag = np.arange(q)
-    sr[:, diag, diag] += _ppml.RIDGE
-    sr[:, diag[k:], diag[k:]] += sm[:, 1:]
-    top = np.empty((r, q))
-    for i in range(r):
-        s, rhs = sr[i, :, :q], sr[i, :, q]
-        _c, sol, info = _ppml._dposv(s, rhs)
-        top[i] = sol if info == 0 else np.linalg.lstsq(s, rhs, rcond=None)[0]
-    alpha = inv_d * (gd - np.einsum("rq,rqg->rg", top, b[:, :q]))
-    return top[:, :k], alpha, top[:, k:]

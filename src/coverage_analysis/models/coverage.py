@@ -62,6 +62,7 @@ from coverage_analysis.models import _ppml, _replicates
 from coverage_analysis.models import inference as _inf
 from coverage_analysis.models._data import (
     PreparedPanel,
+    mean_scale,
     prepare_panel,
     window_lags,
 )
@@ -241,14 +242,9 @@ def make_design(
         y = prep.y[rows] * (PER_RESIDENTS / prep.population[rows])
         offset = np.zeros(len(y))
     rescaled = prep.outcome != "applications"
-    y_scale = _mean_scale(y) if rescaled else 1.0
+    y_scale = mean_scale(y) if rescaled else 1.0
     x = np.column_stack([r[rows] for r in regressors]) if regressors else np.zeros((len(y), 0))
     return Design(y / y_scale, x, d, m, offset, rows, y_scale, estimand, y if rescaled else None)
-
-
-def _mean_scale(y: np.ndarray) -> float:
-    """What :func:`make_design` divides a rescaled outcome by: its mean when positive."""
-    return float(y.mean()) if len(y) and y.mean() > 0 else 1.0
 
 
 def _fit(
@@ -553,11 +549,6 @@ def _jackknife(
     subset = cf.extra_rows is None and all(
         bool(np.all(np.diff(des.d) >= 0)) for des, _f in cf.grid.values()
     )
-    full_placebo = (
-        {dec: _placebo_design(prep, cf.estimand, dec, placebo_leads) for dec in cf.grid}
-        if subset and placebo_leads
-        else {}
-    )
     reps, preps = [], []
     if subset:
         slopes = {
@@ -572,7 +563,7 @@ def _jackknife(
         if placebo_leads:
             lead_slopes = [
                 _replicate_slopes(
-                    full_placebo[dec],
+                    _placebo_design(prep, cf.estimand, dec, placebo_leads),
                     placebo_fits.get(dec),
                     present,
                     steps,
@@ -583,26 +574,28 @@ def _jackknife(
                 for dec in cf.grid
             ]
             preps = [np.mean([s[r, 1:] for s in lead_slopes], axis=0) for r in range(len(present))]
-    for i in present if not subset else ():
-        extra = np.ones(prep.shape, dtype=bool) if cf.extra_rows is None else cf.extra_rows.copy()
-        extra[i] = False
-        name = f"{prep.outcome} jackknife fit without district {prep.districts[i]}"
-        fits = _grid_fits(prep, cf.estimand, list(cf.grid), extra, name, warm, steps)
-        for dec, (_des, fit) in fits.items():
-            by_decay[dec].append(float(fit.beta[0]))
-        reps.append([float(np.mean([fit.beta[0] for _des, fit in fits.values()]))])
-        if placebo_leads:
-            lead_betas = []
-            for dec in cf.grid:
-                pdes = _placebo_design(prep, cf.estimand, dec, placebo_leads, extra)
-                pfit = _fit(
-                    pdes,
-                    f"placebo jackknife fit without district {prep.districts[i]} at decay {dec:g}",
-                    placebo_fits.get(dec),
-                    steps,
-                )
-                lead_betas.append(pfit.beta[1:])
-            preps.append(np.mean(lead_betas, axis=0))
+    else:
+        for i in present:
+            extra = cf.extra_rows.copy() if cf.extra_rows is not None else np.ones(prep.shape, bool)
+            extra[i] = False
+            name = f"{prep.outcome} jackknife fit without district {prep.districts[i]}"
+            fits = _grid_fits(prep, cf.estimand, list(cf.grid), extra, name, warm, steps)
+            for dec, (_des, fit) in fits.items():
+                by_decay[dec].append(float(fit.beta[0]))
+            reps.append([float(np.mean([fit.beta[0] for _des, fit in fits.values()]))])
+            if placebo_leads:
+                lead_betas = []
+                for dec in cf.grid:
+                    pdes = _placebo_design(prep, cf.estimand, dec, placebo_leads, extra)
+                    pfit = _fit(
+                        pdes,
+                        f"placebo jackknife fit without district {prep.districts[i]} "
+                        f"at decay {dec:g}",
+                        placebo_fits.get(dec),
+                        steps,
+                    )
+                    lead_betas.append(pfit.beta[1:])
+                preps.append(np.mean(lead_betas, axis=0))
     codes = [int(i) for i in present]
     middle = np.full(len(codes), cf.decay)
     jk = _inf.Jackknife(np.array(reps), middle, codes)
@@ -662,7 +655,7 @@ def _without_district(des: Design, district: int, rows: np.ndarray) -> Design:
     y, y_scale, unscaled = cut(des.y), des.y_scale, None
     if des.y_unscaled is not None:
         unscaled = cut(des.y_unscaled)
-        y_scale = _mean_scale(unscaled)
+        y_scale = mean_scale(unscaled)
         y = unscaled / y_scale
     return Design(
         y,
