@@ -97,6 +97,22 @@ def test__clean__every_encoding_is_detected_and_reported(
     assert pubs["outlet"].tolist()[0] == "Аягоз жаршысы"
 
 
+def test__clean__excel_unicode_text_export_as_txt_is_read_and_a_readme_skipped(
+    tmp_path: Path,
+) -> None:
+    # Excel's "Save as: Unicode text" writes UTF-16 LE with a BOM and tabs, named .txt
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "Реестр.txt").write_bytes(registry_text("\t", ("\r\n",)).encode("utf-16"))
+    (raw / "README.txt").write_text("Отчёты района за 2016 год\n", encoding="utf-8")
+    result = clean_folder(raw, tmp_path / "out")
+    assert counts(result.report, "Реестр.txt") == REGISTRY_COUNTS
+    assert result.report["files"]["Реестр.txt"]["encoding"] == "utf-16"
+    assert result.report["skipped_files"] == [{"file": "README.txt", "reason": "not a spreadsheet"}]
+    pubs = pd.read_parquet(tmp_path / "out" / "publications.parquet")
+    assert pubs["title"].tolist() == ["О легализации", "Сюжет"]
+
+
 def test__clean__mixed_line_ends_keep_line_numbers(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()

@@ -57,7 +57,14 @@ from coverage_analysis.io.generation import FILES_KEY as GENERATION_FILES_KEY
 from coverage_analysis.io.generation import GENERATION_KEY, Staging
 from coverage_analysis.io.generation import REPORT_KEY as GENERATION_REPORT_KEY
 from coverage_analysis.io.headers import Header, HeaderVocabulary, detect_header, headers_found
-from coverage_analysis.io.readers import WORKBOOK_SUFFIXES, RawSheet, filled_length, read_sheets
+from coverage_analysis.io.readers import (
+    TEXT_SUFFIXES,
+    WORKBOOK_SUFFIXES,
+    RawSheet,
+    filled_length,
+    is_unicode_text,
+    read_sheets,
+)
 from coverage_analysis.io.writers import arrow_table, write_arrow_table, write_csv, write_json
 from coverage_analysis.schema import (
     CLEANING_REPORT_FILE,
@@ -72,8 +79,9 @@ log = logging.getLogger(__name__)
 
 #: The sample generator's answer key: a raw folder holding it is synthetic sample data.
 SAMPLE_TRUTH_MARKER = "_truth/truth.json"
-#: Extensions read as spreadsheets (workbooks calamine reads, CSV); every other file is
-#: skipped (and listed).
+#: Extensions read as spreadsheets (workbooks calamine reads, CSV); a ``.txt`` is read
+#: too when it is Excel's "Unicode text" export (:func:`is_unicode_text`); every other
+#: file is skipped (and listed).
 SPREADSHEET_SUFFIXES: frozenset[str] = WORKBOOK_SUFFIXES | {".csv"}
 
 
@@ -210,7 +218,9 @@ def list_inputs(
             elif not stat.S_ISREG(st.st_mode):
                 what = "FIFO" if stat.S_ISFIFO(st.st_mode) else "special file"
                 found.append({"file": rel, "reason": f"not a regular file ({what}); not read"})
-            elif path.suffix.lower() in SPREADSHEET_SUFFIXES:
+            elif path.suffix.lower() in SPREADSHEET_SUFFIXES or (
+                path.suffix.lower() == ".txt" and is_unicode_text(path)
+            ):
                 if not os.access(path, os.R_OK):
                     found.append({"file": rel, "reason": "permission denied"})
                 else:
@@ -355,7 +365,7 @@ class _Run:
         if all(s.status == "empty" for s in self.sheets[outcomes_before:]):
             reason = (
                 "empty file"
-                if path.suffix.lower() == ".csv"
+                if path.suffix.lower() in TEXT_SUFFIXES
                 else "empty workbook: no sheet holds any value"
             )
             self.unreadable.append({"file": rel, "reason": reason})

@@ -179,6 +179,29 @@ def _cell_filled(value: object) -> bool:
 
 #: Workbook formats calamine reads (Excel 2007+, with macros, binary, 97-2003; OpenDocument).
 WORKBOOK_SUFFIXES: frozenset[str] = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
+#: Extensions of delimited text tables. Excel saves its "Unicode text" export (UTF-16 with
+#: a byte-order mark, tab-separated) as ``.txt``; a ``.txt`` is read only when it starts
+#: with a UTF-16 byte-order mark (:func:`is_unicode_text`), so a README stays skipped.
+TEXT_SUFFIXES: frozenset[str] = frozenset({".csv", ".txt"})
+
+
+def is_unicode_text(path: Path) -> bool:
+    """True for a ``.txt`` file that starts with a UTF-16 byte-order mark: Excel's
+    "Unicode text" export, read as a CSV.
+
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "export.txt"
+    >>> _ = p.write_bytes("Район;Дата".encode("utf-16"))
+    >>> is_unicode_text(p), is_unicode_text(p.with_name("none.txt"))
+    (True, False)
+    """
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(2) in (b"\xff\xfe", b"\xfe\xff")
+    except OSError:
+        return False
+
+
 #: Workbook formats that are zip archives of XML parts (checked against the size limits).
 OOXML_SUFFIXES: frozenset[str] = frozenset({".xlsx", ".xlsm"})
 
@@ -770,12 +793,13 @@ def _folded(lines: list[str], delimiter: str, width: int) -> bool:
 
 
 def read_sheets(path: Path, rel: str) -> list[RawSheet]:
-    """Sheets of a raw file by extension (a workbook of :data:`WORKBOOK_SUFFIXES` or ``.csv``)."""
+    """Sheets of a raw file by extension (a workbook of :data:`WORKBOOK_SUFFIXES`, or a
+    delimited text of :data:`TEXT_SUFFIXES`)."""
     suffix = path.suffix.lower()
     if suffix in WORKBOOK_SUFFIXES:
         if path.stat().st_size == 0:
             raise InputFileError(rel, "empty file")
         return read_xlsx_sheets(path, rel)
-    if suffix == ".csv":
+    if suffix in TEXT_SUFFIXES:
         return read_csv_sheets(path, rel)
     raise InputFileError(rel, "not a spreadsheet")
